@@ -1,0 +1,106 @@
+//! The element types a convolution accepts.
+
+use std::fmt::Debug;
+
+use num_complex::Complex;
+use num_traits::Zero;
+
+mod private {
+    pub trait Sealed {}
+}
+
+/// An element type of a convolution: `f32`, `f64`, `i32`, `i64`,
+/// `Complex<f32>` or `Complex<f64>`.
+///
+/// Integer arithmetic wraps on overflow, as numpy's does, so an integer
+/// result equals scipy's bit for bit and no input makes the crate panic.
+/// The trait is sealed: the crate's fast kernels rely on knowing every
+/// implementation.
+///
+/// # Examples
+///
+/// ```
+/// use convolve::Element;
+/// use num_complex::Complex;
+///
+/// assert_eq!(Complex::new(1.0, 2.0).conj(), Complex::new(1.0, -2.0));
+/// assert_eq!(i32::MAX.mul_add(1, 1), i32::MIN);
+/// ```
+pub trait Element: Copy + Debug + PartialEq + Send + Sync + Zero + 'static + private::Sealed {
+    /// The complex conjugate; the value itself for real types.
+    #[must_use]
+    fn conj(self) -> Self;
+
+    /// `self + a * b`, wrapping for integers, rounded twice for floating
+    /// point (no fused multiply-add, so results do not depend on the CPU).
+    #[must_use]
+    fn mul_add(self, a: Self, b: Self) -> Self;
+
+    /// `self + other`, wrapping for integers.
+    #[must_use]
+    fn plus(self, other: Self) -> Self;
+}
+
+macro_rules! impl_float {
+    ($($t:ty),*) => {$(
+        impl private::Sealed for $t {}
+        impl Element for $t {
+            #[inline]
+            fn conj(self) -> Self {
+                self
+            }
+            #[inline]
+            fn mul_add(self, a: Self, b: Self) -> Self {
+                self + a * b
+            }
+            #[inline]
+            fn plus(self, other: Self) -> Self {
+                self + other
+            }
+        }
+    )*};
+}
+
+macro_rules! impl_int {
+    ($($t:ty),*) => {$(
+        impl private::Sealed for $t {}
+        impl Element for $t {
+            #[inline]
+            fn conj(self) -> Self {
+                self
+            }
+            #[inline]
+            fn mul_add(self, a: Self, b: Self) -> Self {
+                self.wrapping_add(a.wrapping_mul(b))
+            }
+            #[inline]
+            fn plus(self, other: Self) -> Self {
+                self.wrapping_add(other)
+            }
+        }
+    )*};
+}
+
+macro_rules! impl_complex {
+    ($($t:ty),*) => {$(
+        impl private::Sealed for Complex<$t> {}
+        impl Element for Complex<$t> {
+            #[inline]
+            fn conj(self) -> Self {
+                Complex::conj(&self)
+            }
+            #[inline]
+            fn mul_add(self, a: Self, b: Self) -> Self {
+                self + a * b
+            }
+            #[inline]
+            fn plus(self, other: Self) -> Self {
+                self + other
+            }
+        }
+    )*};
+}
+
+impl_float!(f32, f64);
+impl_int!(i32, i64);
+impl_complex!(f32, f64);

@@ -1,0 +1,502 @@
+//! The convolution entry points.
+//!
+//! All of them resolve their options once, through [`crate::shape`], into a
+//! validated [`Problem`], and hand it to an algorithm; the algorithms only
+//! ever see consistent, checked numbers.
+
+mod element;
+mod options;
+pub(crate) mod reference;
+
+use ndarray::{
+    Array, Array1, Array2, Array4, ArrayBase, ArrayView1, ArrayView2, ArrayView4, ArrayViewMut4, Data, DataMut, Ix2,
+    Ix4,
+};
+
+pub use element::Element;
+pub use options::{Algorithm, Boundary, ConvOptions};
+
+use crate::error::{Error, Result};
+use crate::shape::{checked_len, conv2d_output_shape, spatial_geometry, AxisGeometry, Operation, Padding};
+
+/// A convolution with every option resolved and checked: the only thing an
+/// algorithm is given.
+pub(crate) struct Problem<'a, A> {
+    /// `[N, C, H, W]`.
+    pub(crate) input: ArrayView4<'a, A>,
+    /// `[O, C / groups, kh, kw]`, already oriented: a convolution's kernel
+    /// arrives here rotated by 180°.
+    pub(crate) weight: ArrayView4<'a, A>,
+    /// One value per output channel.
+    pub(crate) bias: Option<ArrayView1<'a, A>>,
+    /// Whether each tap is conjugated (scipy's complex correlation).
+    pub(crate) conjugate_kernel: bool,
+    /// Rows, then columns.
+    pub(crate) geometry: [AxisGeometry; 2],
+    /// Channel groups; divides both `C` and `O`.
+    pub(crate) groups: usize,
+    /// How the padding is filled.
+    pub(crate) boundary: Boundary<A>,
+}
+
+impl<A> Problem<'_, A> {
+    /// `[N, O, Ho, Wo]`; the geometry was checked when the problem was made.
+    fn output_shape(&self) -> Result<[usize; 4]> {
+        Ok([
+            self.input.shape()[0],
+            self.weight.shape()[0],
+            self.geometry[0].output_len()?,
+            self.geometry[1].output_len()?,
+        ])
+    }
+}
+
+/// Runs `problem` with the chosen algorithm.
+fn execute<A: Element>(problem: &Problem<'_, A>, algorithm: Algorithm, out: ArrayViewMut4<'_, A>) {
+    match algorithm {
+        Algorithm::Auto | Algorithm::Direct => reference::run(problem, out),
+    }
+}
+
+/// Checks that an output of `len` elements of `A` can be allocated at all.
+fn check_allocation<A>(shape: &[usize]) -> Result<()> {
+    let len = checked_len(shape)?;
+    len.checked_mul(std::mem::size_of::<A>().max(1))
+        .filter(|&bytes| bytes <= isize::MAX as usize)
+        .map(|_| ())
+        .ok_or(Error::Overflow {
+            what: "the output size in bytes",
+        })
+}
+
+fn check_output_shape(expected: &[usize], got: &[usize]) -> Result<()> {
+    if expected == got {
+        Ok(())
+    } else {
+        Err(Error::ShapeMismatch {
+            what: "the output",
+            expected: expected.to_vec(),
+            got: got.to_vec(),
+        })
+    }
+}
+
+/// A single-channel problem, and whether its output is read backwards
+/// (scipy's `valid` mode with the inputs' roles swapped).
+struct Plan2d<'a, A> {
+    problem: Problem<'a, A>,
+    reversed: bool,
+}
+
+fn plan_2d<'a, A: Element>(
+    input: ArrayView2<'a, A>,
+    kernel: ArrayView2<'a, A>,
+    options: &ConvOptions<A>,
+    operation: Operation,
+) -> Result<Plan2d<'a, A>> {
+    match options.groups {
+        0 => return Err(Error::ZeroGroups),
+        1 => {}
+        groups => {
+            return Err(Error::GroupsMismatch {
+                groups,
+                channels: 1,
+                what: "input",
+            })
+        }
+    }
+    let in_shape = [input.nrows(), input.ncols()];
+    let k_shape = [kernel.nrows(), kernel.ncols()];
+    // Rejects empty kernels and inputs, zero strides and dilations.
+    spatial_geometry(in_shape, k_shape, options, operation)?;
+
+    let scipy_valid = options.padding == Padding::Valid && options.stride == [1, 1] && options.dilation == [1, 1];
+    let kernel_fits = in_shape[0] >= k_shape[0] && in_shape[1] >= k_shape[1];
+    let input_fits = k_shape[0] >= in_shape[0] && k_shape[1] >= in_shape[1];
+    if scipy_valid && !kernel_fits && !input_fits {
+        return Err(Error::ValidShapeMismatch {
+            input: in_shape,
+            kernel: k_shape,
+        });
+    }
+    let swap = scipy_valid && !kernel_fits;
+    let (input, kernel) = if swap { (kernel, input) } else { (input, kernel) };
+    let (kernel, conjugate_kernel) = match operation {
+        Operation::CrossCorrelation => (kernel, true),
+        Operation::Convolution => {
+            let mut rotated = kernel;
+            rotated.invert_axis(ndarray::Axis(0));
+            rotated.invert_axis(ndarray::Axis(1));
+            (rotated, false)
+        }
+    };
+    let geometry = spatial_geometry(
+        [input.nrows(), input.ncols()],
+        [kernel.nrows(), kernel.ncols()],
+        options,
+        operation,
+    )?;
+    let problem = Problem {
+        input: input.insert_axis(ndarray::Axis(0)).insert_axis(ndarray::Axis(0)),
+        weight: kernel.insert_axis(ndarray::Axis(0)).insert_axis(ndarray::Axis(0)),
+        bias: None,
+        conjugate_kernel,
+        geometry,
+        groups: 1,
+        boundary: options.boundary,
+    };
+    check_allocation::<A>(&problem.output_shape()?)?;
+    Ok(Plan2d {
+        problem,
+        // Convolution is commutative; only correlation reads the swapped
+        // result backwards.
+        reversed: swap && operation == Operation::CrossCorrelation,
+    })
+}
+
+fn run_2d_into<A, S>(plan: Plan2d<'_, A>, algorithm: Algorithm, out: &mut ArrayBase<S, Ix2>) -> Result<()>
+where
+    A: Element,
+    S: DataMut<Elem = A>,
+{
+    let shape = plan.problem.output_shape()?;
+    check_output_shape(&shape[2..], out.shape())?;
+    let mut view = out.view_mut();
+    if plan.reversed {
+        view.invert_axis(ndarray::Axis(0));
+        view.invert_axis(ndarray::Axis(1));
+    }
+    let view = view.insert_axis(ndarray::Axis(0)).insert_axis(ndarray::Axis(0));
+    execute(&plan.problem, algorithm, view);
+    Ok(())
+}
+
+fn run_2d<A: Element>(plan: Plan2d<'_, A>, algorithm: Algorithm) -> Result<Array2<A>> {
+    let shape = plan.problem.output_shape()?;
+    let mut out = Array2::zeros((shape[2], shape[3]));
+    run_2d_into(plan, algorithm, &mut out)?;
+    Ok(out)
+}
+
+/// Cross-correlation of a 2-D array with a 2-D kernel, as
+/// `scipy.signal.correlate2d` computes it: "convolution" as CNNs mean it.
+///
+/// ```text
+/// y[i, j] = Σ_a Σ_b  x̃[i·sh + a·dh − top, j·sw + b·dw − left] · conj(k[a, b])
+/// ```
+///
+/// where `x̃` is `x` extended by the [`Boundary`] rule and `top`/`left` come
+/// from the [`Padding`]. With stride 1 and dilation 1, `Padding::Valid`,
+/// `Same` and `Full` give scipy's `mode='valid'`, `'same'` and `'full'`.
+///
+/// ```text
+///   Padding::Same, 3×3 kernel, stride 1        stride 2, dilation 2 (Valid)
+///
+///   . . . . . . .                              k . k . k . .
+///   . k k k . . .   the kernel's top-left      . . . . . . .
+///   . k x x x x .   tap sits on row i − 1,     k . k . k . .   y[0, 0]
+///   . k x x x x .   column j − 1 for y[i, j]   . . . . . . .
+///   . . x x x x .                              k . k . k . .
+///   . . x x x x .                              one output per second row
+///   . . . . . . .                              and column
+/// ```
+///
+/// In `'valid'` mode (stride 1, dilation 1), a kernel at least as large as
+/// the input along both axes swaps roles with it, as in scipy.
+///
+/// # Errors
+///
+/// - [`Error::ZeroStride`], [`Error::ZeroDilation`], [`Error::EmptyKernel`],
+///   [`Error::EmptyInput`] (whatever the padding), [`Error::Overflow`].
+/// - [`Error::KernelTooLarge`] if no output position exists;
+///   [`Error::ValidShapeMismatch`] for scipy's `valid` mode when the
+///   kernel is larger than the input along one axis only.
+/// - [`Error::ZeroGroups`] or [`Error::GroupsMismatch`] unless
+///   `groups == 1`.
+///
+/// # Examples
+///
+/// The tutorial's horizontal-edge detector:
+///
+/// ```
+/// use convolve::{correlate2d, ConvOptions};
+/// use ndarray::array;
+///
+/// let x = array![
+///     [0.1, 0.2, 0.1, 0.1, 0.0],
+///     [0.8, 0.9, 1.0, 1.0, 0.9],
+///     [1.0, 1.0, 1.0, 1.0, 1.0],
+///     [0.9, 1.0, 1.0, 0.8, 1.0],
+///     [0.0, 0.1, 0.1, 0.2, 0.0],
+/// ];
+/// let w = array![[1.0, 1.0, 1.0], [0.0, 0.0, 0.0], [-1.0, -1.0, -1.0]];
+/// let y = correlate2d(&x, &w, &ConvOptions::new())?;
+/// let expected = array![[-2.6, -2.6, -2.8], [-0.2, 0.1, 0.1], [2.8, 2.6, 2.7]];
+/// assert!((&y - &expected).iter().all(|d| d.abs() < 1e-12));
+/// # Ok::<(), convolve::Error>(())
+/// ```
+pub fn correlate2d<A, S1, S2>(
+    input: &ArrayBase<S1, Ix2>,
+    kernel: &ArrayBase<S2, Ix2>,
+    options: &ConvOptions<A>,
+) -> Result<Array2<A>>
+where
+    A: Element,
+    S1: Data<Elem = A>,
+    S2: Data<Elem = A>,
+{
+    let plan = plan_2d(input.view(), kernel.view(), options, Operation::CrossCorrelation)?;
+    run_2d(plan, options.algorithm)
+}
+
+/// [`correlate2d`] into a caller's array of the output's shape (any
+/// layout); allocates nothing.
+///
+/// # Errors
+///
+/// Those of [`correlate2d`], and [`Error::ShapeMismatch`] if `out` does not
+/// have the output's shape (then `out` is left untouched).
+///
+/// # Examples
+///
+/// ```
+/// use convolve::{correlate2d_into, ConvOptions, Padding};
+/// use ndarray::{array, Array2};
+///
+/// let x = array![[1.0, 2.0], [3.0, 4.0]];
+/// let mut out = Array2::from_elem((3, 3), f64::NAN);
+/// correlate2d_into(&x, &array![[1.0, 1.0], [1.0, 1.0]], &ConvOptions::new().padding(Padding::Full), &mut out)?;
+/// assert_eq!(out, array![[1.0, 3.0, 2.0], [4.0, 10.0, 6.0], [3.0, 7.0, 4.0]]);
+/// # Ok::<(), convolve::Error>(())
+/// ```
+pub fn correlate2d_into<A, S1, S2, S3>(
+    input: &ArrayBase<S1, Ix2>,
+    kernel: &ArrayBase<S2, Ix2>,
+    options: &ConvOptions<A>,
+    out: &mut ArrayBase<S3, Ix2>,
+) -> Result<()>
+where
+    A: Element,
+    S1: Data<Elem = A>,
+    S2: Data<Elem = A>,
+    S3: DataMut<Elem = A>,
+{
+    let plan = plan_2d(input.view(), kernel.view(), options, Operation::CrossCorrelation)?;
+    run_2d_into(plan, options.algorithm, out)
+}
+
+/// True 2-D convolution, as `scipy.signal.convolve2d` computes it: the
+/// kernel rotated by 180°, then [`correlate2d`] without conjugation.
+///
+/// ```text
+/// y[i, j] = Σ_a Σ_b  x̃[i·sh − a·dh + (kh−1)·dh − top, …] · k[a, b]
+///
+///   k = 1 2      rotated:  4 3     then slid over x̃ like correlate2d
+///       3 4                2 1
+/// ```
+///
+/// [`Padding::Same`] splits an odd total padding with the larger half
+/// before the input, so that even-sized kernels give exactly scipy's
+/// `'same'` output.
+///
+/// # Errors
+///
+/// As for [`correlate2d`].
+///
+/// # Examples
+///
+/// ```
+/// use convolve::{convolve2d, ConvOptions, Padding};
+/// use ndarray::array;
+///
+/// // A delta at the kernel's last tap delays the signal by one.
+/// let x = array![[1, 2, 3, 4]];
+/// let k = array![[0, 1]];
+/// let y = convolve2d(&x, &k, &ConvOptions::new().padding(Padding::Same))?;
+/// assert_eq!(y, array![[0, 1, 2, 3]]);
+/// # Ok::<(), convolve::Error>(())
+/// ```
+pub fn convolve2d<A, S1, S2>(
+    input: &ArrayBase<S1, Ix2>,
+    kernel: &ArrayBase<S2, Ix2>,
+    options: &ConvOptions<A>,
+) -> Result<Array2<A>>
+where
+    A: Element,
+    S1: Data<Elem = A>,
+    S2: Data<Elem = A>,
+{
+    let plan = plan_2d(input.view(), kernel.view(), options, Operation::Convolution)?;
+    run_2d(plan, options.algorithm)
+}
+
+/// [`convolve2d`] into a caller's array of the output's shape (any
+/// layout); allocates nothing.
+///
+/// # Errors
+///
+/// Those of [`convolve2d`], and [`Error::ShapeMismatch`] if `out` does not
+/// have the output's shape.
+///
+/// # Examples
+///
+/// ```
+/// use convolve::{convolve2d_into, ConvOptions};
+/// use ndarray::{array, Array2};
+///
+/// let mut out = Array2::zeros((1, 1));
+/// convolve2d_into(&array![[1, 2], [3, 4]], &array![[1, 0], [0, 0]], &ConvOptions::new(), &mut out)?;
+/// assert_eq!(out[[0, 0]], 4);
+/// # Ok::<(), convolve::Error>(())
+/// ```
+pub fn convolve2d_into<A, S1, S2, S3>(
+    input: &ArrayBase<S1, Ix2>,
+    kernel: &ArrayBase<S2, Ix2>,
+    options: &ConvOptions<A>,
+    out: &mut ArrayBase<S3, Ix2>,
+) -> Result<()>
+where
+    A: Element,
+    S1: Data<Elem = A>,
+    S2: Data<Elem = A>,
+    S3: DataMut<Elem = A>,
+{
+    let plan = plan_2d(input.view(), kernel.view(), options, Operation::Convolution)?;
+    run_2d_into(plan, options.algorithm, out)
+}
+
+fn plan_batched<'a, A: Element>(
+    input: ArrayView4<'a, A>,
+    weight: ArrayView4<'a, A>,
+    bias: Option<ArrayView1<'a, A>>,
+    options: &ConvOptions<A>,
+) -> Result<Problem<'a, A>> {
+    let dims = |shape: &[usize]| [shape[0], shape[1], shape[2], shape[3]];
+    let out_shape = conv2d_output_shape(dims(input.shape()), dims(weight.shape()), options)?;
+    if let Some(bias) = &bias {
+        if bias.len() != out_shape[1] {
+            return Err(Error::BiasLength {
+                expected: out_shape[1],
+                got: bias.len(),
+            });
+        }
+    }
+    check_allocation::<A>(&out_shape)?;
+    let geometry = spatial_geometry(
+        [input.shape()[2], input.shape()[3]],
+        [weight.shape()[2], weight.shape()[3]],
+        options,
+        Operation::CrossCorrelation,
+    )?;
+    Ok(Problem {
+        input,
+        weight,
+        bias,
+        conjugate_kernel: false,
+        geometry,
+        groups: options.groups,
+        boundary: options.boundary,
+    })
+}
+
+/// Batched, multi-channel convolution of NCHW images, as PyTorch's
+/// `torch.nn.functional.conv2d` computes it (cross-correlation, no
+/// conjugation), with the padding filled by `options.boundary` (PyTorch's
+/// `padding_mode`).
+///
+/// With `G = options.groups`, input `[N, C, H, W]`, weight
+/// `[O, C/G, kh, kw]` and output `[N, O, Ho, Wo]`, output channel `o`
+/// belongs to group `g = o / (O/G)` and sees only input channels
+/// `g·C/G .. (g+1)·C/G`:
+///
+/// ```text
+/// y[n, o, i, j] = bias[o] + Σ_c Σ_a Σ_b  x̃[n, g·C/G + c, i·sh + a·dh − top, j·sw + b·dw − left] · w[o, c, a, b]
+///
+///   input channels   c0 c1 | c2 c3        groups = 2
+///   weights          o0 o1 | o2 o3        o0, o1 read c0, c1; o2, o3 read c2, c3
+/// ```
+///
+/// A kernel that does not fit in the padded input is an error, as in
+/// PyTorch; an empty batch (`N = 0`) gives an empty output.
+///
+/// # Errors
+///
+/// Those of [`crate::shape::conv2d_output_shape`] (stride, dilation, empty
+/// kernel or input, groups, weight channels, kernel too large, overflow),
+/// and [`Error::BiasLength`] if the bias does not have `O` elements.
+///
+/// # Examples
+///
+/// ```
+/// use convolve::{conv2d, ConvOptions, Padding};
+/// use ndarray::{array, Array, Array4};
+///
+/// // Two 3×3 images of ones, one channel, through a 2×2 box filter with bias 0.5.
+/// let x = Array4::<f32>::ones((2, 1, 3, 3));
+/// let w = Array4::<f32>::ones((1, 1, 2, 2));
+/// let y = conv2d(&x, &w, Some(&array![0.5]), &ConvOptions::new())?;
+/// assert_eq!(y.shape(), [2, 1, 2, 2]);
+/// assert!(y.iter().all(|&v| v == 4.5));
+///
+/// // The tutorial's layer: 224×224×3 through 96 kernels of 11×11 at stride 4.
+/// let x = Array4::<f32>::zeros((1, 3, 224, 224));
+/// let w = Array4::<f32>::zeros((96, 3, 11, 11));
+/// assert_eq!(conv2d(&x, &w, None, &ConvOptions::new().stride(4))?.shape(), [1, 96, 54, 54]);
+/// # Ok::<(), convolve::Error>(())
+/// ```
+pub fn conv2d<A, S1, S2>(
+    input: &ArrayBase<S1, Ix4>,
+    weight: &ArrayBase<S2, Ix4>,
+    bias: Option<&Array1<A>>,
+    options: &ConvOptions<A>,
+) -> Result<Array4<A>>
+where
+    A: Element,
+    S1: Data<Elem = A>,
+    S2: Data<Elem = A>,
+{
+    let problem = plan_batched(input.view(), weight.view(), bias.map(|b| b.view()), options)?;
+    let mut out = Array::zeros(problem.output_shape()?);
+    execute(&problem, options.algorithm, out.view_mut());
+    Ok(out)
+}
+
+/// [`conv2d`] into a caller's array of the output's shape (any layout);
+/// allocates nothing.
+///
+/// # Errors
+///
+/// Those of [`conv2d`], and [`Error::ShapeMismatch`] if `out` does not have
+/// the output's shape.
+///
+/// # Examples
+///
+/// ```
+/// use convolve::{conv2d_into, ConvOptions};
+/// use ndarray::Array4;
+///
+/// let x = Array4::<f64>::ones((1, 2, 4, 4));
+/// let w = Array4::<f64>::ones((3, 2, 3, 3));
+/// let mut out = Array4::zeros((1, 3, 2, 2));
+/// conv2d_into(&x, &w, None, &ConvOptions::new(), &mut out)?;
+/// assert!(out.iter().all(|&v| v == 18.0));
+/// # Ok::<(), convolve::Error>(())
+/// ```
+pub fn conv2d_into<A, S1, S2, S3>(
+    input: &ArrayBase<S1, Ix4>,
+    weight: &ArrayBase<S2, Ix4>,
+    bias: Option<&Array1<A>>,
+    options: &ConvOptions<A>,
+    out: &mut ArrayBase<S3, Ix4>,
+) -> Result<()>
+where
+    A: Element,
+    S1: Data<Elem = A>,
+    S2: Data<Elem = A>,
+    S3: DataMut<Elem = A>,
+{
+    let problem = plan_batched(input.view(), weight.view(), bias.map(|b| b.view()), options)?;
+    check_output_shape(&problem.output_shape()?, out.shape())?;
+    execute(&problem, options.algorithm, out.view_mut());
+    Ok(())
+}

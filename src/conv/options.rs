@@ -1,0 +1,280 @@
+//! The options every convolution entry point takes.
+
+use num_traits::Zero;
+
+use crate::shape::Padding;
+
+/// How the input is extended into its padding.
+///
+/// Each rule extends the input the way `numpy.pad` does, for any amount of
+/// padding, even more than the input's length. For the row `a b c d`:
+///
+/// ```text
+///                      padding   input     padding
+/// Fill(0)              0 0 0  |  a b c d  |  0 0 0
+/// Wrap                 b c d  |  a b c d  |  a b c
+/// Symmetric            c b a  |  a b c d  |  d c b
+/// Reflect              d c b  |  a b c d  |  c b a
+/// Replicate            a a a  |  a b c d  |  d d d
+/// ```
+///
+/// | this crate | `scipy.signal` `boundary=` | PyTorch `padding_mode=` | `numpy.pad` `mode=` |
+/// |---|---|---|---|
+/// | `Fill(v)` | `'fill'`, `fillvalue=v` | `'zeros'` (v = 0) | `'constant'` |
+/// | `Wrap` | `'wrap'` | `'circular'` | `'wrap'` |
+/// | `Symmetric` | `'symm'` | – | `'symmetric'` |
+/// | `Reflect` | – | `'reflect'` | `'reflect'` |
+/// | `Replicate` | – | `'replicate'` | `'edge'` |
+///
+/// # Examples
+///
+/// ```
+/// use convolve::{correlate2d, Boundary, ConvOptions, Padding};
+/// use ndarray::array;
+///
+/// // Summing each element with its left and right neighbours, wrapping around.
+/// let x = array![[1.0, 2.0, 3.0, 4.0]];
+/// let k = array![[1.0, 1.0, 1.0]];
+/// let opts = ConvOptions::new().padding(Padding::Same).boundary(Boundary::Wrap);
+/// assert_eq!(correlate2d(&x, &k, &opts)?, array![[7.0, 6.0, 9.0, 8.0]]);
+/// # Ok::<(), convolve::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Boundary<A> {
+    /// Padding holds this value (zero padding for `Fill(0)`).
+    Fill(A),
+    /// The input repeats periodically.
+    Wrap,
+    /// Mirrored with the edge element repeated.
+    Symmetric,
+    /// Mirrored about the edge element, which is not repeated.
+    Reflect,
+    /// The edge element repeated.
+    Replicate,
+}
+
+impl<A: Zero> Default for Boundary<A> {
+    fn default() -> Self {
+        Boundary::Fill(A::zero())
+    }
+}
+
+/// Which kernel family computes a convolution.
+///
+/// [`Algorithm::Auto`] lets the crate choose; the other variants force one,
+/// for benchmarking or for comparing results. Every algorithm returns the
+/// same numbers as [`Algorithm::Direct`] (exactly for integers, to rounding
+/// for floating point).
+///
+/// # Examples
+///
+/// ```
+/// use convolve::{Algorithm, ConvOptions};
+/// let opts = ConvOptions::<f64>::new().algorithm(Algorithm::Direct);
+/// assert_eq!(opts.algorithm, Algorithm::Direct);
+/// ```
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Algorithm {
+    /// Chosen by the crate from the shapes, element type and options.
+    #[default]
+    Auto,
+    /// The plain direct loop: one multiply-add per kernel tap and output
+    /// element. The reference every other algorithm is tested against.
+    Direct,
+}
+
+/// Stride, padding, dilation, groups, boundary rule and algorithm of a
+/// convolution, built from [`ConvOptions::new`] with chained setters.
+///
+/// The defaults are those of `scipy.signal.correlate2d` in `'valid'` mode
+/// and of PyTorch's `conv2d`: stride 1, [`Padding::Valid`], dilation 1,
+/// 1 group, [`Boundary::Fill`] with zero, [`Algorithm::Auto`].
+///
+/// The options are checked when a convolution runs, against the shapes it
+/// is given; the setters accept anything.
+///
+/// ```text
+/// stride 2, dilation 2, padding 1 (row view; k = kernel tap, . = skipped)
+///
+///   pad  x0 x1 x2 x3 x4 x5 x6  pad
+///   k0   .  k1 .  k2                 -> y0
+///        .  k0 .  k1 .  k2           -> y1
+///               k0 .  k1 .  k2       -> y2
+/// ```
+///
+/// # Examples
+///
+/// ```
+/// use convolve::{Boundary, ConvOptions, Padding};
+///
+/// let opts = ConvOptions::new()
+///     .strides(2, 1)
+///     .padding(Padding::Same)
+///     .dilation(1)
+///     .boundary(Boundary::Reflect);
+/// assert_eq!(opts.stride, [2, 1]);
+/// assert_eq!(opts.boundary, Boundary::<f32>::Reflect);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ConvOptions<A> {
+    /// Step between output positions, `[rows, columns]`.
+    pub stride: [usize; 2],
+    /// Step between kernel taps, `[rows, columns]`.
+    pub dilation: [usize; 2],
+    /// Padding around the input.
+    pub padding: Padding,
+    /// Number of channel groups (batched convolution only).
+    pub groups: usize,
+    /// How the padding is filled.
+    pub boundary: Boundary<A>,
+    /// Which kernel family computes the result.
+    pub algorithm: Algorithm,
+}
+
+impl<A: Zero> Default for ConvOptions<A> {
+    fn default() -> Self {
+        ConvOptions {
+            stride: [1, 1],
+            dilation: [1, 1],
+            padding: Padding::Valid,
+            groups: 1,
+            boundary: Boundary::default(),
+            algorithm: Algorithm::Auto,
+        }
+    }
+}
+
+impl<A: Zero> ConvOptions<A> {
+    /// The default options: stride 1, no padding, dilation 1, one group,
+    /// zero fill, automatic algorithm.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use convolve::{ConvOptions, Padding};
+    /// let opts = ConvOptions::<f64>::new();
+    /// assert_eq!((opts.stride, opts.padding, opts.groups), ([1, 1], Padding::Valid, 1));
+    /// ```
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl<A> ConvOptions<A> {
+    /// The same stride along both axes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use convolve::ConvOptions;
+    /// assert_eq!(ConvOptions::<f32>::new().stride(4).stride, [4, 4]);
+    /// ```
+    #[must_use]
+    pub fn stride(self, stride: usize) -> Self {
+        self.strides(stride, stride)
+    }
+
+    /// The stride along the rows and along the columns.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use convolve::ConvOptions;
+    /// assert_eq!(ConvOptions::<f32>::new().strides(2, 3).stride, [2, 3]);
+    /// ```
+    #[must_use]
+    pub fn strides(mut self, rows: usize, cols: usize) -> Self {
+        self.stride = [rows, cols];
+        self
+    }
+
+    /// The same dilation along both axes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use convolve::ConvOptions;
+    /// assert_eq!(ConvOptions::<f32>::new().dilation(2).dilation, [2, 2]);
+    /// ```
+    #[must_use]
+    pub fn dilation(self, dilation: usize) -> Self {
+        self.dilations(dilation, dilation)
+    }
+
+    /// The dilation along the rows and along the columns.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use convolve::ConvOptions;
+    /// assert_eq!(ConvOptions::<f32>::new().dilations(1, 2).dilation, [1, 2]);
+    /// ```
+    #[must_use]
+    pub fn dilations(mut self, rows: usize, cols: usize) -> Self {
+        self.dilation = [rows, cols];
+        self
+    }
+
+    /// The padding around the input.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use convolve::{ConvOptions, Padding};
+    /// let opts = ConvOptions::<f32>::new().padding(Padding::uniform(1));
+    /// assert_eq!(opts.padding, Padding::Explicit { top: 1, bottom: 1, left: 1, right: 1 });
+    /// ```
+    #[must_use]
+    pub fn padding(mut self, padding: Padding) -> Self {
+        self.padding = padding;
+        self
+    }
+
+    /// The number of channel groups of a batched convolution: the input and
+    /// output channels are split into `groups` equal parts, and output
+    /// group `g` sees only input group `g`. `groups = C` is a depthwise
+    /// convolution.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use convolve::ConvOptions;
+    /// assert_eq!(ConvOptions::<f32>::new().groups(128).groups, 128);
+    /// ```
+    #[must_use]
+    pub fn groups(mut self, groups: usize) -> Self {
+        self.groups = groups;
+        self
+    }
+
+    /// How the padding is filled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use convolve::{Boundary, ConvOptions};
+    /// let opts = ConvOptions::new().boundary(Boundary::Fill(1.5));
+    /// assert_eq!(opts.boundary, Boundary::Fill(1.5));
+    /// ```
+    #[must_use]
+    pub fn boundary(mut self, boundary: Boundary<A>) -> Self {
+        self.boundary = boundary;
+        self
+    }
+
+    /// Which algorithm computes the result.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use convolve::{Algorithm, ConvOptions};
+    /// assert_eq!(ConvOptions::<f32>::new().algorithm(Algorithm::Direct).algorithm, Algorithm::Direct);
+    /// ```
+    #[must_use]
+    pub fn algorithm(mut self, algorithm: Algorithm) -> Self {
+        self.algorithm = algorithm;
+        self
+    }
+}

@@ -1,0 +1,190 @@
+//! The crate's error type.
+
+use std::fmt;
+
+/// One spatial axis of a 2-D convolution.
+///
+/// Errors name the axis they are about, so that a message such as
+/// "stride along the width axis is 0" points at the value to fix.
+///
+/// # Examples
+///
+/// ```
+/// use convolve::Axis;
+/// assert_eq!(Axis::Height.to_string(), "height");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Axis {
+    /// Rows: the `H` of `[N, C, H, W]`, the first axis of a 2-D array.
+    Height,
+    /// Columns: the `W` of `[N, C, H, W]`, the second axis of a 2-D array.
+    Width,
+}
+
+impl fmt::Display for Axis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Axis::Height => "height",
+            Axis::Width => "width",
+        })
+    }
+}
+
+/// Everything that can be wrong with a caller's arguments.
+///
+/// Every variant carries the offending values, so the message alone says
+/// what to change. No function of this crate panics on a caller's data; it
+/// returns one of these instead.
+///
+/// # Examples
+///
+/// ```
+/// use convolve::shape::AxisGeometry;
+/// use convolve::{Axis, Error};
+///
+/// let err = AxisGeometry::new(5, 3).along(Axis::Width).stride(0).output_len().unwrap_err();
+/// assert_eq!(err, Error::ZeroStride { axis: Axis::Width });
+/// assert_eq!(err.to_string(), "stride along the width axis must be at least 1, got 0");
+/// ```
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// A stride of 0 was given.
+    #[error("stride along the {axis} axis must be at least 1, got 0")]
+    ZeroStride {
+        /// The axis whose stride is 0.
+        axis: Axis,
+    },
+    /// A dilation of 0 was given.
+    #[error("dilation along the {axis} axis must be at least 1, got 0")]
+    ZeroDilation {
+        /// The axis whose dilation is 0.
+        axis: Axis,
+    },
+    /// A kernel with no elements along an axis.
+    #[error("the kernel is empty along the {axis} axis")]
+    EmptyKernel {
+        /// The axis along which the kernel has length 0.
+        axis: Axis,
+    },
+    /// An input with no elements along a spatial axis.
+    #[error("the input is empty along the {axis} axis")]
+    EmptyInput {
+        /// The axis along which the input has length 0.
+        axis: Axis,
+    },
+    /// The (dilated) kernel is longer than the padded input, so no output
+    /// position exists.
+    #[error(
+        "the kernel spans {kernel_extent} elements along the {axis} axis \
+         but the padded input has only {padded_input}"
+    )]
+    KernelTooLarge {
+        /// The axis along which the kernel does not fit.
+        axis: Axis,
+        /// `dilation * (kernel - 1) + 1`.
+        kernel_extent: usize,
+        /// `input + pad_lo + pad_hi`.
+        padded_input: usize,
+    },
+    /// In scipy's `valid` mode the kernel must be no larger than the input
+    /// in every axis, or at least as large in every axis (then the two swap
+    /// roles); this kernel is larger along one axis only.
+    #[error(
+        "'valid' mode needs the kernel ({kernel:?}) to be no larger than the \
+         input ({input:?}) along both axes, or at least as large along both"
+    )]
+    ValidShapeMismatch {
+        /// The input's `[height, width]`.
+        input: [usize; 2],
+        /// The kernel's `[height, width]`.
+        kernel: [usize; 2],
+    },
+    /// A size computation does not fit in `usize` (or an allocation would
+    /// exceed `isize::MAX` bytes).
+    #[error("arithmetic overflow while computing {what}")]
+    Overflow {
+        /// What was being computed.
+        what: &'static str,
+    },
+    /// `groups` is 0.
+    #[error("groups must be at least 1, got 0")]
+    ZeroGroups,
+    /// `groups` does not divide the number of input or output channels.
+    #[error("groups = {groups} does not divide the {channels} {what} channels")]
+    GroupsMismatch {
+        /// The requested number of groups.
+        groups: usize,
+        /// The channel count it should divide.
+        channels: usize,
+        /// `"input"` or `"output"`.
+        what: &'static str,
+    },
+    /// The weight's channel axis is not `C / groups`.
+    #[error("the weight has {got} input channels per group, expected C / groups = {expected}")]
+    WeightChannels {
+        /// `C / groups`.
+        expected: usize,
+        /// `weight.shape()[1]`.
+        got: usize,
+    },
+    /// The bias does not have one entry per output channel.
+    #[error("the bias has {got} elements, expected one per output channel ({expected})")]
+    BiasLength {
+        /// The number of output channels.
+        expected: usize,
+        /// The bias length.
+        got: usize,
+    },
+    /// An array passed to fill in (an `_into` output, or a gradient) has the
+    /// wrong shape.
+    #[error("{what} has shape {got:?}, expected {expected:?}")]
+    ShapeMismatch {
+        /// Which argument.
+        what: &'static str,
+        /// The shape it should have.
+        expected: Vec<usize>,
+        /// The shape it has.
+        got: Vec<usize>,
+    },
+    /// A transposed convolution's `output_padding` must be smaller than its
+    /// stride or its dilation along the same axis.
+    #[error(
+        "output padding {output_padding} along the {axis} axis must be smaller \
+         than the stride ({stride}) or the dilation ({dilation})"
+    )]
+    OutputPaddingTooLarge {
+        /// The axis concerned.
+        axis: Axis,
+        /// The requested output padding.
+        output_padding: usize,
+        /// The stride along that axis.
+        stride: usize,
+        /// The dilation along that axis.
+        dilation: usize,
+    },
+    /// A transposed convolution's padding removes more than its full output.
+    #[error(
+        "padding {padding} along the {axis} axis removes more than the \
+         {available} elements of the transposed convolution's full output"
+    )]
+    PaddingTooLarge {
+        /// The axis concerned.
+        axis: Axis,
+        /// `pad_lo + pad_hi`.
+        padding: usize,
+        /// The length before padding is removed.
+        available: usize,
+    },
+    /// No input length produces the requested output length.
+    #[error("no input length gives {wanted} outputs along the {axis} axis with these settings")]
+    UnreachableOutput {
+        /// The axis concerned.
+        axis: Axis,
+        /// The output length that was asked for.
+        wanted: usize,
+    },
+}
+
+/// The crate's result type.
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,87 @@
+//! 2-D convolution for [`ndarray`]: the numbers of `scipy.signal` and of
+//! PyTorch, with every option, and a typed error instead of a panic.
+//!
+//! # Highlights
+//!
+//! - [`correlate2d`] and [`convolve2d`]: single-channel cross-correlation
+//!   and true convolution with scipy's `full`/`same`/`valid` modes and
+//!   boundary rules, plus per-axis stride, dilation and explicit padding.
+//! - [`conv2d`]: batched NCHW convolution with stride, padding, dilation,
+//!   groups and bias, as PyTorch's `conv2d`.
+//! - [`shape`]: the output-size arithmetic done by hand today, overflow-checked.
+//! - [`activations`]: ReLU and Leaky ReLU with their gradients.
+//! - Element types `f32`, `f64`, `i32`, `i64` (exact, wrapping like numpy)
+//!   and `Complex<f32>`, `Complex<f64>`; any ndarray storage and layout in,
+//!   owned arrays out, and an `_into` form of each entry point that writes
+//!   into a caller's array.
+//!
+//! # Conventions
+//!
+//! **Cross-correlation vs convolution.** What CNN libraries call
+//! "convolution" slides the kernel over the input as it is:
+//! `y[i] = Σ_a x[i + a] · k[a]` ([`correlate2d`], [`conv2d`]). True
+//! convolution rotates the kernel by 180° first: `y[i] = Σ_a x[i − a] · k[a]`
+//! ([`convolve2d`]). For a learned kernel the difference does not matter,
+//! which is why networks skip the rotation. [`correlate2d`] conjugates a
+//! complex kernel, as scipy does; [`conv2d`] does not, as PyTorch does not.
+//!
+//! **Layout.** Batched tensors are NCHW: input `[N, C, H, W]`, weights
+//! `[O, C / groups, kh, kw]`, output `[N, O, Ho, Wo]`, bias `[O]`.
+//!
+//! **Output size.** Along each axis, with input `n`, kernel `k`, stride
+//! `s`, dilation `d` and padding `lo`, `hi`:
+//!
+//! ```text
+//! out = floor((n + lo + hi − d·(k − 1) − 1) / s) + 1
+//! ```
+//!
+//! **Padding** ([`Padding`]): `Valid` pads nothing, `Full` pads `d·(k−1)` on
+//! both sides, `Same` pads so that `out = ceil(n / s)`, putting the smaller
+//! half of an odd total before the input for cross-correlation (PyTorch,
+//! TensorFlow) and after it for convolution (scipy), and `Explicit` takes
+//! the four sides. The padding is filled by a [`Boundary`] rule: a constant,
+//! wrap-around, or one of three mirrorings, for any padding width.
+//!
+//! **Errors.** No function panics on a caller's data: bad shapes and
+//! options give an [`Error`] that names the offending values. An input that
+//! is empty along a spatial axis is an error whatever the padding; an empty
+//! batch gives an empty output.
+//!
+//! # Example
+//!
+//! ```
+//! use convolve::{conv2d, correlate2d, ConvOptions, Padding};
+//! use ndarray::{array, Array4};
+//!
+//! // scipy.signal.correlate2d(x, k, mode='same')
+//! let x = array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]];
+//! let k = array![[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]];
+//! let y = correlate2d(&x, &k, &ConvOptions::new().padding(Padding::Same))?;
+//! assert_eq!(y, array![[2.0, 1.0, -4.0], [-3.0, 0.0, -7.0], [-16.0, -11.0, -22.0]]);
+//!
+//! // torch.nn.functional.conv2d(x, w, stride=4): 224×224×3 through 96 kernels of 11×11.
+//! let x = Array4::<f32>::zeros((2, 3, 224, 224));
+//! let w = Array4::<f32>::zeros((96, 3, 11, 11));
+//! let y = conv2d(&x, &w, None, &ConvOptions::new().stride(4))?;
+//! assert_eq!(y.shape(), [2, 96, 54, 54]);
+//! # Ok::<(), convolve::Error>(())
+//! ```
+//!
+//! # Cargo features and MSRV
+//!
+//! The crate has no optional features yet. Its minimum supported Rust
+//! version is the `rust-version` in `Cargo.toml` (1.85).
+#![deny(missing_docs)]
+#![deny(unsafe_code)]
+
+pub mod activations;
+mod conv;
+mod error;
+pub mod shape;
+
+pub use conv::{
+    conv2d, conv2d_into, convolve2d, convolve2d_into, correlate2d, correlate2d_into, Algorithm, Boundary, ConvOptions,
+    Element,
+};
+pub use error::{Axis, Error, Result};
+pub use shape::Padding;
