@@ -232,7 +232,7 @@ fn run_2d<A: Element>(plan: Plan2d<'_, A>, algorithm: Algorithm) -> Result<Array
 /// let w = array![[1.0, 1.0, 1.0], [0.0, 0.0, 0.0], [-1.0, -1.0, -1.0]];
 /// let y = correlate2d(&x, &w, &ConvOptions::new())?;
 /// let expected = array![[-2.6, -2.6, -2.8], [-0.2, 0.1, 0.1], [2.8, 2.6, 2.7]];
-/// assert!((&y - &expected).iter().all(|d| d.abs() < 1e-12));
+/// assert!((&y - &expected).iter().all(|d: &f64| d.abs() < 1e-12));
 /// # Ok::<(), convolve::Error>(())
 /// ```
 pub fn correlate2d<A, S1, S2>(
