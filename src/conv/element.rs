@@ -2,11 +2,16 @@
 
 use std::fmt::Debug;
 
+use ndarray::LinalgScalar;
 use num_complex::Complex;
-use num_traits::Zero;
 
 mod private {
-    pub trait Sealed {}
+    pub trait Sealed {
+        /// Whether `ndarray::linalg::general_mat_mul` has a fast, exact
+        /// enough kernel for this type (floating point and complex, not
+        /// integers, whose products there would not wrap).
+        const FAST_GEMM: bool;
+    }
 }
 
 /// An element type of a convolution: `f32`, `f64`, `i32`, `i64`,
@@ -26,7 +31,7 @@ mod private {
 /// assert_eq!(Complex::new(1.0, 2.0).conj(), Complex::new(1.0, -2.0));
 /// assert_eq!(i32::MAX.mul_add(1, 1), i32::MIN);
 /// ```
-pub trait Element: Copy + Debug + PartialEq + Send + Sync + Zero + 'static + private::Sealed {
+pub trait Element: LinalgScalar + Debug + PartialEq + Send + Sync + private::Sealed {
     /// The complex conjugate; the value itself for real types.
     #[must_use]
     fn conj(self) -> Self;
@@ -43,7 +48,9 @@ pub trait Element: Copy + Debug + PartialEq + Send + Sync + Zero + 'static + pri
 
 macro_rules! impl_float {
     ($($t:ty),*) => {$(
-        impl private::Sealed for $t {}
+        impl private::Sealed for $t {
+            const FAST_GEMM: bool = true;
+        }
         impl Element for $t {
             #[inline]
             fn conj(self) -> Self {
@@ -63,7 +70,9 @@ macro_rules! impl_float {
 
 macro_rules! impl_int {
     ($($t:ty),*) => {$(
-        impl private::Sealed for $t {}
+        impl private::Sealed for $t {
+            const FAST_GEMM: bool = false;
+        }
         impl Element for $t {
             #[inline]
             fn conj(self) -> Self {
@@ -83,7 +92,9 @@ macro_rules! impl_int {
 
 macro_rules! impl_complex {
     ($($t:ty),*) => {$(
-        impl private::Sealed for Complex<$t> {}
+        impl private::Sealed for Complex<$t> {
+            const FAST_GEMM: bool = true;
+        }
         impl Element for Complex<$t> {
             #[inline]
             fn conj(self) -> Self {

@@ -5,8 +5,12 @@
 //! ever see consistent, checked numbers.
 
 mod element;
+mod im2col;
 mod options;
+mod planner;
 pub(crate) mod reference;
+mod sliding;
+mod tile;
 
 use ndarray::{
     Array, Array1, Array2, Array4, ArrayBase, ArrayView1, ArrayView2, ArrayView4, ArrayViewMut4, Data, DataMut, Ix2,
@@ -51,9 +55,22 @@ impl<A> Problem<'_, A> {
     }
 }
 
-/// Runs `problem` with the chosen algorithm.
-fn execute<A: Element>(problem: &Problem<'_, A>, algorithm: Algorithm, out: ArrayViewMut4<'_, A>) {
-    match algorithm {
+impl<A: Element> Problem<'_, A> {
+    fn shapes(&self) -> planner::Shapes {
+        planner::Shapes {
+            geometry: self.geometry,
+            groups: self.groups,
+            channels_per_group: self.weight.shape()[1],
+            out_channels: self.weight.shape()[0],
+        }
+    }
+}
+
+/// Runs `problem` with the algorithm the planner settles on for `requested`.
+fn execute<A: Element>(problem: &Problem<'_, A>, requested: Algorithm, out: ArrayViewMut4<'_, A>) {
+    match planner::choose::<A>(requested, &problem.shapes()) {
+        Algorithm::Vectorized => sliding::run(problem, out),
+        Algorithm::Gemm => im2col::run(problem, out),
         Algorithm::Auto | Algorithm::Direct => reference::run(problem, out),
     }
 }
@@ -88,12 +105,20 @@ struct Plan2d<'a, A> {
     reversed: bool,
 }
 
-fn plan_2d<'a, A: Element>(
-    input: ArrayView2<'a, A>,
-    kernel: ArrayView2<'a, A>,
+/// scipy's reading of a single-channel problem, from shapes alone: the
+/// resolved geometry, and whether input and kernel swap roles (`valid`
+/// mode with a kernel at least as large as the input along both axes).
+struct Resolved2d {
+    geometry: [AxisGeometry; 2],
+    swap: bool,
+}
+
+fn resolve_2d<A>(
+    in_shape: [usize; 2],
+    k_shape: [usize; 2],
     options: &ConvOptions<A>,
     operation: Operation,
-) -> Result<Plan2d<'a, A>> {
+) -> Result<Resolved2d> {
     match options.groups {
         0 => return Err(Error::ZeroGroups),
         1 => {}
@@ -105,8 +130,6 @@ fn plan_2d<'a, A: Element>(
             })
         }
     }
-    let in_shape = [input.nrows(), input.ncols()];
-    let k_shape = [kernel.nrows(), kernel.ncols()];
     // Rejects empty kernels and inputs, zero strides and dilations.
     spatial_geometry(in_shape, k_shape, options, operation)?;
 
@@ -120,7 +143,30 @@ fn plan_2d<'a, A: Element>(
         });
     }
     let swap = scipy_valid && !kernel_fits;
-    let (input, kernel) = if swap { (kernel, input) } else { (input, kernel) };
+    let (in_shape, k_shape) = if swap { (k_shape, in_shape) } else { (in_shape, k_shape) };
+    let geometry = spatial_geometry(in_shape, k_shape, options, operation)?;
+    let out = [geometry[0].output_len()?, geometry[1].output_len()?];
+    check_allocation::<A>(&out)?;
+    Ok(Resolved2d { geometry, swap })
+}
+
+fn plan_2d<'a, A: Element>(
+    input: ArrayView2<'a, A>,
+    kernel: ArrayView2<'a, A>,
+    options: &ConvOptions<A>,
+    operation: Operation,
+) -> Result<Plan2d<'a, A>> {
+    let resolved = resolve_2d(
+        [input.nrows(), input.ncols()],
+        [kernel.nrows(), kernel.ncols()],
+        options,
+        operation,
+    )?;
+    let (input, kernel) = if resolved.swap {
+        (kernel, input)
+    } else {
+        (input, kernel)
+    };
     let (kernel, conjugate_kernel) = match operation {
         Operation::CrossCorrelation => (kernel, true),
         Operation::Convolution => {
@@ -130,27 +176,20 @@ fn plan_2d<'a, A: Element>(
             (rotated, false)
         }
     };
-    let geometry = spatial_geometry(
-        [input.nrows(), input.ncols()],
-        [kernel.nrows(), kernel.ncols()],
-        options,
-        operation,
-    )?;
     let problem = Problem {
         input: input.insert_axis(ndarray::Axis(0)).insert_axis(ndarray::Axis(0)),
         weight: kernel.insert_axis(ndarray::Axis(0)).insert_axis(ndarray::Axis(0)),
         bias: None,
         conjugate_kernel,
-        geometry,
+        geometry: resolved.geometry,
         groups: 1,
         boundary: options.boundary,
     };
-    check_allocation::<A>(&problem.output_shape()?)?;
     Ok(Plan2d {
         problem,
         // Convolution is commutative; only correlation reads the swapped
         // result backwards.
-        reversed: swap && operation == Operation::CrossCorrelation,
+        reversed: resolved.swap && operation == Operation::CrossCorrelation,
     })
 }
 
@@ -499,4 +538,77 @@ where
     check_output_shape(&problem.output_shape()?, out.shape())?;
     execute(&problem, options.algorithm, out.view_mut());
     Ok(())
+}
+
+/// The algorithm that [`correlate2d`] and [`convolve2d`] will run for these
+/// shapes and options, without running it: `options.algorithm` itself when
+/// forced (unless it must give way, see [`Algorithm`]), the planner's choice
+/// for [`Algorithm::Auto`].
+///
+/// # Errors
+///
+/// Those of [`correlate2d`] for these shapes.
+///
+/// # Examples
+///
+/// ```
+/// use convolve::{correlate2d_algorithm, Algorithm, ConvOptions, Padding};
+///
+/// let opts = ConvOptions::<f32>::new().padding(Padding::Same);
+/// assert_eq!(correlate2d_algorithm([1024, 1024], [5, 5], &opts)?, Algorithm::Vectorized);
+/// # Ok::<(), convolve::Error>(())
+/// ```
+pub fn correlate2d_algorithm<A: Element>(
+    input: [usize; 2],
+    kernel: [usize; 2],
+    options: &ConvOptions<A>,
+) -> Result<Algorithm> {
+    let resolved = resolve_2d(input, kernel, options, Operation::CrossCorrelation)?;
+    let shapes = planner::Shapes {
+        geometry: resolved.geometry,
+        groups: 1,
+        channels_per_group: 1,
+        out_channels: 1,
+    };
+    Ok(planner::choose::<A>(options.algorithm, &shapes))
+}
+
+/// The algorithm that [`conv2d`] will run for these shapes and options,
+/// without running it.
+///
+/// # Errors
+///
+/// Those of [`conv2d`] for these shapes (bias aside).
+///
+/// # Examples
+///
+/// ```
+/// use convolve::{conv2d_algorithm, Algorithm, ConvOptions, Padding};
+///
+/// let opts = ConvOptions::<f32>::new().padding(Padding::uniform(1));
+/// // A ResNet layer is a matrix product; its depthwise cousin is not.
+/// assert_eq!(conv2d_algorithm([8, 64, 56, 56], [64, 64, 3, 3], &opts)?, Algorithm::Gemm);
+/// let depthwise = opts.groups(128);
+/// assert_eq!(conv2d_algorithm([8, 128, 56, 56], [128, 1, 3, 3], &depthwise)?, Algorithm::Vectorized);
+/// # Ok::<(), convolve::Error>(())
+/// ```
+pub fn conv2d_algorithm<A: Element>(
+    input: [usize; 4],
+    weight: [usize; 4],
+    options: &ConvOptions<A>,
+) -> Result<Algorithm> {
+    conv2d_output_shape(input, weight, options)?;
+    let geometry = spatial_geometry(
+        [input[2], input[3]],
+        [weight[2], weight[3]],
+        options,
+        Operation::CrossCorrelation,
+    )?;
+    let shapes = planner::Shapes {
+        geometry,
+        groups: options.groups,
+        channels_per_group: weight[1],
+        out_channels: weight[0],
+    };
+    Ok(planner::choose::<A>(options.algorithm, &shapes))
 }

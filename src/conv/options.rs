@@ -64,7 +64,18 @@ impl<A: Zero> Default for Boundary<A> {
 /// [`Algorithm::Auto`] lets the crate choose; the other variants force one,
 /// for benchmarking or for comparing results. Every algorithm returns the
 /// same numbers as [`Algorithm::Direct`] (exactly for integers, to rounding
-/// for floating point).
+/// for floating point), and the same bits whatever the number of threads.
+///
+/// `Auto` picks, from the shapes, the element type and the options alone:
+/// integers run [`Algorithm::Vectorized`]; a layer with at least 8 output
+/// channels per group and at least 16 multiply-adds per output
+/// (`C/groups · kh · kw`) runs [`Algorithm::Gemm`]; everything else runs
+/// [`Algorithm::Vectorized`]. A fast algorithm, chosen or forced, gives way
+/// to [`Algorithm::Direct`] when the padded input tile of one output row
+/// would exceed 2^24 elements, which keeps working memory bounded. The
+/// functions [`conv2d_algorithm`](crate::conv2d_algorithm) and
+/// [`correlate2d_algorithm`](crate::correlate2d_algorithm) say what will
+/// run without running it.
 ///
 /// # Examples
 ///
@@ -80,8 +91,21 @@ pub enum Algorithm {
     #[default]
     Auto,
     /// The plain direct loop: one multiply-add per kernel tap and output
-    /// element. The reference every other algorithm is tested against.
+    /// element, each input read through the boundary rule. The reference
+    /// every other algorithm is tested against; slow.
     Direct,
+    /// The direct definition, vectorized: the padded input rows of a block
+    /// of output rows are copied once into a small tile, and 16 outputs at a
+    /// time accumulate every kernel tap in registers. Best for small
+    /// kernels, single-channel filtering and depthwise convolution; exact
+    /// for integers.
+    Vectorized,
+    /// Blocked implicit GEMM: each block of output rows gathers its input
+    /// patches into a small matrix and multiplies it by the weights, so
+    /// every patch serves all output channels of its group. Best for
+    /// multi-channel layers. Integer elements, which have no fast matrix
+    /// product, run [`Algorithm::Vectorized`] instead.
+    Gemm,
 }
 
 /// Stride, padding, dilation, groups, boundary rule and algorithm of a

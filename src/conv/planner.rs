@@ -1,0 +1,71 @@
+//! How [`Algorithm::Auto`] chooses, from shapes, element type and options
+//! alone.
+//!
+//! The cost model, per call:
+//!
+//! 1. Integer elements run [`Algorithm::Vectorized`]: exact, wrapping
+//!    arithmetic, which the matrix-product kernels do not offer.
+//! 2. With at least 8 output channels per group and at least 16
+//!    multiply-adds per output (`C/G · kh · kw`),
+//!    [`Algorithm::Gemm`]: a matrix product then reuses each loaded patch
+//!    across many output channels, which the direct kernel cannot.
+//! 3. Otherwise (single-channel filtering, depthwise and other thin
+//!    groups, tiny kernels) [`Algorithm::Vectorized`], which does no
+//!    packing at all.
+//!
+//! Any fast algorithm, chosen or forced, gives way to
+//! [`Algorithm::Direct`] when one block's padded input tile would exceed
+//! 2^24 elements (a stride far larger than the kernel over an
+//! enormous padding, say), so that working memory stays bounded.
+
+use super::{Algorithm, Element};
+use crate::shape::AxisGeometry;
+
+/// Output channels per group from which a matrix product pays.
+pub(crate) const GEMM_MIN_OUTPUTS: usize = 8;
+
+/// Multiply-adds per output (`C/G · kh · kw`) from which a matrix product pays.
+pub(crate) const GEMM_MIN_DEPTH: usize = 16;
+
+/// The largest padded input tile, in elements, that a fast algorithm may
+/// use for one row of output.
+pub(crate) const TILE_LIMIT: usize = 1 << 24;
+
+/// The shape facts the choice depends on.
+pub(crate) struct Shapes {
+    pub(crate) geometry: [AxisGeometry; 2],
+    pub(crate) groups: usize,
+    /// `C / groups`.
+    pub(crate) channels_per_group: usize,
+    /// `O`.
+    pub(crate) out_channels: usize,
+}
+
+/// The algorithm that will run for `requested` on these shapes.
+pub(crate) fn choose<A: Element>(requested: Algorithm, shapes: &Shapes) -> Algorithm {
+    let [rows, cols] = &shapes.geometry;
+    let extent = |g: &AxisGeometry| g.dilation * (g.kernel - 1) + 1;
+    let row_tile = cols
+        .output_len()
+        .ok()
+        .and_then(|wo| (wo - 1).checked_mul(cols.stride))
+        .and_then(|w| w.checked_add(extent(cols)))
+        .and_then(|w| w.checked_mul(extent(rows)))
+        .and_then(|t| t.checked_mul(shapes.channels_per_group.max(1)));
+    if !matches!(row_tile, Some(t) if t <= TILE_LIMIT) {
+        return Algorithm::Direct;
+    }
+    match requested {
+        Algorithm::Auto => {
+            let depth = shapes.channels_per_group * rows.kernel * cols.kernel;
+            let outputs_per_group = shapes.out_channels / shapes.groups.max(1);
+            if A::FAST_GEMM && outputs_per_group >= GEMM_MIN_OUTPUTS && depth >= GEMM_MIN_DEPTH {
+                Algorithm::Gemm
+            } else {
+                Algorithm::Vectorized
+            }
+        }
+        Algorithm::Gemm if !A::FAST_GEMM => Algorithm::Vectorized,
+        forced => forced,
+    }
+}

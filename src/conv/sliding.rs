@@ -1,0 +1,115 @@
+//! The vectorized direct kernel: each output row is accumulated in
+//! registers, `LANES` outputs at a time, over every tap of the kernel,
+//! reading the block's padded input tile.
+//!
+//! It does exactly the multiply-adds of the definition (no transform, no
+//! copy of the input beyond the tile), so it wins for small kernels, for
+//! depthwise and other grouped convolutions with few channels per group,
+//! and for integer types, which it computes exactly.
+
+use ndarray::{ArrayViewMut4, Axis};
+
+use super::tile::{blocks, fill_tile, for_each_block, packed_weights, TileShape};
+use super::{Element, Problem};
+
+/// Outputs accumulated together in registers.
+const LANES: usize = 16;
+
+/// Output elements per block of work (a block is a whole number of rows).
+const BLOCK_OUTPUTS: usize = 4096;
+
+/// Computes `problem` into `out` with the vectorized direct kernel.
+pub(crate) fn run<A: Element>(problem: &Problem<'_, A>, out: ArrayViewMut4<'_, A>) {
+    let [_, _, out_rows, out_cols] = [out.shape()[0], out.shape()[1], out.shape()[2], out.shape()[3]];
+    if out.is_empty() {
+        return;
+    }
+    let rows_per_block = (BLOCK_OUTPUTS / out_cols).clamp(1, out_rows);
+    let weights = packed_weights(problem);
+    let [rows, cols] = problem.geometry;
+    let channels_per_group = problem.weight.shape()[1];
+    let outputs_per_group = problem.weight.shape()[0] / problem.groups;
+    let taps = rows.kernel * cols.kernel;
+    let arch = pulp::Arch::new();
+
+    for_each_block(blocks(out, rows_per_block), |mut block| {
+        let block_rows = block.out.shape()[1];
+        let shape = TileShape::of(problem, block_rows, out_cols);
+        let mut tiles = vec![A::zero(); channels_per_group * shape.len()];
+        let mut line = vec![A::zero(); out_cols];
+        let image = problem.input.index_axis(Axis(0), block.n);
+        for g in 0..problem.groups {
+            for (c, tile) in tiles.chunks_exact_mut(shape.len()).enumerate() {
+                let plane = image.index_axis(Axis(0), g * channels_per_group + c);
+                fill_tile(problem, plane, block.row0 * rows.stride, shape, tile);
+            }
+            for o in g * outputs_per_group..(g + 1) * outputs_per_group {
+                let w = &weights[o * channels_per_group * taps..][..channels_per_group * taps];
+                let bias = problem.bias.as_ref().map(|b| b[o]);
+                for r in 0..block_rows {
+                    arch.dispatch(|| accumulate_row(&mut line, &tiles, shape, w, r, problem));
+                    let mut dst = block.out.index_axis_mut(Axis(0), o);
+                    let mut dst = dst.index_axis_mut(Axis(0), r);
+                    match bias {
+                        Some(b) => dst.iter_mut().zip(&line).for_each(|(d, &v)| *d = v.plus(b)),
+                        None => dst.iter_mut().zip(&line).for_each(|(d, &v)| *d = v),
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// One output row `r` of the block: `line[j] = Σ_c Σ_a Σ_b w[c, a, b] ·
+/// tile_c[r·sh + a·dh, j·sw + b·dw]`.
+#[inline(always)]
+fn accumulate_row<A: Element>(
+    line: &mut [A],
+    tiles: &[A],
+    shape: TileShape,
+    w: &[A],
+    r: usize,
+    problem: &Problem<'_, A>,
+) {
+    let [rows, cols] = &problem.geometry;
+    let (kh, kw) = (rows.kernel, cols.kernel);
+    let (dh, dw, sw) = (rows.dilation, cols.dilation, cols.stride);
+    let out_cols = line.len();
+    let span = (LANES - 1) * sw + 1;
+    let mut j0 = 0;
+    while j0 + LANES <= out_cols {
+        let mut acc = [A::zero(); LANES];
+        for (tile, w_c) in tiles.chunks_exact(shape.len()).zip(w.chunks_exact(kh * kw)) {
+            for (a, w_a) in w_c.chunks_exact(kw).enumerate() {
+                let t_row = &tile[(r * rows.stride + a * dh) * shape.width..][..shape.width];
+                for (b, &tap) in w_a.iter().enumerate() {
+                    let src = &t_row[j0 * sw + b * dw..][..span];
+                    if sw == 1 {
+                        let src: &[A; LANES] = src.try_into().expect("span is LANES at unit stride");
+                        for l in 0..LANES {
+                            acc[l] = acc[l].mul_add(src[l], tap);
+                        }
+                    } else {
+                        for l in 0..LANES {
+                            acc[l] = acc[l].mul_add(src[l * sw], tap);
+                        }
+                    }
+                }
+            }
+        }
+        line[j0..j0 + LANES].copy_from_slice(&acc);
+        j0 += LANES;
+    }
+    for (j, y) in line.iter_mut().enumerate().skip(j0) {
+        let mut acc = A::zero();
+        for (tile, w_c) in tiles.chunks_exact(shape.len()).zip(w.chunks_exact(kh * kw)) {
+            for (a, w_a) in w_c.chunks_exact(kw).enumerate() {
+                let t_row = &tile[(r * rows.stride + a * dh) * shape.width..][..shape.width];
+                for (b, &tap) in w_a.iter().enumerate() {
+                    acc = acc.mul_add(t_row[j * sw + b * dw], tap);
+                }
+            }
+        }
+        *y = acc;
+    }
+}

@@ -1,0 +1,323 @@
+//! Every fast algorithm against the reference (`Algorithm::Direct`), over
+//! the whole option space and over odd layouts.
+
+use convolve::{
+    conv2d, conv2d_into, convolve2d, correlate2d, correlate2d_into, Algorithm, Boundary, ConvOptions, Padding,
+};
+use ndarray::{s, Array, Array1, Array2, Array4, ArrayBase, Data, Dimension, ShapeBuilder};
+use num_complex::Complex;
+use proptest::prelude::*;
+
+/// Algorithms compared against the reference.
+const FAST: [Algorithm; 3] = [Algorithm::Auto, Algorithm::Vectorized, Algorithm::Gemm];
+const MAX_BATCH: usize = 2;
+const MAX_GROUPS: usize = 3;
+const MAX_CHANNELS_PER_GROUP: usize = 3;
+const MAX_OUTPUTS_PER_GROUP: usize = 10;
+const MAX_SIDE: usize = 37;
+const MAX_KERNEL: usize = 5;
+const MAX_STRIDE: usize = 3;
+const MAX_DILATION: usize = 3;
+const MAX_PAD: usize = 6;
+
+/// A small deterministic generator, so that the values of a case follow
+/// from its seed.
+fn values(len: usize, seed: u64) -> Vec<f64> {
+    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    (0..len)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+        })
+        .collect()
+}
+
+fn boundary_strategy() -> impl Strategy<Value = Boundary<f64>> {
+    prop_oneof![
+        Just(Boundary::Fill(0.0)),
+        Just(Boundary::Fill(0.75)),
+        Just(Boundary::Wrap),
+        Just(Boundary::Symmetric),
+        Just(Boundary::Reflect),
+        Just(Boundary::Replicate),
+    ]
+}
+
+fn padding_strategy() -> impl Strategy<Value = Padding> {
+    prop_oneof![
+        Just(Padding::Valid),
+        Just(Padding::Same),
+        Just(Padding::Full),
+        (0..=MAX_PAD, 0..=MAX_PAD, 0..=MAX_PAD, 0..=MAX_PAD).prop_map(|(top, bottom, left, right)| {
+            Padding::Explicit {
+                top,
+                bottom,
+                left,
+                right,
+            }
+        }),
+    ]
+}
+
+fn options_strategy() -> impl Strategy<Value = ConvOptions<f64>> {
+    (
+        (1..=MAX_STRIDE, 1..=MAX_STRIDE),
+        (1..=MAX_DILATION, 1..=MAX_DILATION),
+        padding_strategy(),
+        boundary_strategy(),
+    )
+        .prop_map(|((sh, sw), (dh, dw), padding, boundary)| {
+            ConvOptions::new()
+                .strides(sh, sw)
+                .dilations(dh, dw)
+                .padding(padding)
+                .boundary(boundary)
+        })
+}
+
+/// A batched problem: shapes, options, a seed and whether it has a bias.
+#[derive(Clone, Debug)]
+struct Case {
+    input: [usize; 4],
+    weight: [usize; 4],
+    options: ConvOptions<f64>,
+    bias: bool,
+    seed: u64,
+}
+
+fn case_strategy() -> impl Strategy<Value = Case> {
+    (
+        1..=MAX_BATCH,
+        1..=MAX_GROUPS,
+        1..=MAX_CHANNELS_PER_GROUP,
+        1..=MAX_OUTPUTS_PER_GROUP,
+        (1..=MAX_SIDE, 1..=MAX_SIDE),
+        (1..=MAX_KERNEL, 1..=MAX_KERNEL),
+        options_strategy(),
+        any::<bool>(),
+        any::<u64>(),
+    )
+        .prop_map(|(n, g, cg, og, (h, w), (kh, kw), options, bias, seed)| Case {
+            input: [n, g * cg, h, w],
+            weight: [g * og, cg, kh, kw],
+            options: options.groups(g),
+            bias,
+            seed,
+        })
+}
+
+fn max_abs<S: Data<Elem = f64>, D: Dimension>(a: &ArrayBase<S, D>) -> f64 {
+    a.iter().fold(0.0, |m, v| m.max(v.abs()))
+}
+
+fn assert_close<D: Dimension>(got: &Array<f64, D>, want: &Array<f64, D>, tol: f64, what: &str) {
+    assert_eq!(got.shape(), want.shape(), "{what}: shape");
+    let scale = max_abs(want).max(1.0);
+    for (g, w) in got.iter().zip(want) {
+        assert!((g - w).abs() <= tol * scale, "{what}: {g} vs {w}");
+    }
+}
+
+fn with_options<B: Copy>(options: &ConvOptions<f64>, boundary: Boundary<B>) -> ConvOptions<B> {
+    ConvOptions {
+        stride: options.stride,
+        dilation: options.dilation,
+        padding: options.padding,
+        groups: options.groups,
+        boundary,
+        algorithm: options.algorithm,
+    }
+}
+
+fn map_boundary<B>(b: Boundary<f64>, f: impl Fn(f64) -> B) -> Boundary<B> {
+    match b {
+        Boundary::Fill(v) => Boundary::Fill(f(v)),
+        Boundary::Wrap => Boundary::Wrap,
+        Boundary::Symmetric => Boundary::Symmetric,
+        Boundary::Reflect => Boundary::Reflect,
+        Boundary::Replicate => Boundary::Replicate,
+    }
+}
+
+fn check_batched(case: &Case) -> Result<(), TestCaseError> {
+    let x = Array4::from_shape_vec(case.input, values(case.input.iter().product(), case.seed)).unwrap();
+    let w = Array4::from_shape_vec(case.weight, values(case.weight.iter().product(), case.seed ^ 1)).unwrap();
+    let b = Array1::from(values(case.weight[0], case.seed ^ 2));
+    let bias = case.bias.then_some(&b);
+    let reference = conv2d(&x, &w, bias, &case.options.algorithm(Algorithm::Direct));
+    let Ok(reference) = reference else {
+        // Invalid combination: every algorithm must agree that it is.
+        for alg in FAST {
+            prop_assert_eq!(&conv2d(&x, &w, bias, &case.options.algorithm(alg)), &reference);
+        }
+        return Ok(());
+    };
+    for alg in FAST {
+        let opts = case.options.algorithm(alg);
+        let got = conv2d(&x, &w, bias, &opts).unwrap();
+        assert_close(&got, &reference, 1e-12, &format!("{alg:?} f64"));
+
+        // f32 against the f64 reference, relative to the output's norm.
+        let xf = x.mapv(|v| v as f32);
+        let wf = w.mapv(|v| v as f32);
+        let bf = b.mapv(|v| v as f32);
+        let opts32 = with_options(&opts, map_boundary(opts.boundary, |v| v as f32));
+        let got32 = conv2d(&xf, &wf, case.bias.then_some(&bf), &opts32).unwrap();
+        assert_close(&got32.mapv(f64::from), &reference, 1e-4, &format!("{alg:?} f32"));
+
+        // Complex: real and imaginary parts carry two independent problems.
+        let xc = x.mapv(|v| Complex::new(v, -0.5 * v));
+        let wc = w.mapv(|v| Complex::new(0.25 * v, v));
+        let optsc = with_options(&opts, map_boundary(opts.boundary, |v| Complex::new(v, 0.0)));
+        let want_c = conv2d(&xc, &wc, None, &optsc.algorithm(Algorithm::Direct)).unwrap();
+        let got_c = conv2d(&xc, &wc, None, &optsc).unwrap();
+        assert_close(&got_c.mapv(|c| c.re), &want_c.mapv(|c| c.re), 1e-12, "complex re");
+        assert_close(&got_c.mapv(|c| c.im), &want_c.mapv(|c| c.im), 1e-12, "complex im");
+
+        // Integers are exact, overflow included (wrapping).
+        let xi = x.mapv(|v| (v * 1e9) as i64);
+        let wi = w.mapv(|v| (v * 1e9) as i64);
+        let optsi = with_options(&opts, map_boundary(opts.boundary, |v| (v * 1e9) as i64));
+        let want_i = conv2d(&xi, &wi, None, &optsi.algorithm(Algorithm::Direct)).unwrap();
+        prop_assert_eq!(conv2d(&xi, &wi, None, &optsi).unwrap(), want_i);
+
+        // Odd layouts: column-major input, negative-stride weight, and a
+        // NaN-filled, transposed output view.
+        let x_f = {
+            let mut a = Array4::zeros(x.raw_dim().f());
+            a.assign(&x);
+            a
+        };
+        let mut w_rev = w.slice(s![.., .., ..;-1, ..]).to_owned();
+        w_rev.invert_axis(ndarray::Axis(2));
+        let shape = reference.shape().to_vec();
+        let mut backing = Array4::from_elem((shape[3], shape[2], shape[1], shape[0]), f64::NAN);
+        let mut out = backing.view_mut().reversed_axes();
+        conv2d_into(&x_f, &w_rev, bias, &opts, &mut out).unwrap();
+        assert_close(&out.to_owned(), &reference, 1e-12, &format!("{alg:?} odd layouts"));
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn batched_algorithms_match_the_reference(case in case_strategy()) {
+        check_batched(&case)?;
+    }
+
+    #[test]
+    fn single_channel_algorithms_match_the_reference(
+        (h, w) in (1..=MAX_SIDE, 1..=MAX_SIDE),
+        (kh, kw) in (1..=MAX_SIDE / 2, 1..=MAX_SIDE / 2),
+        options in options_strategy(),
+        seed in any::<u64>(),
+    ) {
+        let x = Array2::from_shape_vec((h, w), values(h * w, seed)).unwrap();
+        let k = Array2::from_shape_vec((kh, kw), values(kh * kw, seed ^ 7)).unwrap();
+        for op in [correlate2d::<f64, _, _>, convolve2d::<f64, _, _>] {
+            let reference = op(&x, &k, &options.algorithm(Algorithm::Direct));
+            for alg in FAST {
+                let got = op(&x, &k, &options.algorithm(alg));
+                match (&got, &reference) {
+                    (Ok(got), Ok(want)) => assert_close(got, want, 1e-12, &format!("{alg:?}")),
+                    _ => prop_assert_eq!(&got, &reference),
+                }
+            }
+        }
+        // Complex correlation conjugates the kernel in every algorithm.
+        let xc = x.mapv(|v| Complex::new(v, 0.3 - v));
+        let kc = k.mapv(|v| Complex::new(-v, 2.0 * v));
+        let optsc = with_options(&options, map_boundary(options.boundary, |v| Complex::new(v, v)));
+        if let Ok(want) = correlate2d(&xc, &kc, &optsc.algorithm(Algorithm::Direct)) {
+            for alg in FAST {
+                let got = correlate2d(&xc, &kc, &optsc.algorithm(alg)).unwrap();
+                assert_close(&got.mapv(|c| c.re), &want.mapv(|c| c.re), 1e-12, "re");
+                assert_close(&got.mapv(|c| c.im), &want.mapv(|c| c.im), 1e-12, "im");
+            }
+        }
+    }
+}
+
+/// Larger problems, so that outputs span several blocks of work and rows
+/// longer than one register block.
+#[test]
+fn multi_block_problems_match_the_reference() {
+    let cases = [
+        ([1, 1, 150, 97], [1, 1, 5, 4], ConvOptions::new().padding(Padding::Same)),
+        (
+            [2, 6, 41, 45],
+            [12, 3, 3, 3],
+            ConvOptions::new().groups(2).padding(Padding::uniform(1)),
+        ),
+        (
+            [1, 4, 70, 70],
+            [4, 1, 3, 3],
+            ConvOptions::new().groups(4).strides(2, 1).boundary(Boundary::Reflect),
+        ),
+        (
+            [1, 3, 64, 64],
+            [16, 3, 7, 7],
+            ConvOptions::new().stride(2).dilation(2).padding(Padding::Full),
+        ),
+    ];
+    for (seed, (input, weight, options)) in cases.into_iter().enumerate() {
+        let case = Case {
+            input,
+            weight,
+            options,
+            bias: seed % 2 == 0,
+            seed: seed as u64,
+        };
+        check_batched(&case).unwrap();
+    }
+}
+
+/// The thread count changes nothing, not even the last bit.
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let x = Array4::from_shape_vec((2, 8, 40, 40), values(2 * 8 * 1600, 3)).unwrap();
+    let w = Array4::from_shape_vec((16, 8, 3, 3), values(16 * 72, 4)).unwrap();
+    let k = Array2::from_shape_vec((9, 9), values(81, 5)).unwrap();
+    let plane = x.slice(s![0, 0, .., ..]);
+    let run = |threads: usize, alg: Algorithm| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| {
+            let opts = ConvOptions::new().padding(Padding::Same).algorithm(alg);
+            (
+                conv2d(&x, &w, None, &opts).unwrap(),
+                correlate2d(&plane, &k, &opts).unwrap(),
+            )
+        })
+    };
+    for alg in FAST {
+        let (one_a, one_b) = run(1, alg);
+        let (two_a, two_b) = run(2, alg);
+        let (three_a, three_b) = run(3, alg);
+        let bits = |a: &Array4<f64>| a.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&one_a), bits(&two_a));
+        assert_eq!(bits(&one_a), bits(&three_a));
+        assert_eq!(one_b, two_b);
+        assert_eq!(one_b, three_b);
+    }
+}
+
+/// `_into` with a forced fast algorithm writes every element of a strided
+/// view and nothing outside it.
+#[test]
+fn into_forms_write_exactly_their_view() {
+    let x = Array2::from_shape_vec((20, 33), values(660, 9)).unwrap();
+    let k = Array2::from_shape_vec((3, 4), values(12, 10)).unwrap();
+    for alg in FAST {
+        let opts = ConvOptions::new().padding(Padding::Same).algorithm(alg);
+        let want = correlate2d(&x, &k, &opts.algorithm(Algorithm::Direct)).unwrap();
+        let mut backing = Array2::from_elem((40, 66), f64::NAN);
+        correlate2d_into(&x, &k, &opts, &mut backing.slice_mut(s![..;2, ..;2])).unwrap();
+        assert_close(&backing.slice(s![..;2, ..;2]).to_owned(), &want, 1e-12, "strided out");
+        assert!(backing.slice(s![1..;2, ..]).iter().all(|v| v.is_nan()));
+        assert!(backing.slice(s![.., 1..;2]).iter().all(|v| v.is_nan()));
+    }
+}
