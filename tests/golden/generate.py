@@ -1,0 +1,498 @@
+"""Writes the golden fixtures that `tests/golden.rs` checks the crate against.
+
+Run from the crate root (never in CI; the Rust test needs only the JSON):
+
+    python3 tests/golden/generate.py
+
+It needs numpy, scipy and torch from PyPI. The committed fixtures were
+produced with Python 3.11.7, numpy 2.4.6, scipy 1.17.1 and torch
+2.15.0+cu132 run on the CPU; each file records the versions that wrote it.
+The random inputs are seeded, so a rerun with the same versions rewrites the
+same files (float32 results may differ in the last bit on another CPU).
+
+Every case holds its inputs, the options in the crate's vocabulary (the
+Rust enums `Padding`, `Boundary` and the `ConvOptions` fields), the expected
+output and `source`, the Python expression that produced it. Arrays are
+`{"shape": [...], "data": [...]}` in row-major order; a complex element is
+`[re, im]`. In a `source`, `x` and `k` are the case's input and kernel as
+numpy arrays; for `conv2d`, `x`, `w` and `b` are the input, weight and bias
+as torch tensors.
+
+Files, one per Rust test:
+
+- `modes_boundaries.json`: f64 `correlate2d`/`convolve2d` for every scipy
+  mode x boundary x kernel shape, kernels larger than the input in 'valid'
+  mode (scipy swaps the two) and in 'same'/'full' (padding wider than the
+  input), against `scipy.signal`.
+- `geometry.json`: f64 stride, dilation, explicit and `Same` padding at
+  stride > 1, and the boundaries scipy lacks, against `numpy.pad` followed
+  by `torch.nn.functional.conv2d` without padding.
+- `dtypes.json`: the same comparisons for f32, i64, i32, Complex<f64> and
+  Complex<f32>, including integer wrap-around.
+- `conv2d.json`: batched NCHW `conv2d` against torch, with groups, bias and
+  every padding mode.
+- `tutorial.json`: the tutorial's Question 1a.
+"""
+
+import json
+import platform
+import warnings
+from itertools import product
+from pathlib import Path
+
+import numpy as np
+import scipy
+import scipy.signal
+import torch
+import torch.nn.functional as F
+
+OUT = Path(__file__).resolve().parent
+RNG = np.random.default_rng(20240229)
+
+VERSIONS = {
+    "python": platform.python_version(),
+    "numpy": np.__version__,
+    "scipy": scipy.__version__,
+    "torch": torch.__version__,
+}
+
+# The crate's element types and the numpy dtype each one is computed in.
+NUMPY_DTYPE = {
+    "f64": np.float64,
+    "f32": np.float32,
+    "i64": np.int64,
+    "i32": np.int32,
+    "Complex<f64>": np.complex128,
+    "Complex<f32>": np.complex64,
+}
+
+# A nonzero fill value per element type, for Boundary::Fill(v).
+FILL = {
+    "f64": 2.5,
+    "f32": -1.25,
+    "i64": 3,
+    "i32": -4,
+    "Complex<f64>": 1.5 - 0.5j,
+    "Complex<f32>": -0.75 + 2.0j,
+}
+
+# Odd, even and rectangular kernels, each paired with the input it slides over.
+KERNELS = [((3, 3), (5, 6)), ((2, 2), (6, 5)), ((4, 4), (7, 8)), ((2, 3), (4, 7)), ((3, 1), (6, 6)), ((1, 4), (5, 4))]
+
+# (crate boundary, scipy boundary keyword); "fillv" stands for FILL[dtype].
+SCIPY_BOUNDARIES = [("fill0", "fill"), ("fillv", "fill"), ("Wrap", "wrap"), ("Symmetric", "symm")]
+SCIPY_MODES = [("Valid", "valid"), ("Same", "same"), ("Full", "full")]
+
+# numpy.pad mode and torch F.pad mode of each crate boundary.
+NP_PAD_MODE = {"Wrap": "wrap", "Symmetric": "symmetric", "Reflect": "reflect", "Replicate": "edge"}
+TORCH_PAD_MODE = {"Wrap": "circular", "Reflect": "reflect", "Replicate": "replicate"}
+
+
+def random(shape, dtype):
+    """Seeded values with few digits, so the fixtures stay small."""
+    kind = NUMPY_DTYPE[dtype]
+    if np.issubdtype(kind, np.integer):
+        return RNG.integers(-9, 10, size=shape).astype(kind)
+    values = np.round(RNG.standard_normal(shape), 3)
+    if np.issubdtype(kind, np.complexfloating):
+        values = values + 1j * np.round(RNG.standard_normal(shape), 3)
+    return values.astype(kind)
+
+
+def scalar(v, dtype):
+    """One element as JSON: shortest round-trip text for its own precision."""
+    kind = NUMPY_DTYPE[dtype]
+    if np.issubdtype(kind, np.integer):
+        return int(v)
+    if kind == np.float32:
+        return float(str(np.float32(v)))
+    if kind == np.float64:
+        return float(v)
+    part = np.float32 if kind == np.complex64 else np.float64
+    return [float(str(part(np.real(v)))), float(str(part(np.imag(v))))]
+
+
+def encode(array, dtype):
+    array = np.asarray(array)
+    assert array.dtype == NUMPY_DTYPE[dtype], (array.dtype, dtype)
+    return {"shape": list(array.shape), "data": [scalar(v, dtype) for v in array.ravel()]}
+
+
+def boundary_json(boundary, dtype):
+    if boundary == "fill0":
+        return {"Fill": scalar(0, dtype)}
+    if boundary == "fillv":
+        return {"Fill": scalar(FILL[dtype], dtype)}
+    return boundary
+
+
+def padding_json(padding):
+    if isinstance(padding, str):
+        return padding
+    top, bottom, left, right = padding
+    return {"Explicit": {"top": top, "bottom": bottom, "left": left, "right": right}}
+
+
+def case(name, op, dtype, x, k, expected, source, *, padding="Valid", boundary="fill0", stride=(1, 1),
+         dilation=(1, 1), groups=1, bias=None):
+    return {
+        "name": name,
+        "op": op,
+        "dtype": dtype,
+        "options": {
+            "stride": list(stride),
+            "dilation": list(dilation),
+            "padding": padding_json(padding),
+            "groups": groups,
+            "boundary": boundary_json(boundary, dtype),
+        },
+        "input": encode(x, dtype),
+        "kernel": encode(k, dtype),
+        "bias": None if bias is None else encode(bias, dtype),
+        "expected": encode(expected, dtype),
+        "source": source,
+    }
+
+
+def write(filename, cases):
+    names = [c["name"] for c in cases]
+    assert len(names) == len(set(names)), "case names must be unique"
+    doc = {"generator": "tests/golden/generate.py", "versions": VERSIONS, "cases": cases}
+    path = OUT / filename
+    path.write_text(json.dumps(doc, separators=(",", ":")) + "\n")
+    print(f"{path.relative_to(OUT.parent.parent)}: {len(cases)} cases, {path.stat().st_size} bytes")
+
+
+def fill_literal(value):
+    return repr(complex(value)) if isinstance(value, complex) else repr(value)
+
+
+# --- scipy.signal ---------------------------------------------------------
+
+
+def scipy_case(op, dtype, x, k, mode, boundary, tag):
+    crate_mode, scipy_mode = mode
+    crate_boundary, scipy_boundary = boundary
+    fill = FILL[dtype] if crate_boundary == "fillv" else 0
+    fn = getattr(scipy.signal, op)
+    expected = fn(x, k, mode=scipy_mode, boundary=scipy_boundary, fillvalue=fill)
+    fill_arg = f", fillvalue={fill_literal(fill)}" if scipy_boundary == "fill" else ""
+    source = f"scipy.signal.{op}(x, k, mode='{scipy_mode}', boundary='{scipy_boundary}'{fill_arg})"
+    name = f"{op}/{dtype}/{crate_mode}/{crate_boundary}/{tag}"
+    return case(name, op, dtype, x, k, expected.astype(NUMPY_DTYPE[dtype]), source, padding=crate_mode,
+                boundary=crate_boundary)
+
+
+def shape_tag(x, k):
+    return f"x{x.shape[0]}x{x.shape[1]}_k{k.shape[0]}x{k.shape[1]}"
+
+
+# Kernels at least as large as the input along both axes (scipy swaps the two
+# in 'valid' mode), and an equal-shape pair that is not swapped.
+LARGE_KERNEL_VALID = [((2, 3), (3, 4)), ((2, 3), (2, 5)), ((3, 2), (3, 2))]
+
+
+def scipy_valid_large_kernel(op, dtype):
+    cases = []
+    for x_shape, k_shape in LARGE_KERNEL_VALID:
+        x, k = random(x_shape, dtype), random(k_shape, dtype)
+        expected = getattr(scipy.signal, op)(x, k, mode="valid")
+        cases.append(case(f"{op}/{dtype}/Valid/kernel_not_smaller/{shape_tag(x, k)}", op, dtype, x, k, expected,
+                          f"scipy.signal.{op}(x, k, mode='valid')"))
+    return cases
+
+
+# Kernels larger than the input, so that 'same' and 'full' pad more than the
+# input's length and the boundary rule has to repeat.
+WIDE_PADDING = [((4, 4), (2, 3)), ((3, 5), (3, 2))]
+
+
+def modes_boundaries():
+    cases = []
+    for op in ("correlate2d", "convolve2d"):
+        for (k_shape, x_shape), mode, boundary in product(KERNELS, SCIPY_MODES, SCIPY_BOUNDARIES):
+            x, k = random(x_shape, "f64"), random(k_shape, "f64")
+            cases.append(scipy_case(op, "f64", x, k, mode, boundary, shape_tag(x, k)))
+        cases += scipy_valid_large_kernel(op, "f64")
+        for (k_shape, x_shape), mode, boundary in product(WIDE_PADDING, SCIPY_MODES[1:], SCIPY_BOUNDARIES):
+            x, k = random(x_shape, "f64"), random(k_shape, "f64")
+            cases.append(scipy_case(op, "f64", x, k, mode, boundary, shape_tag(x, k)))
+    return cases
+
+
+# --- numpy.pad + torch ----------------------------------------------------
+
+
+def same_pads(n, k, stride, dilation, op):
+    """TensorFlow's SAME: ceil(n / s) outputs; the odd pad goes after the
+    input for correlation and before it for convolution."""
+    out = -(-n // stride)
+    total = max((out - 1) * stride + dilation * (k - 1) + 1 - n, 0)
+    lo = total // 2 if op == "correlate2d" else total - total // 2
+    return lo, total - lo
+
+
+def resolve_padding(padding, x_shape, k_shape, stride, dilation, op):
+    """(top, bottom, left, right) of a crate padding, computed here from the
+    definitions rather than taken from the crate."""
+    if padding == "Valid":
+        return 0, 0, 0, 0
+    if padding == "Full":
+        return tuple(p for a in (0, 1) for p in [dilation[a] * (k_shape[a] - 1)] * 2)
+    if padding == "Same":
+        return tuple(p for a in (0, 1) for p in same_pads(x_shape[a], k_shape[a], stride[a], dilation[a], op))
+    return padding
+
+
+def np_pad(x, pads, boundary, dtype):
+    """x extended by the boundary rule, and the numpy call that does it."""
+    top, bottom, left, right = pads
+    widths = ((top, bottom), (left, right))
+    if boundary in ("fill0", "fillv"):
+        value = 0 if boundary == "fill0" else FILL[dtype]
+        text = f"np.pad(x, {widths}, 'constant', constant_values={fill_literal(value)})"
+        return np.pad(x, widths, "constant", constant_values=value), text
+    mode = NP_PAD_MODE[boundary]
+    return np.pad(x, widths, mode), f"np.pad(x, {widths}, '{mode}')"
+
+
+def torch_dtype_name(dtype):
+    name = str(torch.from_numpy(np.zeros(1, computed_in(dtype))).dtype)
+    return name if computed_in(dtype) == NUMPY_DTYPE[dtype] else f"{name}, cast to {NUMPY_DTYPE[dtype].__name__}"
+
+
+def computed_in(dtype):
+    """The numpy dtype torch computes a case in: the element type itself,
+    except integers, which go through float64 (torch has no integer dilated
+    convolution); with inputs below 10 in magnitude every sum is exact."""
+    kind = NUMPY_DTYPE[dtype]
+    return np.float64 if np.issubdtype(kind, np.integer) else kind
+
+
+def to_dtype(result, dtype):
+    """A torch result back in the case's element type, checked to be exact."""
+    result = np.asarray(result)
+    converted = result.astype(NUMPY_DTYPE[dtype])
+    assert np.array_equal(converted, result), "an integer case was not computed exactly"
+    return converted
+
+
+def torch_correlate(xp, k, stride, dilation, dtype):
+    """Cross-correlation without padding or conjugation."""
+    t = torch.from_numpy(np.ascontiguousarray(xp, dtype=computed_in(dtype)))[None, None]
+    w = torch.from_numpy(np.ascontiguousarray(k, dtype=computed_in(dtype)))[None, None]
+    return to_dtype(F.conv2d(t, w, stride=stride, dilation=dilation)[0, 0].numpy(), dtype)
+
+
+def padded_case(op, dtype, x, k, padding, boundary, stride=(1, 1), dilation=(1, 1), tag=""):
+    pads = resolve_padding(padding, x.shape, k.shape, stride, dilation, op)
+    xp, pad_text = np_pad(x, pads, boundary, dtype)
+    is_complex = np.iscomplexobj(k)
+    if op == "convolve2d":
+        oriented, k_text = k[::-1, ::-1], "k[::-1, ::-1].copy()"
+    elif is_complex:
+        oriented, k_text = k.conj(), "k.conj()"
+    else:
+        oriented, k_text = k, "k"
+    expected = torch_correlate(xp, oriented, stride, dilation, dtype)
+    torch_dtype = torch_dtype_name(dtype)
+    source = (f"torch.nn.functional.conv2d(torch.from_numpy({pad_text})[None, None], "
+              f"torch.from_numpy({k_text})[None, None], stride={tuple(stride)}, "
+              f"dilation={tuple(dilation)})[0, 0] in {torch_dtype}; padding {padding} resolved to "
+              f"(top, bottom, left, right) = {pads}")
+    padding_tag = padding if isinstance(padding, str) else "Explicit" + "_".join(map(str, padding))
+    name = (f"{op}/{dtype}/{padding_tag}/{boundary}/s{stride[0]}x{stride[1]}/d{dilation[0]}x{dilation[1]}/"
+            f"{shape_tag(x, k)}{tag}")
+    return case(name, op, dtype, x, k, expected, source, padding=padding, boundary=boundary, stride=stride,
+                dilation=dilation)
+
+
+# (x shape, k shape, padding, boundary, stride, dilation)
+GEOMETRY = [
+    ((7, 8), (3, 3), "Valid", "fill0", (2, 1), (1, 1)),
+    ((6, 8), (2, 3), "Valid", "fill0", (1, 3), (1, 1)),
+    ((7, 8), (3, 3), "Valid", "fill0", (1, 1), (1, 2)),
+    ((6, 7), (2, 2), "Valid", "fill0", (1, 1), (2, 1)),
+    ((7, 8), (2, 3), "Valid", "fill0", (2, 2), (2, 2)),
+    ((7, 8), (3, 3), "Same", "fill0", (2, 2), (1, 1)),
+    ((6, 7), (2, 2), "Same", "fill0", (2, 2), (1, 1)),
+    ((7, 8), (4, 4), "Same", "fillv", (2, 3), (1, 1)),
+    ((7, 6), (2, 4), "Same", "fill0", (1, 1), (2, 1)),
+    ((7, 8), (3, 1), "Same", "Wrap", (2, 2), (2, 2)),
+    ((6, 7), (1, 4), "Same", "Symmetric", (2, 1), (1, 1)),
+    ((5, 6), (4, 4), "Same", "Reflect", (1, 1), (1, 1)),
+    ((5, 6), (2, 3), "Same", "Replicate", (1, 1), (1, 1)),
+    ((7, 7), (3, 2), "Same", "Reflect", (2, 2), (1, 2)),
+    ((6, 5), (2, 3), "Full", "fill0", (2, 2), (1, 1)),
+    ((5, 6), (3, 3), "Full", "fill0", (1, 1), (2, 1)),
+    ((5, 6), (3, 3), "Full", "Reflect", (1, 1), (1, 1)),
+    ((4, 5), (2, 4), "Full", "Replicate", (2, 1), (1, 1)),
+    # Asymmetric explicit padding under every boundary rule.
+    *[((5, 6), (3, 2), (2, 0, 1, 3), b, (1, 1), (1, 1)) for b in ("fill0", "fillv", "Wrap", "Symmetric", "Reflect",
+                                                                   "Replicate")],
+    # Padding wider than the input: numpy.pad repeats the rule.
+    *[((3, 4), (2, 3), (5, 1, 0, 9), b, (2, 1), (1, 2)) for b in ("fillv", "Wrap", "Symmetric", "Reflect",
+                                                                   "Replicate")],
+    # One row and one column: Reflect has nothing to mirror.
+    ((1, 5), (2, 2), (3, 2, 4, 1), "Reflect", (1, 2), (1, 1)),
+    ((4, 1), (3, 2), (0, 2, 3, 3), "Symmetric", (1, 1), (1, 2)),
+    ((1, 1), (2, 3), (1, 1, 2, 2), "Wrap", (1, 1), (1, 1)),
+]
+
+
+def geometry():
+    cases = []
+    for op in ("correlate2d", "convolve2d"):
+        for x_shape, k_shape, padding, boundary, stride, dilation in GEOMETRY:
+            x, k = random(x_shape, "f64"), random(k_shape, "f64")
+            cases.append(padded_case(op, "f64", x, k, padding, boundary, stride, dilation))
+    return cases
+
+
+# Per element type and operation, a few of the GEOMETRY rows.
+DTYPE_GEOMETRY = [
+    ((7, 8), (2, 3), (5, 1, 0, 9), "Reflect", (2, 1), (1, 2)),
+    ((7, 8), (3, 3), "Same", "Replicate", (2, 2), (1, 1)),
+    ((6, 7), (2, 2), "Same", "fill0", (2, 2), (1, 1)),
+    ((5, 6), (3, 2), "Full", "Wrap", (1, 2), (2, 1)),
+    ((3, 4), (2, 3), (4, 0, 1, 6), "Symmetric", (1, 1), (1, 1)),
+]
+
+
+def integer_wraparound(op, dtype):
+    """Values whose products and sums overflow; numpy (and the crate) wrap."""
+    big = 2**30 + 7 if dtype == "i32" else 2**62 + 11
+    x = np.array([[big, -big, big], [3, big, -5]], dtype=NUMPY_DTYPE[dtype])
+    k = np.array([[5, 3], [-big, 7]], dtype=NUMPY_DTYPE[dtype])
+    expected = getattr(scipy.signal, op)(x, k, mode="full")
+    return case(f"{op}/{dtype}/Full/wraparound", op, dtype, x, k, expected, f"scipy.signal.{op}(x, k, mode='full')",
+                padding="Full")
+
+
+def dtypes():
+    cases = []
+    for dtype in ("f32", "i64", "i32", "Complex<f64>", "Complex<f32>"):
+        for op in ("correlate2d", "convolve2d"):
+            # Every mode x boundary pair, the kernel shapes taken in turn.
+            for i, (mode, boundary) in enumerate(product(SCIPY_MODES, SCIPY_BOUNDARIES)):
+                k_shape, x_shape = KERNELS[i % len(KERNELS)]
+                x, k = random(x_shape, dtype), random(k_shape, dtype)
+                cases.append(scipy_case(op, dtype, x, k, mode, boundary, shape_tag(x, k)))
+            cases += scipy_valid_large_kernel(op, dtype)
+            for x_shape, k_shape, padding, boundary, stride, dilation in DTYPE_GEOMETRY:
+                x, k = random(x_shape, dtype), random(k_shape, dtype)
+                cases.append(padded_case(op, dtype, x, k, padding, boundary, stride, dilation))
+            if dtype in ("i32", "i64"):
+                cases.append(integer_wraparound(op, dtype))
+    return cases
+
+
+# --- batched conv2d -------------------------------------------------------
+
+
+def conv2d_case(dtype, n, c, h, w, o, kh, kw, *, groups=1, stride=(1, 1), dilation=(1, 1), padding=(0, 0, 0, 0),
+                boundary="fill0", bias=True, torch_same=False):
+    x = random((n, c, h, w), dtype)
+    weight = random((o, c // groups, kh, kw), dtype)
+    b = random((o,), dtype) if bias else None
+    wide = computed_in(dtype)
+    tx, tw = torch.from_numpy(x.astype(wide)), torch.from_numpy(weight.astype(wide))
+    tb = None if b is None else torch.from_numpy(b.astype(wide))
+    b_text = "b" if bias else "None"
+    top, bottom, left, right = padding
+    geometry_args = f"stride={stride}, dilation={dilation}, groups={groups}"
+    if torch_same:
+        crate_padding = "Same"
+        with warnings.catch_warnings():
+            # torch notes that an even kernel makes it copy the input; harmless here.
+            warnings.simplefilter("ignore", UserWarning)
+            y = F.conv2d(tx, tw, tb, stride=stride, padding="same", dilation=dilation, groups=groups)
+        source = f"torch.nn.functional.conv2d(x, w, {b_text}, {geometry_args}, padding='same')"
+    elif boundary == "fill0" and top == bottom and left == right:
+        crate_padding = padding
+        y = F.conv2d(tx, tw, tb, stride=stride, padding=(top, left), dilation=dilation, groups=groups)
+        source = f"torch.nn.functional.conv2d(x, w, {b_text}, {geometry_args}, padding={(top, left)})"
+    else:
+        crate_padding = padding
+        widths = ((0, 0), (0, 0), (top, bottom), (left, right))
+        if boundary in ("Wrap", "Reflect", "Replicate", "fill0"):
+            mode = TORCH_PAD_MODE.get(boundary, "constant")
+            xp = F.pad(tx, (left, right, top, bottom), mode=mode)
+            pad_text = f"torch.nn.functional.pad(x, {(left, right, top, bottom)}, mode='{mode}')"
+        elif boundary == "Symmetric":
+            xp = torch.from_numpy(np.pad(x, widths, "symmetric").astype(wide))
+            pad_text = f"torch.from_numpy(np.pad(x, {widths}, 'symmetric'))"
+        else:
+            value = FILL[dtype]
+            xp = torch.from_numpy(np.pad(x, widths, "constant", constant_values=value).astype(wide))
+            pad_text = f"torch.from_numpy(np.pad(x, {widths}, 'constant', constant_values={fill_literal(value)}))"
+        y = F.conv2d(xp, tw, tb, stride=stride, dilation=dilation, groups=groups)
+        source = f"torch.nn.functional.conv2d({pad_text}, w, {b_text}, {geometry_args})"
+    source += f" in {torch_dtype_name(dtype)}"
+    pad_tag = "same" if torch_same else "p" + "_".join(map(str, padding))
+    name = (f"conv2d/{dtype}/n{n}c{c}h{h}w{w}o{o}/k{kh}x{kw}/g{groups}/s{stride[0]}x{stride[1]}/"
+            f"d{dilation[0]}x{dilation[1]}/{pad_tag}/{boundary}/{'bias' if bias else 'nobias'}")
+    return case(name, "conv2d", dtype, x, weight, to_dtype(y.numpy(), dtype), source, padding=crate_padding,
+                boundary=boundary, stride=stride, dilation=dilation, groups=groups, bias=b)
+
+
+# keyword arguments of conv2d_case after (n, c, h, w, o, kh, kw)
+CONV2D = [
+    ((2, 3, 6, 7, 4, 3, 3), dict(padding=(1, 1, 1, 1))),
+    ((1, 4, 7, 6, 4, 2, 2), dict(groups=2, stride=(2, 1), bias=False)),
+    ((2, 4, 6, 6, 4, 3, 3), dict(groups=4, padding=(1, 1, 1, 1), boundary="Symmetric")),
+    ((2, 2, 5, 7, 4, 1, 4), dict(groups=2, padding=(0, 0, 2, 1), boundary="fillv", bias=False)),
+    ((2, 2, 7, 8, 4, 2, 3), dict(stride=(2, 2), dilation=(2, 1), padding=(0, 1, 2, 1))),
+    ((1, 3, 6, 7, 2, 3, 3), dict(padding=(1, 1, 2, 2), boundary="Wrap", stride=(1, 2))),
+    ((2, 2, 6, 6, 4, 4, 4), dict(padding=(2, 1, 1, 2), boundary="Reflect", groups=2)),
+    ((1, 4, 5, 6, 4, 2, 3), dict(padding=(3, 0, 1, 4), boundary="Replicate", dilation=(1, 2), bias=False)),
+    ((2, 4, 6, 5, 2, 3, 1), dict(groups=2, padding=(2, 2, 0, 0), boundary="Wrap", stride=(1, 2))),
+    ((1, 2, 6, 7, 2, 2, 4), dict(torch_same=True, dilation=(1, 2))),
+    ((2, 3, 5, 6, 4, 4, 2), dict(torch_same=True)),
+    ((1, 2, 6, 6, 4, 3, 3), dict(torch_same=True, groups=2, bias=False)),
+    ((2, 1, 7, 7, 3, 3, 2), dict(stride=(3, 2), dilation=(2, 2), bias=False)),
+]
+
+
+def conv2d():
+    cases = []
+    for dtype in ("f64", "f32"):
+        for dims, kwargs in CONV2D:
+            cases.append(conv2d_case(dtype, *dims, **kwargs))
+    for dtype in ("Complex<f64>", "Complex<f32>", "i64", "i32"):
+        for dims, kwargs in (CONV2D[1], CONV2D[4], CONV2D[6]):
+            cases.append(conv2d_case(dtype, *dims, **kwargs))
+    return cases
+
+
+# --- the tutorial ---------------------------------------------------------
+
+
+def tutorial():
+    x = np.array([[0.1, 0.2, 0.1, 0.1, 0.0], [0.8, 0.9, 1.0, 1.0, 0.9], [1, 1, 1, 1, 1], [0.9, 1, 1, 0.8, 1],
+                  [0, 0.1, 0.1, 0.2, 0]])
+    w = np.array([[1.0, 1, 1], [0, 0, 0], [-1, -1, -1]])
+    answer = np.array([[-2.6, -2.6, -2.8], [-0.2, 0.1, 0.1], [2.8, 2.6, 2.7]])
+    correlated = scipy.signal.correlate2d(x, w, mode="valid")
+    convolved = scipy.signal.convolve2d(x, w, mode="valid")
+    assert np.allclose(correlated, answer, rtol=0, atol=1e-12)
+    assert np.allclose(convolved, -answer, rtol=0, atol=1e-12)
+    return [
+        case("tutorial/1a/correlate2d", "correlate2d", "f64", x, w, correlated,
+             "scipy.signal.correlate2d(x, W, mode='valid')"),
+        case("tutorial/1a/convolve2d", "convolve2d", "f64", x, w, convolved,
+             "scipy.signal.convolve2d(x, W, mode='valid')"),
+    ]
+
+
+def main():
+    write("modes_boundaries.json", modes_boundaries())
+    write("geometry.json", geometry())
+    write("dtypes.json", dtypes())
+    write("conv2d.json", conv2d())
+    write("tutorial.json", tutorial())
+    print("versions:", VERSIONS)
+
+
+if __name__ == "__main__":
+    main()
