@@ -1,1 +1,230 @@
-fn main() {}
+//! The benchmark suite of `docs/benchmarks.md`: single-channel
+//! `correlate2d` (s1–s4) and batched NCHW `conv2d` (b1–b5), each algorithm
+//! at 1 and 2 threads, beside `ndarray-conv` on the shapes it supports.
+//!
+//! Throughput is in FLOPs of the direct definition (2 per multiply-add), so
+//! criterion's "elem/s" reads as FLOP/s. Run one group or case with a
+//! filter, e.g. `cargo bench --bench conv -- "correlate2d_f32/.*s2"`.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use convolve::{conv2d, correlate2d, Algorithm, ConvOptions, Padding};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use ndarray::{Array, Array2, Array4, Dimension, ShapeBuilder};
+use ndarray_conv::{ConvExt, ConvFFTExt, ConvMode, PaddingMode, ReverseKernel};
+use num_traits::FromPrimitive;
+
+/// Seeded uniform values in [-1, 1), the same on every run.
+fn seeded<A: FromPrimitive + Clone, D: Dimension, Sh: ShapeBuilder<Dim = D>>(shape: Sh, seed: u64) -> Array<A, D> {
+    let mut state = seed ^ 0x9e37_79b9_7f4a_7c15;
+    let shape = shape.into_shape_with_order();
+    let len = shape.size();
+    let v: Vec<A> = (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            A::from_f64((state >> 11) as f64 / (1u64 << 52) as f64 - 1.0).unwrap()
+        })
+        .collect();
+    Array::from_shape_vec(shape, v).unwrap()
+}
+
+fn pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap()
+}
+
+struct Single {
+    name: &'static str,
+    side: usize,
+    kernel: usize,
+    padding: Padding,
+}
+
+const SINGLE: [Single; 4] = [
+    Single {
+        name: "s1 512² k3 valid",
+        side: 512,
+        kernel: 3,
+        padding: Padding::Valid,
+    },
+    Single {
+        name: "s2 1024² k5 same",
+        side: 1024,
+        kernel: 5,
+        padding: Padding::Same,
+    },
+    Single {
+        name: "s3 1024² k11 same",
+        side: 1024,
+        kernel: 11,
+        padding: Padding::Same,
+    },
+    Single {
+        name: "s4 2048² k31 same",
+        side: 2048,
+        kernel: 31,
+        padding: Padding::Same,
+    },
+];
+
+fn single_flops(case: &Single) -> u64 {
+    let out = match case.padding {
+        Padding::Valid => case.side - case.kernel + 1,
+        _ => case.side,
+    };
+    2 * (out * out * case.kernel * case.kernel) as u64
+}
+
+macro_rules! single_channel_group {
+    ($fn_name:ident, $t:ty, $group:literal) => {
+        fn $fn_name(c: &mut Criterion) {
+            let mut group = c.benchmark_group($group);
+            group
+                .sample_size(10)
+                .warm_up_time(Duration::from_secs(1))
+                .measurement_time(Duration::from_secs(4));
+            let (one, two) = (pool(1), pool(2));
+            for case in &SINGLE {
+                let x: Array2<$t> = seeded((case.side, case.side), 1);
+                let k: Array2<$t> = seeded((case.kernel, case.kernel), 2);
+                group.throughput(Throughput::Elements(single_flops(case)));
+                for alg in [Algorithm::Auto, Algorithm::Vectorized] {
+                    let opts = ConvOptions::new().padding(case.padding).algorithm(alg);
+                    for (threads, p) in [(1, &one), (2, &two)] {
+                        let id = BenchmarkId::new(format!("convolve/{alg:?}/{threads}t"), case.name);
+                        group.bench_function(id, |b| {
+                            p.install(|| b.iter(|| correlate2d(black_box(&x), &k, &opts).unwrap()))
+                        });
+                    }
+                }
+                let mode = match case.padding {
+                    Padding::Valid => ConvMode::Valid,
+                    _ => ConvMode::Same,
+                };
+                if case.kernel <= 11 {
+                    let id = BenchmarkId::new("ndarray-conv/direct/1t", case.name);
+                    group.bench_function(id, |b| {
+                        b.iter(|| {
+                            black_box(&x)
+                                .conv(k.no_reverse(), mode, PaddingMode::Zeros)
+                                .unwrap()
+                        })
+                    });
+                }
+                let id = BenchmarkId::new("ndarray-conv/fft/1t", case.name);
+                group.bench_function(id, |b| {
+                    b.iter(|| {
+                        black_box(&x)
+                            .conv_fft(k.no_reverse(), mode, PaddingMode::Zeros)
+                            .unwrap()
+                    })
+                });
+            }
+            group.finish();
+        }
+    };
+}
+
+single_channel_group!(single_f32, f32, "correlate2d_f32");
+single_channel_group!(single_f64, f64, "correlate2d_f64");
+
+struct Batched {
+    name: &'static str,
+    input: [usize; 4],
+    weight: [usize; 4],
+    stride: usize,
+    pad: usize,
+    dilation: usize,
+    groups: usize,
+}
+
+const BATCHED: [Batched; 5] = [
+    Batched {
+        name: "b1 alexnet",
+        input: [8, 3, 224, 224],
+        weight: [96, 3, 11, 11],
+        stride: 4,
+        pad: 0,
+        dilation: 1,
+        groups: 1,
+    },
+    Batched {
+        name: "b2 resnet3x3",
+        input: [8, 64, 56, 56],
+        weight: [64, 64, 3, 3],
+        stride: 1,
+        pad: 1,
+        dilation: 1,
+        groups: 1,
+    },
+    Batched {
+        name: "b3 pointwise",
+        input: [8, 256, 28, 28],
+        weight: [128, 256, 1, 1],
+        stride: 1,
+        pad: 0,
+        dilation: 1,
+        groups: 1,
+    },
+    Batched {
+        name: "b4 depthwise",
+        input: [8, 128, 56, 56],
+        weight: [128, 1, 3, 3],
+        stride: 1,
+        pad: 1,
+        dilation: 1,
+        groups: 128,
+    },
+    Batched {
+        name: "b5 dilated",
+        input: [4, 64, 64, 64],
+        weight: [64, 64, 3, 3],
+        stride: 1,
+        pad: 2,
+        dilation: 2,
+        groups: 1,
+    },
+];
+
+fn batched_options(case: &Batched) -> ConvOptions<f32> {
+    ConvOptions::new()
+        .stride(case.stride)
+        .padding(Padding::uniform(case.pad))
+        .dilation(case.dilation)
+        .groups(case.groups)
+}
+
+fn batched_flops(case: &Batched) -> u64 {
+    let shape = convolve::shape::conv2d_output_shape(case.input, case.weight, &batched_options(case)).unwrap();
+    let per_output = case.weight[1] * case.weight[2] * case.weight[3];
+    2 * (shape.iter().product::<usize>() * per_output) as u64
+}
+
+fn batched(c: &mut Criterion) {
+    let mut group = c.benchmark_group("conv2d_f32");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5));
+    let (one, two) = (pool(1), pool(2));
+    for case in &BATCHED {
+        let x: Array4<f32> = seeded(case.input, 3);
+        let w: Array4<f32> = seeded(case.weight, 4);
+        group.throughput(Throughput::Elements(batched_flops(case)));
+        for alg in [Algorithm::Auto, Algorithm::Gemm, Algorithm::Vectorized] {
+            let opts = batched_options(case).algorithm(alg);
+            for (threads, p) in [(1, &one), (2, &two)] {
+                let id = BenchmarkId::new(format!("convolve/{alg:?}/{threads}t"), case.name);
+                group.bench_function(id, |b| {
+                    p.install(|| b.iter(|| conv2d(black_box(&x), &w, None, &opts).unwrap()))
+                });
+            }
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, single_f32, single_f64, batched);
+criterion_main!(benches);

@@ -7,7 +7,7 @@
 //! depthwise and other grouped convolutions with few channels per group,
 //! and for integer types, which it computes exactly.
 
-use ndarray::{ArrayViewMut4, Axis};
+use ndarray::{ArrayViewMut2, ArrayViewMut4, Axis};
 
 use super::tile::{blocks, fill_tile, for_each_block, packed_weights, TileShape};
 use super::{Element, Problem};
@@ -46,18 +46,60 @@ pub(crate) fn run<A: Element>(problem: &Problem<'_, A>, out: ArrayViewMut4<'_, A
             for o in g * outputs_per_group..(g + 1) * outputs_per_group {
                 let w = &weights[o * channels_per_group * taps..][..channels_per_group * taps];
                 let bias = problem.bias.as_ref().map(|b| b[o]);
-                for r in 0..block_rows {
-                    arch.dispatch(|| accumulate_row(&mut line, &tiles, shape, w, r, problem));
-                    let mut dst = block.out.index_axis_mut(Axis(0), o);
-                    let mut dst = dst.index_axis_mut(Axis(0), r);
-                    match bias {
-                        Some(b) => dst.iter_mut().zip(&line).for_each(|(d, &v)| *d = v.plus(b)),
-                        None => dst.iter_mut().zip(&line).for_each(|(d, &v)| *d = v),
-                    }
-                }
+                arch.dispatch(ChannelTask {
+                    out: block.out.index_axis_mut(Axis(0), o),
+                    line: &mut line,
+                    tiles: &tiles,
+                    shape,
+                    w,
+                    bias,
+                    problem,
+                });
             }
         }
     });
+}
+
+/// The block's rows of one output channel, run by `pulp` with the best
+/// instruction set the CPU has (AVX2 and FMA where present): the hot loop
+/// is inlined into the dispatched function, so the compiler vectorizes it
+/// for that target.
+struct ChannelTask<'t, 'p, A> {
+    /// `[rows, Wo]`.
+    out: ArrayViewMut2<'t, A>,
+    line: &'t mut [A],
+    tiles: &'t [A],
+    shape: TileShape,
+    w: &'t [A],
+    bias: Option<A>,
+    problem: &'t Problem<'p, A>,
+}
+
+impl<A: Element> pulp::WithSimd for ChannelTask<'_, '_, A> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        let ChannelTask {
+            mut out,
+            line,
+            tiles,
+            shape,
+            w,
+            bias,
+            problem,
+        } = self;
+        for (r, mut dst) in out.outer_iter_mut().enumerate() {
+            accumulate_row(line, tiles, shape, w, r, problem);
+            if let Some(b) = bias {
+                line.iter_mut().for_each(|v| *v = v.plus(b));
+            }
+            match dst.as_slice_mut() {
+                Some(dst) => dst.copy_from_slice(line),
+                None => dst.iter_mut().zip(line.iter()).for_each(|(d, &v)| *d = v),
+            }
+        }
+    }
 }
 
 /// One output row `r` of the block: `line[j] = Σ_c Σ_a Σ_b w[c, a, b] ·
@@ -73,38 +115,60 @@ fn accumulate_row<A: Element>(
 ) {
     let [rows, cols] = &problem.geometry;
     let (kh, kw) = (rows.kernel, cols.kernel);
-    let (dh, dw, sw) = (rows.dilation, cols.dilation, cols.stride);
+    let row_offset = |a: usize| (r * rows.stride + a * rows.dilation) * shape.width;
+    let per_channel = tiles.chunks_exact(shape.len()).zip(w.chunks_exact(kh * kw));
+    let (dw, sw) = (cols.dilation, cols.stride);
     let out_cols = line.len();
-    let span = (LANES - 1) * sw + 1;
-    let mut j0 = 0;
-    while j0 + LANES <= out_cols {
-        let mut acc = [A::zero(); LANES];
-        for (tile, w_c) in tiles.chunks_exact(shape.len()).zip(w.chunks_exact(kh * kw)) {
-            for (a, w_a) in w_c.chunks_exact(kw).enumerate() {
-                let t_row = &tile[(r * rows.stride + a * dh) * shape.width..][..shape.width];
-                for (b, &tap) in w_a.iter().enumerate() {
-                    let src = &t_row[j0 * sw + b * dw..][..span];
-                    if sw == 1 {
-                        let src: &[A; LANES] = src.try_into().expect("span is LANES at unit stride");
+    // Chunk starts: every multiple of LANES, then one last chunk flush with
+    // the end of the row, overlapping the previous one, so that no output
+    // is left to a scalar loop (the overlapped outputs are computed twice,
+    // identically).
+    let last = out_cols.checked_sub(LANES);
+    let starts = (0..out_cols / LANES)
+        .map(|c| c * LANES)
+        .chain(last.filter(|&l| l % LANES != 0));
+    // Two copies of the loop nest, so that the unit-stride one (by far the
+    // most common) has constant, contiguous loads the compiler vectorizes.
+    if sw == 1 {
+        for j0 in starts {
+            let mut acc = [A::zero(); LANES];
+            for (tile, w_c) in per_channel.clone() {
+                for (a, w_a) in w_c.chunks_exact(kw).enumerate() {
+                    let t_row = &tile[row_offset(a) + j0..];
+                    for (b, &tap) in w_a.iter().enumerate() {
+                        let src: &[A; LANES] = t_row[b * dw..][..LANES].try_into().expect("LANES elements");
                         for l in 0..LANES {
                             acc[l] = acc[l].mul_add(src[l], tap);
                         }
-                    } else {
+                    }
+                }
+            }
+            line[j0..j0 + LANES].copy_from_slice(&acc);
+        }
+    } else {
+        for j0 in starts {
+            let mut acc = [A::zero(); LANES];
+            for (tile, w_c) in per_channel.clone() {
+                for (a, w_a) in w_c.chunks_exact(kw).enumerate() {
+                    let t_row = &tile[row_offset(a) + j0 * sw..];
+                    for (b, &tap) in w_a.iter().enumerate() {
+                        let src = &t_row[b * dw..][..(LANES - 1) * sw + 1];
                         for l in 0..LANES {
                             acc[l] = acc[l].mul_add(src[l * sw], tap);
                         }
                     }
                 }
             }
+            line[j0..j0 + LANES].copy_from_slice(&acc);
         }
-        line[j0..j0 + LANES].copy_from_slice(&acc);
-        j0 += LANES;
     }
-    for (j, y) in line.iter_mut().enumerate().skip(j0) {
+    // Rows narrower than one chunk.
+    let scalar_from = if last.is_some() { out_cols } else { 0 };
+    for (j, y) in line.iter_mut().enumerate().skip(scalar_from) {
         let mut acc = A::zero();
-        for (tile, w_c) in tiles.chunks_exact(shape.len()).zip(w.chunks_exact(kh * kw)) {
+        for (tile, w_c) in per_channel.clone() {
             for (a, w_a) in w_c.chunks_exact(kw).enumerate() {
-                let t_row = &tile[(r * rows.stride + a * dh) * shape.width..][..shape.width];
+                let t_row = &tile[row_offset(a)..];
                 for (b, &tap) in w_a.iter().enumerate() {
                     acc = acc.mul_add(t_row[j * sw + b * dw], tap);
                 }

@@ -126,10 +126,9 @@ pub(crate) fn fill_tile<A: Element>(
         }
         let interior = &mut dst[interior_start..interior_end];
         // Padded column `left` is input column 0.
-        let src_part = src.slice(ndarray::s![..interior.len()]);
-        match src_part.as_slice() {
-            Some(s) => interior.copy_from_slice(s),
-            None => interior.iter_mut().zip(src_part.iter()).for_each(|(d, &s)| *d = s),
+        match src.as_slice() {
+            Some(s) => interior.copy_from_slice(&s[..interior.len()]),
+            None => interior.iter_mut().zip(src.iter()).for_each(|(d, &s)| *d = s),
         }
         for (q, d) in dst.iter_mut().enumerate().skip(interior_end) {
             *d = outside(q);
