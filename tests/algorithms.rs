@@ -9,7 +9,7 @@ use num_complex::Complex;
 use proptest::prelude::*;
 
 /// Algorithms compared against the reference.
-const FAST: [Algorithm; 3] = [Algorithm::Auto, Algorithm::Vectorized, Algorithm::Gemm];
+const FAST: [Algorithm; 4] = [Algorithm::Auto, Algorithm::Vectorized, Algorithm::Gemm, Algorithm::Fft];
 const MAX_BATCH: usize = 2;
 const MAX_GROUPS: usize = 3;
 const MAX_CHANNELS_PER_GROUP: usize = 3;
@@ -319,5 +319,31 @@ fn into_forms_write_exactly_their_view() {
         assert_close(&backing.slice(s![..;2, ..;2]).to_owned(), &want, 1e-12, "strided out");
         assert!(backing.slice(s![1..;2, ..]).iter().all(|v| v.is_nan()));
         assert!(backing.slice(s![.., 1..;2]).iter().all(|v| v.is_nan()));
+    }
+}
+
+/// `Auto` uses the FFT only on finite data: a NaN reaches exactly the
+/// outputs whose window covers it, as in the direct definition.
+#[test]
+fn auto_keeps_non_finite_values_local() {
+    let mut x = Array2::from_shape_vec((40, 40), values(1600, 11)).unwrap();
+    let k = Array2::from_shape_vec((9, 9), values(81, 12)).unwrap();
+    let opts = ConvOptions::new().padding(Padding::Same);
+    assert_eq!(
+        convolve::correlate2d_algorithm([40, 40], [9, 9], &opts).unwrap(),
+        Algorithm::Fft
+    );
+    x[[20, 7]] = f64::NAN;
+    x[[3, 30]] = f64::INFINITY;
+    let got = correlate2d(&x, &k, &opts).unwrap();
+    let want = correlate2d(&x, &k, &opts.algorithm(Algorithm::Direct)).unwrap();
+    for (((i, j), &g), &w) in got.indexed_iter().zip(want.iter()) {
+        let near_nan = (16..=24).contains(&i) && (3..=11).contains(&j);
+        let near_inf = i <= 7 && (26..=34).contains(&j);
+        assert_eq!(g.is_finite(), !(near_nan || near_inf), "at {i}, {j}");
+        assert_eq!(g.is_nan(), w.is_nan(), "at {i}, {j}");
+        if w.is_finite() {
+            assert!((g - w).abs() < 1e-12, "at {i}, {j}");
+        }
     }
 }

@@ -5,12 +5,33 @@ use std::fmt::Debug;
 use ndarray::LinalgScalar;
 use num_complex::Complex;
 
-mod private {
-    pub trait Sealed {
+pub(crate) mod private {
+    use crate::conv::Problem;
+    use ndarray::ArrayViewMut4;
+
+    pub trait Sealed: Sized {
         /// Whether `ndarray::linalg::general_mat_mul` has a fast, exact
         /// enough kernel for this type (floating point and complex, not
         /// integers, whose products there would not wrap).
         const FAST_GEMM: bool;
+
+        /// Whether the FFT algorithm handles this type (real floating
+        /// point only).
+        const FFT: bool = false;
+
+        /// Runs the FFT algorithm; only called when `FFT` is true.
+        #[allow(private_interfaces)]
+        fn run_fft(problem: &Problem<'_, Self>, out: ArrayViewMut4<'_, Self>)
+        where
+            Self: super::Element,
+        {
+            crate::conv::sliding::run(problem, out);
+        }
+
+        /// Whether every element is finite (always true for integers).
+        fn finite(self) -> bool {
+            true
+        }
     }
 }
 
@@ -50,6 +71,16 @@ macro_rules! impl_float {
     ($($t:ty),*) => {$(
         impl private::Sealed for $t {
             const FAST_GEMM: bool = true;
+            const FFT: bool = true;
+
+            #[allow(private_interfaces)]
+            fn run_fft(problem: &crate::conv::Problem<'_, Self>, out: ndarray::ArrayViewMut4<'_, Self>) {
+                crate::conv::fft::run(problem, out);
+            }
+
+            fn finite(self) -> bool {
+                <$t>::is_finite(self)
+            }
         }
         impl Element for $t {
             #[inline]
@@ -94,6 +125,10 @@ macro_rules! impl_complex {
     ($($t:ty),*) => {$(
         impl private::Sealed for Complex<$t> {
             const FAST_GEMM: bool = true;
+
+            fn finite(self) -> bool {
+                Complex::is_finite(self)
+            }
         }
         impl Element for Complex<$t> {
             #[inline]

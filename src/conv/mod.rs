@@ -5,11 +5,12 @@
 //! ever see consistent, checked numbers.
 
 mod element;
+mod fft;
 mod im2col;
 mod options;
 mod planner;
 pub(crate) mod reference;
-mod sliding;
+pub(crate) mod sliding;
 mod tile;
 
 use ndarray::{
@@ -68,9 +69,19 @@ impl<A: Element> Problem<'_, A> {
 
 /// Runs `problem` with the algorithm the planner settles on for `requested`.
 fn execute<A: Element>(problem: &Problem<'_, A>, requested: Algorithm, out: ArrayViewMut4<'_, A>) {
-    match planner::choose::<A>(requested, &problem.shapes()) {
+    let finite = || {
+        let fill_finite = match problem.boundary {
+            Boundary::Fill(v) => element::private::Sealed::finite(v),
+            _ => true,
+        };
+        fill_finite
+            && problem.input.iter().all(|&v| element::private::Sealed::finite(v))
+            && problem.weight.iter().all(|&v| element::private::Sealed::finite(v))
+    };
+    match planner::choose::<A>(requested, &problem.shapes(), finite) {
         Algorithm::Vectorized => sliding::run(problem, out),
         Algorithm::Gemm => im2col::run(problem, out),
+        Algorithm::Fft => <A as element::private::Sealed>::run_fft(problem, out),
         Algorithm::Auto | Algorithm::Direct => reference::run(problem, out),
     }
 }
@@ -570,7 +581,7 @@ pub fn correlate2d_algorithm<A: Element>(
         channels_per_group: 1,
         out_channels: 1,
     };
-    Ok(planner::choose::<A>(options.algorithm, &shapes))
+    Ok(planner::choose::<A>(options.algorithm, &shapes, || true))
 }
 
 /// The algorithm that [`conv2d`] will run for these shapes and options,
@@ -610,5 +621,5 @@ pub fn conv2d_algorithm<A: Element>(
         channels_per_group: weight[1],
         out_channels: weight[0],
     };
-    Ok(planner::choose::<A>(options.algorithm, &shapes))
+    Ok(planner::choose::<A>(options.algorithm, &shapes, || true))
 }

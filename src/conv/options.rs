@@ -67,7 +67,10 @@ impl<A: Zero> Default for Boundary<A> {
 /// for floating point), and the same bits whatever the number of threads.
 ///
 /// `Auto` picks, from the shapes, the element type and the options alone:
-/// integers run [`Algorithm::Vectorized`]; a layer with at least 8 output
+/// integers run [`Algorithm::Vectorized`]; a single-channel (or depthwise)
+/// real floating-point problem at stride 1 with a kernel of at least 64
+/// taps runs [`Algorithm::Fft`], provided every input, kernel and fill
+/// value is finite; a layer with at least 8 output
 /// channels per group and at least 16 multiply-adds per output
 /// (`C/groups · kh · kw`) runs [`Algorithm::Gemm`]; everything else runs
 /// [`Algorithm::Vectorized`]. A fast algorithm, chosen or forced, gives way
@@ -106,6 +109,14 @@ pub enum Algorithm {
     /// multi-channel layers. Integer elements, which have no fast matrix
     /// product, run [`Algorithm::Vectorized`] instead.
     Gemm,
+    /// Tiled FFT correlation (overlap-save with real 2-D FFTs): work per
+    /// output grows with `log(kh·kw)` instead of `kh·kw`, so it wins for
+    /// large kernels. Real floating point at stride 1 only, with kernel
+    /// spectra of at most 2^22 complex values; anything else runs
+    /// [`Algorithm::Vectorized`]. A NaN or infinity spreads over the whole
+    /// tile it falls in, which is why `Auto` never picks this path for
+    /// non-finite data.
+    Fft,
 }
 
 /// Stride, padding, dilation, groups, boundary rule and algorithm of a

@@ -41,8 +41,17 @@ pub(crate) struct Shapes {
     pub(crate) out_channels: usize,
 }
 
-/// The algorithm that will run for `requested` on these shapes.
-pub(crate) fn choose<A: Element>(requested: Algorithm, shapes: &Shapes) -> Algorithm {
+/// Kernel taps (`kh · kw`) from which the FFT beats the direct kernel on a
+/// single channel.
+pub(crate) const FFT_MIN_TAPS: usize = 64;
+
+/// The most complex values the kernel spectra of the FFT path may take.
+pub(crate) const FFT_SPECTRA_LIMIT: usize = 1 << 22;
+
+/// The algorithm that will run for `requested` on these shapes; `finite`
+/// says whether the data are all finite, and is asked only when the answer
+/// depends on it.
+pub(crate) fn choose<A: Element>(requested: Algorithm, shapes: &Shapes, finite: impl FnOnce() -> bool) -> Algorithm {
     let [rows, cols] = &shapes.geometry;
     let extent = |g: &AxisGeometry| g.dilation * (g.kernel - 1) + 1;
     let row_tile = cols
@@ -55,17 +64,32 @@ pub(crate) fn choose<A: Element>(requested: Algorithm, shapes: &Shapes) -> Algor
     if !matches!(row_tile, Some(t) if t <= TILE_LIMIT) {
         return Algorithm::Direct;
     }
+    let fft_fits = || {
+        let outputs = [rows.output_len().unwrap_or(0), cols.output_len().unwrap_or(0)];
+        let kernels = shapes.out_channels * shapes.channels_per_group;
+        A::FFT
+            && rows.stride == 1
+            && cols.stride == 1
+            && matches!(
+                super::fft::spectra_len([extent(rows), extent(cols)], outputs, kernels),
+                Some(len) if len <= FFT_SPECTRA_LIMIT
+            )
+    };
     match requested {
         Algorithm::Auto => {
-            let depth = shapes.channels_per_group * rows.kernel * cols.kernel;
+            let taps = rows.kernel * cols.kernel;
+            let depth = shapes.channels_per_group * taps;
             let outputs_per_group = shapes.out_channels / shapes.groups.max(1);
-            if A::FAST_GEMM && outputs_per_group >= GEMM_MIN_OUTPUTS && depth >= GEMM_MIN_DEPTH {
+            if shapes.channels_per_group == 1 && taps >= FFT_MIN_TAPS && fft_fits() && finite() {
+                Algorithm::Fft
+            } else if A::FAST_GEMM && outputs_per_group >= GEMM_MIN_OUTPUTS && depth >= GEMM_MIN_DEPTH {
                 Algorithm::Gemm
             } else {
                 Algorithm::Vectorized
             }
         }
         Algorithm::Gemm if !A::FAST_GEMM => Algorithm::Vectorized,
+        Algorithm::Fft if !fft_fits() => Algorithm::Vectorized,
         forced => forced,
     }
 }

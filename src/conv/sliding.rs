@@ -12,8 +12,19 @@ use ndarray::{ArrayViewMut2, ArrayViewMut4, Axis};
 use super::tile::{blocks, fill_tile, for_each_block, packed_weights, TileShape};
 use super::{Element, Problem};
 
-/// Outputs accumulated together in registers.
-const LANES: usize = 16;
+/// Outputs accumulated together in registers: 256 bytes of them, four
+/// AVX-512 (or eight AVX2) registers of independent sums, so that the
+/// adders never wait for the previous addition into the same register.
+const fn widest_lanes<A>() -> usize {
+    let lanes = 256 / std::mem::size_of::<A>();
+    if lanes >= 64 {
+        64
+    } else if lanes >= 32 {
+        32
+    } else {
+        16
+    }
+}
 
 /// Output elements per block of work (a block is a whole number of rows).
 const BLOCK_OUTPUTS: usize = 4096;
@@ -89,14 +100,27 @@ impl<A: Element> pulp::WithSimd for ChannelTask<'_, '_, A> {
             bias,
             problem,
         } = self;
+        // Narrow rows take narrower register blocks rather than the scalar
+        // loop; every width sums each output's taps in the same order.
+        let lanes = widest_lanes::<A>().min(line.len().next_power_of_two() / 2).max(8);
         for (r, mut dst) in out.outer_iter_mut().enumerate() {
-            accumulate_row(line, tiles, shape, w, r, problem);
-            if let Some(b) = bias {
-                line.iter_mut().for_each(|v| *v = v.plus(b));
+            // Contiguous output rows are written in place; others go
+            // through `line`.
+            let target: &mut [A] = match dst.as_slice_mut() {
+                Some(row) => row,
+                None => line,
+            };
+            match lanes {
+                64 => accumulate_row::<A, 64>(target, tiles, shape, w, r, problem),
+                32 => accumulate_row::<A, 32>(target, tiles, shape, w, r, problem),
+                16 => accumulate_row::<A, 16>(target, tiles, shape, w, r, problem),
+                _ => accumulate_row::<A, 8>(target, tiles, shape, w, r, problem),
             }
-            match dst.as_slice_mut() {
-                Some(dst) => dst.copy_from_slice(line),
-                None => dst.iter_mut().zip(line.iter()).for_each(|(d, &v)| *d = v),
+            if let Some(b) = bias {
+                target.iter_mut().for_each(|v| *v = v.plus(b));
+            }
+            if !dst.is_standard_layout() {
+                dst.iter_mut().zip(line.iter()).for_each(|(d, &v)| *d = v);
             }
         }
     }
@@ -105,7 +129,7 @@ impl<A: Element> pulp::WithSimd for ChannelTask<'_, '_, A> {
 /// One output row `r` of the block: `line[j] = Σ_c Σ_a Σ_b w[c, a, b] ·
 /// tile_c[r·sh + a·dh, j·sw + b·dw]`.
 #[inline(always)]
-fn accumulate_row<A: Element>(
+fn accumulate_row<A: Element, const LANES: usize>(
     line: &mut [A],
     tiles: &[A],
     shape: TileShape,

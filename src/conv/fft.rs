@@ -1,0 +1,268 @@
+//! Tiled FFT correlation (overlap-save) for large kernels, real floating
+//! point only, stride 1.
+//!
+//! The output is cut into tiles of `th × tw` outputs. Each tile reads an
+//! `fh × fw` patch of the padded input (`fh = th + ext_h − 1`, the FFT
+//! length, a power of two), whose 2-D real FFT is multiplied by the
+//! conjugated spectrum of the zero-padded (and dilated) kernel; the inverse
+//! FFT holds the tile's correlation in its first `th × tw` entries, free of
+//! wrap-around:
+//!
+//! ```text
+//!   patch fh × fw                 spectrum              result fh × fw
+//!   +-----------+---+             X · conj(K)           +--------+----+
+//!   |           |   |   rFFT 2-D  ---------->  iFFT 2-D | th×tw  | ×  |
+//!   |           |   |                                   +--------+    |
+//!   +-----------+---+                                   |  (wrapped)  |
+//! ```
+//!
+//! Work per output is `O(log(fh·fw))` instead of `kh·kw`, so it wins for
+//! large kernels. Rounding errors spread over the whole tile, and one NaN
+//! or infinity in a patch turns the whole tile into NaN, so the planner
+//! only picks this path for finite data; forcing it on non-finite data
+//! gives NaN wherever a tile saw a non-finite value.
+
+use std::sync::Arc;
+
+use ndarray::{ArrayViewMut4, Axis};
+use num_complex::Complex;
+use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
+use rustfft::{Fft, FftPlanner};
+
+use super::tile::{blocks, fill_tile, for_each_block, TileShape};
+use super::{Element, Problem};
+
+/// The real floating-point types the FFT path handles.
+pub(crate) trait FftFloat: Element + realfft::FftNum + num_traits::Float {}
+
+impl FftFloat for f32 {}
+impl FftFloat for f64 {}
+
+/// The shortest FFT length tried along an axis.
+const MIN_LEN: usize = 16;
+/// The longest FFT length tried along an axis (unless the kernel is longer).
+const MAX_LEN: usize = 512;
+
+/// The FFT length along one axis, for a kernel spanning `extent` inputs
+/// and `outputs` outputs: the power of two with the least FFT work per
+/// output, `len · log2(len) / (len − extent + 1)`.
+pub(crate) fn fft_len(extent: usize, outputs: usize) -> usize {
+    let mut len = extent.next_power_of_two().max(MIN_LEN);
+    let mut best = (f64::INFINITY, len);
+    loop {
+        let per_tile = (len - extent + 1).min(outputs).max(1);
+        let cost = len as f64 * (len as f64).log2() / per_tile as f64;
+        if cost < best.0 {
+            best = (cost, len);
+        }
+        if len >= MAX_LEN || len - extent + 1 >= outputs {
+            return best.1;
+        }
+        len *= 2;
+    }
+}
+
+/// Plans of the 2-D real FFT of an `rows × cols` patch. Spectra are stored
+/// column-major: `cols / 2 + 1` columns of `rows` complex values.
+struct Transform<T: FftFloat> {
+    rows: usize,
+    cols: usize,
+    half: usize,
+    r2c: Arc<dyn RealToComplex<T>>,
+    c2r: Arc<dyn ComplexToReal<T>>,
+    forward_cols: Arc<dyn Fft<T>>,
+    inverse_cols: Arc<dyn Fft<T>>,
+}
+
+/// Buffers one thread needs to run a [`Transform`].
+struct Scratch<T> {
+    row: Vec<Complex<T>>,
+    fft: Vec<Complex<T>>,
+}
+
+impl<T: FftFloat> Transform<T> {
+    fn new(rows: usize, cols: usize) -> Self {
+        let mut real = RealFftPlanner::<T>::new();
+        let mut complex = FftPlanner::<T>::new();
+        Transform {
+            rows,
+            cols,
+            half: cols / 2 + 1,
+            r2c: real.plan_fft_forward(cols),
+            c2r: real.plan_fft_inverse(cols),
+            forward_cols: complex.plan_fft_forward(rows),
+            inverse_cols: complex.plan_fft_inverse(rows),
+        }
+    }
+
+    fn spectrum_len(&self) -> usize {
+        self.half * self.rows
+    }
+
+    fn scratch(&self) -> Scratch<T> {
+        let len = [
+            self.r2c.get_scratch_len(),
+            self.c2r.get_scratch_len(),
+            self.forward_cols.get_inplace_scratch_len(),
+            self.inverse_cols.get_inplace_scratch_len(),
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or(0);
+        Scratch {
+            row: vec![Complex::new(T::zero(), T::zero()); self.half],
+            fft: vec![Complex::new(T::zero(), T::zero()); len],
+        }
+    }
+
+    /// The spectrum of `patch` (row-major `rows × cols`, destroyed), whose
+    /// rows from `used_rows` on are zero.
+    fn forward(&self, patch: &mut [T], used_rows: usize, spectrum: &mut [Complex<T>], scratch: &mut Scratch<T>) {
+        spectrum.fill(Complex::new(T::zero(), T::zero()));
+        for (r, row) in patch.chunks_exact_mut(self.cols).take(used_rows).enumerate() {
+            self.r2c
+                .process_with_scratch(row, &mut scratch.row, &mut scratch.fft)
+                .expect("buffer lengths follow the plan");
+            for (k, &v) in scratch.row.iter().enumerate() {
+                spectrum[k * self.rows + r] = v;
+            }
+        }
+        self.forward_cols.process_with_scratch(spectrum, &mut scratch.fft);
+    }
+
+    /// The first `rows_needed` rows of the inverse transform of `spectrum`
+    /// (destroyed), unnormalized, into `out` (row-major, `cols` wide).
+    fn inverse(&self, spectrum: &mut [Complex<T>], rows_needed: usize, out: &mut [T], scratch: &mut Scratch<T>) {
+        self.inverse_cols.process_with_scratch(spectrum, &mut scratch.fft);
+        for (r, row) in out.chunks_exact_mut(self.cols).take(rows_needed).enumerate() {
+            for (k, v) in scratch.row.iter_mut().enumerate() {
+                *v = spectrum[k * self.rows + r];
+            }
+            // The spectrum of a real row has real first (and, for even
+            // lengths, last) entries; clear the rounding noise there.
+            scratch.row[0].im = T::zero();
+            if self.cols % 2 == 0 {
+                scratch.row[self.half - 1].im = T::zero();
+            }
+            self.c2r
+                .process_with_scratch(&mut scratch.row, row, &mut scratch.fft)
+                .expect("buffer lengths follow the plan");
+        }
+    }
+}
+
+/// The number of complex values the kernel spectra of a problem take, with
+/// the FFT lengths it would use; the planner bounds it.
+pub(crate) fn spectra_len(extent: [usize; 2], outputs: [usize; 2], kernels: usize) -> Option<usize> {
+    let rows = fft_len(extent[0], outputs[0]);
+    let cols = fft_len(extent[1], outputs[1]);
+    (cols / 2 + 1).checked_mul(rows)?.checked_mul(kernels)
+}
+
+/// Computes `problem` (stride 1, real floating point) into `out`.
+pub(crate) fn run<T: FftFloat>(problem: &Problem<'_, T>, out: ArrayViewMut4<'_, T>) {
+    if out.is_empty() {
+        return;
+    }
+    let [rows, cols] = problem.geometry;
+    debug_assert!(
+        rows.stride == 1 && cols.stride == 1,
+        "the planner sends only stride 1 here"
+    );
+    let extent = |g: &crate::shape::AxisGeometry| g.dilation * (g.kernel - 1) + 1;
+    let (ext_h, ext_w) = (extent(&rows), extent(&cols));
+    let [out_rows, out_cols] = [out.shape()[2], out.shape()[3]];
+    let (fh, fw) = (fft_len(ext_h, out_rows), fft_len(ext_w, out_cols));
+    let (tile_rows, tile_cols) = (fh - ext_h + 1, fw - ext_w + 1);
+    let transform = Transform::<T>::new(fh, fw);
+    let spectrum_len = transform.spectrum_len();
+    let channels_per_group = problem.weight.shape()[1];
+    let outputs_per_group = problem.weight.shape()[0] / problem.groups;
+
+    // The conjugated spectrum of every (output, input channel) kernel.
+    let mut kernels =
+        vec![Complex::new(T::zero(), T::zero()); problem.weight.shape()[0] * channels_per_group * spectrum_len];
+    {
+        let mut scratch = transform.scratch();
+        let mut patch = vec![T::zero(); fh * fw];
+        let pairs = (0..problem.weight.shape()[0]).flat_map(|o| (0..channels_per_group).map(move |c| (o, c)));
+        for ((o, c), spectrum) in pairs.zip(kernels.chunks_exact_mut(spectrum_len)) {
+            let w = problem.weight.slice(ndarray::s![o, c, .., ..]);
+            patch.fill(T::zero());
+            for ((a, b), &tap) in w.indexed_iter() {
+                patch[a * rows.dilation * fw + b * cols.dilation] = tap;
+            }
+            transform.forward(&mut patch, ext_h, spectrum, &mut scratch);
+            spectrum.iter_mut().for_each(|v| *v = v.conj());
+        }
+    }
+    let scale = T::one() / T::from(fh * fw).expect("FFT sizes are representable");
+
+    for_each_block(blocks(out, tile_rows), |mut block| {
+        let block_rows = block.out.shape()[1];
+        let shape = TileShape::of(problem, block_rows, out_cols);
+        let mut tiles = vec![T::zero(); channels_per_group * shape.len()];
+        let mut spectra = vec![Complex::new(T::zero(), T::zero()); channels_per_group * spectrum_len];
+        let mut product = vec![Complex::new(T::zero(), T::zero()); spectrum_len];
+        let mut patch = vec![T::zero(); fh * fw];
+        let mut result = vec![T::zero(); block_rows * fw];
+        let mut scratch = transform.scratch();
+        let image = problem.input.index_axis(Axis(0), block.n);
+        for g in 0..problem.groups {
+            for (c, tile) in tiles.chunks_exact_mut(shape.len()).enumerate() {
+                let plane = image.index_axis(Axis(0), g * channels_per_group + c);
+                fill_tile(problem, plane, block.row0, shape, tile);
+            }
+            for j0 in (0..out_cols).step_by(tile_cols) {
+                let width = fw.min(shape.width - j0);
+                for (tile, spectrum) in tiles
+                    .chunks_exact(shape.len())
+                    .zip(spectra.chunks_exact_mut(spectrum_len))
+                {
+                    patch.fill(T::zero());
+                    for (src, dst) in tile.chunks_exact(shape.width).zip(patch.chunks_exact_mut(fw)) {
+                        dst[..width].copy_from_slice(&src[j0..j0 + width]);
+                    }
+                    transform.forward(&mut patch, shape.rows, spectrum, &mut scratch);
+                }
+                let n_cols = tile_cols.min(out_cols - j0);
+                for o in g * outputs_per_group..(g + 1) * outputs_per_group {
+                    let kernel = &kernels[o * channels_per_group * spectrum_len..][..channels_per_group * spectrum_len];
+                    product.fill(Complex::new(T::zero(), T::zero()));
+                    for (x, k) in spectra
+                        .chunks_exact(spectrum_len)
+                        .zip(kernel.chunks_exact(spectrum_len))
+                    {
+                        for ((p, &x), &k) in product.iter_mut().zip(x).zip(k) {
+                            *p = *p + x * k;
+                        }
+                    }
+                    transform.inverse(&mut product, block_rows, &mut result, &mut scratch);
+                    let bias = problem.bias.as_ref().map_or(T::zero(), |b| b[o]);
+                    let mut channel = block.out.index_axis_mut(Axis(0), o);
+                    for (mut dst, src) in channel.outer_iter_mut().zip(result.chunks_exact(fw)) {
+                        for (d, &v) in dst.iter_mut().skip(j0).take(n_cols).zip(src) {
+                            *d = v * scale + bias;
+                        }
+                    }
+                }
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fft_length_grows_with_the_kernel_and_stops_at_the_output() {
+        // A 31-tap kernel over 2048 outputs: 128 gives 98 outputs a tile
+        // (cost 128·7/98 ≈ 9.1), 256 gives 226 (≈ 9.06), 512 gives 482 (≈ 9.56).
+        assert_eq!(fft_len(31, 2048), 256);
+        // Three outputs need no more than the smallest length.
+        assert_eq!(fft_len(3, 3), MIN_LEN);
+        // A kernel longer than the largest length still fits.
+        assert_eq!(fft_len(700, 5000), 1024);
+    }
+}
