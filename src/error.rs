@@ -176,6 +176,21 @@ pub enum Error {
         /// The length before padding is removed.
         available: usize,
     },
+    /// A transposed convolution's weight must have one slice per input
+    /// channel: `[C_in, C_out / groups, kh, kw]`.
+    #[error("the transposed convolution's weight has {got} input channels, expected {expected}")]
+    TransposedWeight {
+        /// The input's channel count.
+        expected: usize,
+        /// `weight.shape()[0]`.
+        got: usize,
+    },
+    /// An option this operation does not support.
+    #[error("{what} is not supported")]
+    Unsupported {
+        /// What was asked for.
+        what: &'static str,
+    },
     /// No input length produces the requested output length.
     #[error("no input length gives {wanted} outputs along the {axis} axis with these settings")]
     UnreachableOutput {

@@ -584,6 +584,92 @@ pub fn conv2d_output_shape<A>(input: [usize; 4], weight: [usize; 4], options: &C
     Ok(shape)
 }
 
+/// The output shape `[N, groups · C_out/groups, Ho, Wo]` of a transposed
+/// convolution of an input `[N, C_in, H, W]` with weights
+/// `[C_in, C_out / groups, kh, kw]`, as
+/// [`conv_transpose2d`](crate::conv_transpose2d) computes it (PyTorch's
+/// `conv_transpose2d`):
+/// `Ho = (H − 1)·sh − top − bottom + dh·(kh − 1) + output_padding + 1`.
+///
+/// # Errors
+///
+/// Those of [`AxisGeometry::transposed_output_len`] (with the axis named),
+/// [`Error::ZeroGroups`], [`Error::GroupsMismatch`] if `groups` does not
+/// divide `C_in`, [`Error::TransposedWeight`] if the weight's first axis is
+/// not `C_in`, [`Error::Unsupported`] for [`Padding::Same`], and
+/// [`Error::Overflow`].
+///
+/// # Examples
+///
+/// ```
+/// use convolve::shape::conv_transpose2d_output_shape;
+/// use convolve::{ConvOptions, Padding};
+///
+/// // Upsampling 28×28 by 2 with a 4×4 kernel and padding 1: 56×56.
+/// let opts = ConvOptions::<f32>::new().stride(2).padding(Padding::uniform(1));
+/// assert_eq!(conv_transpose2d_output_shape([1, 64, 28, 28], [64, 32, 4, 4], &opts)?, [1, 32, 56, 56]);
+/// # Ok::<(), convolve::Error>(())
+/// ```
+pub fn conv_transpose2d_output_shape<A>(
+    input: [usize; 4],
+    weight: [usize; 4],
+    options: &ConvOptions<A>,
+) -> Result<[usize; 4]> {
+    let [out_h, out_w] = transposed_geometry(input, weight, options)?.map(|g| g.input);
+    let shape = [
+        input[0],
+        options.groups.checked_mul(weight[1]).ok_or(Error::Overflow {
+            what: "the output channels",
+        })?,
+        out_h,
+        out_w,
+    ];
+    checked_len(&shape)?;
+    Ok(shape)
+}
+
+/// The forward geometry whose input gradient a transposed convolution
+/// computes: its `input` lengths are the transposed convolution's output.
+pub(crate) fn transposed_geometry<A>(
+    input: [usize; 4],
+    weight: [usize; 4],
+    options: &ConvOptions<A>,
+) -> Result<[AxisGeometry; 2]> {
+    let [_, c_in, h, w] = input;
+    let groups = options.groups;
+    if groups == 0 {
+        return Err(Error::ZeroGroups);
+    }
+    if c_in % groups != 0 {
+        return Err(Error::GroupsMismatch {
+            groups,
+            channels: c_in,
+            what: "input",
+        });
+    }
+    if weight[0] != c_in {
+        return Err(Error::TransposedWeight {
+            expected: c_in,
+            got: weight[0],
+        });
+    }
+    if options.padding == Padding::Same {
+        return Err(Error::Unsupported {
+            what: "Padding::Same in a transposed convolution",
+        });
+    }
+    let axis_geometry = |i: usize, axis: Axis| -> Result<AxisGeometry> {
+        let g = AxisGeometry::new([h, w][i], weight[2 + i])
+            .along(axis)
+            .stride(options.stride[i])
+            .dilation(options.dilation[i]);
+        let g = options.padding.resolve(g, Operation::CrossCorrelation)?;
+        let len = g.transposed_output_len(options.output_padding[i])?;
+        Ok(AxisGeometry { input: len, ..g })
+    };
+    Ok([axis_geometry(0, Axis::Height)?, axis_geometry(1, Axis::Width)?])
+}
+
 /// Resolves stride, dilation and padding of `options` for both spatial
 /// axes, rejecting empty inputs and kernels.
 pub(crate) fn spatial_geometry<A>(

@@ -120,27 +120,6 @@ fn assert_close<D: Dimension>(got: &Array<f64, D>, want: &Array<f64, D>, tol: f6
     }
 }
 
-fn with_options<B: Copy>(options: &ConvOptions<f64>, boundary: Boundary<B>) -> ConvOptions<B> {
-    ConvOptions {
-        stride: options.stride,
-        dilation: options.dilation,
-        padding: options.padding,
-        groups: options.groups,
-        boundary,
-        algorithm: options.algorithm,
-    }
-}
-
-fn map_boundary<B>(b: Boundary<f64>, f: impl Fn(f64) -> B) -> Boundary<B> {
-    match b {
-        Boundary::Fill(v) => Boundary::Fill(f(v)),
-        Boundary::Wrap => Boundary::Wrap,
-        Boundary::Symmetric => Boundary::Symmetric,
-        Boundary::Reflect => Boundary::Reflect,
-        Boundary::Replicate => Boundary::Replicate,
-    }
-}
-
 fn check_batched(case: &Case) -> Result<(), TestCaseError> {
     let x = Array4::from_shape_vec(case.input, values(case.input.iter().product(), case.seed)).unwrap();
     let w = Array4::from_shape_vec(case.weight, values(case.weight.iter().product(), case.seed ^ 1)).unwrap();
@@ -163,14 +142,14 @@ fn check_batched(case: &Case) -> Result<(), TestCaseError> {
         let xf = x.mapv(|v| v as f32);
         let wf = w.mapv(|v| v as f32);
         let bf = b.mapv(|v| v as f32);
-        let opts32 = with_options(&opts, map_boundary(opts.boundary, |v| v as f32));
+        let opts32 = opts.map_fill(|v| v as f32);
         let got32 = conv2d(&xf, &wf, case.bias.then_some(&bf), &opts32).unwrap();
         assert_close(&got32.mapv(f64::from), &reference, 1e-4, &format!("{alg:?} f32"));
 
         // Complex: real and imaginary parts carry two independent problems.
         let xc = x.mapv(|v| Complex::new(v, -0.5 * v));
         let wc = w.mapv(|v| Complex::new(0.25 * v, v));
-        let optsc = with_options(&opts, map_boundary(opts.boundary, |v| Complex::new(v, 0.0)));
+        let optsc = opts.map_fill(|v| Complex::new(v, 0.0));
         let want_c = conv2d(&xc, &wc, None, &optsc.algorithm(Algorithm::Direct)).unwrap();
         let got_c = conv2d(&xc, &wc, None, &optsc).unwrap();
         assert_close(&got_c.mapv(|c| c.re), &want_c.mapv(|c| c.re), 1e-12, "complex re");
@@ -179,7 +158,7 @@ fn check_batched(case: &Case) -> Result<(), TestCaseError> {
         // Integers are exact, overflow included (wrapping).
         let xi = x.mapv(|v| (v * 1e9) as i64);
         let wi = w.mapv(|v| (v * 1e9) as i64);
-        let optsi = with_options(&opts, map_boundary(opts.boundary, |v| (v * 1e9) as i64));
+        let optsi = opts.map_fill(|v| (v * 1e9) as i64);
         let want_i = conv2d(&xi, &wi, None, &optsi.algorithm(Algorithm::Direct)).unwrap();
         prop_assert_eq!(conv2d(&xi, &wi, None, &optsi).unwrap(), want_i);
 
@@ -231,7 +210,7 @@ proptest! {
         // Complex correlation conjugates the kernel in every algorithm.
         let xc = x.mapv(|v| Complex::new(v, 0.3 - v));
         let kc = k.mapv(|v| Complex::new(-v, 2.0 * v));
-        let optsc = with_options(&options, map_boundary(options.boundary, |v| Complex::new(v, v)));
+        let optsc = options.map_fill(|v| Complex::new(v, v));
         if let Ok(want) = correlate2d(&xc, &kc, &optsc.algorithm(Algorithm::Direct)) {
             for alg in FAST {
                 let got = correlate2d(&xc, &kc, &optsc.algorithm(alg)).unwrap();

@@ -4,6 +4,7 @@
 //! validated [`Problem`], and hand it to an algorithm; the algorithms only
 //! ever see consistent, checked numbers.
 
+mod backward;
 mod element;
 mod fft;
 mod im2col;
@@ -14,15 +15,18 @@ pub(crate) mod sliding;
 mod tile;
 
 use ndarray::{
-    Array, Array1, Array2, Array4, ArrayBase, ArrayView1, ArrayView2, ArrayView4, ArrayViewMut4, Data, DataMut, Ix2,
-    Ix4,
+    Array, Array1, Array2, Array4, ArrayBase, ArrayView1, ArrayView2, ArrayView4, ArrayViewMut1, ArrayViewMut4, Data,
+    DataMut, Ix2, Ix4,
 };
+use num_traits::Float;
 
 pub use element::Element;
 pub use options::{Algorithm, Boundary, ConvOptions};
 
 use crate::error::{Error, Result};
-use crate::shape::{checked_len, conv2d_output_shape, spatial_geometry, AxisGeometry, Operation, Padding};
+use crate::shape::{
+    checked_len, conv2d_output_shape, spatial_geometry, transposed_geometry, AxisGeometry, Operation, Padding,
+};
 
 /// A convolution with every option resolved and checked: the only thing an
 /// algorithm is given.
@@ -622,4 +626,324 @@ pub fn conv2d_algorithm<A: Element>(
         out_channels: weight[0],
     };
     Ok(planner::choose::<A>(options.algorithm, &shapes, || true))
+}
+
+/// The three gradients of [`conv2d`], as [`conv2d_backward`] returns them.
+///
+/// # Examples
+///
+/// ```
+/// use convolve::{conv2d_backward, ConvOptions};
+/// use ndarray::Array4;
+///
+/// let x = Array4::<f64>::ones((1, 1, 3, 3));
+/// let w = Array4::<f64>::ones((2, 1, 2, 2));
+/// let grads = conv2d_backward(&x, &w, &Array4::ones((1, 2, 2, 2)), &ConvOptions::new())?;
+/// assert_eq!(grads.bias.to_vec(), [4.0, 4.0]);
+/// # Ok::<(), convolve::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Conv2dGrads<A> {
+    /// `∂L/∂x`, shaped like the input `[N, C, H, W]`.
+    pub input: Array4<A>,
+    /// `∂L/∂w`, shaped like the weight `[O, C/groups, kh, kw]`.
+    pub weight: Array4<A>,
+    /// `∂L/∂b`, one per output channel.
+    pub bias: Array1<A>,
+}
+
+/// Where [`conv2d_backward_into`] writes each gradient; a `None` gradient is
+/// not computed at all (no weight gradient when only the input is being
+/// optimized, no input gradient for a network's first layer).
+///
+/// # Examples
+///
+/// ```
+/// use convolve::Conv2dGradsMut;
+/// use ndarray::Array4;
+///
+/// let mut weight_grad = Array4::<f32>::zeros((8, 3, 3, 3));
+/// let only_weight = Conv2dGradsMut { weight: Some(weight_grad.view_mut()), ..Conv2dGradsMut::none() };
+/// assert!(only_weight.input.is_none() && only_weight.bias.is_none());
+/// ```
+#[derive(Debug)]
+pub struct Conv2dGradsMut<'a, A> {
+    /// Receives `∂L/∂x` (`[N, C, H, W]`), any layout.
+    pub input: Option<ArrayViewMut4<'a, A>>,
+    /// Receives `∂L/∂w` (`[O, C/groups, kh, kw]`), any layout.
+    pub weight: Option<ArrayViewMut4<'a, A>>,
+    /// Receives `∂L/∂b` (`[O]`).
+    pub bias: Option<ArrayViewMut1<'a, A>>,
+}
+
+impl<A> Conv2dGradsMut<'_, A> {
+    /// No gradient requested; fill in the ones wanted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use convolve::Conv2dGradsMut;
+    /// assert!(Conv2dGradsMut::<f64>::none().input.is_none());
+    /// ```
+    #[must_use]
+    pub fn none() -> Self {
+        Conv2dGradsMut {
+            input: None,
+            weight: None,
+            bias: None,
+        }
+    }
+}
+
+fn check_shape(what: &'static str, expected: &[usize], got: &[usize]) -> Result<()> {
+    if expected == got {
+        Ok(())
+    } else {
+        Err(Error::ShapeMismatch {
+            what,
+            expected: expected.to_vec(),
+            got: got.to_vec(),
+        })
+    }
+}
+
+/// The gradients of [`conv2d`] (without its bias term's value, which does
+/// not matter) with respect to its input, weight and bias, given the
+/// gradient of a loss with respect to its output, as `torch.autograd.grad`
+/// computes them for `F.conv2d(F.pad(x, …, mode), w, b, …)`.
+///
+/// Every option is differentiated: stride, dilation, padding, groups, and
+/// the boundary rule: the gradient reaching a padded position copied by
+/// `Wrap`, `Symmetric`, `Reflect` or `Replicate` folds back onto the input
+/// pixel it copied, and the fill value of `Fill(v)` enters the weight
+/// gradient. Real floating point only.
+///
+/// ```text
+///   forward:   x ──conv2d(w)──▶ y        backward:  ∂L/∂x = conv_transpose2d(∂L/∂y, w)
+///                                                   ∂L/∂w = Σ ∂L/∂y ⋆ x̃   (per patch)
+///                                                   ∂L/∂b = Σ ∂L/∂y
+/// ```
+///
+/// # Errors
+///
+/// Every error of [`conv2d`] for `input` and `weight`, and
+/// [`Error::ShapeMismatch`] if `grad_output` does not have the output's
+/// shape.
+///
+/// # Examples
+///
+/// ```
+/// use convolve::{conv2d_backward, ConvOptions};
+/// use ndarray::array;
+///
+/// // y = x ⋆ w on a 1×3 row with a 1×2 kernel: y = [x0·w0 + x1·w1, x1·w0 + x2·w1].
+/// let x = array![[[[1.0, 2.0, 3.0]]]];
+/// let w = array![[[[10.0, 20.0]]]];
+/// let g = conv2d_backward(&x, &w, &array![[[[1.0, 1.0]]]], &ConvOptions::new())?;
+/// assert_eq!(g.input, array![[[[10.0, 30.0, 20.0]]]]);
+/// assert_eq!(g.weight, array![[[[3.0, 5.0]]]]);
+/// assert_eq!(g.bias, array![2.0]);
+/// # Ok::<(), convolve::Error>(())
+/// ```
+pub fn conv2d_backward<A, S1, S2, S3>(
+    input: &ArrayBase<S1, Ix4>,
+    weight: &ArrayBase<S2, Ix4>,
+    grad_output: &ArrayBase<S3, Ix4>,
+    options: &ConvOptions<A>,
+) -> Result<Conv2dGrads<A>>
+where
+    A: Element + Float,
+    S1: Data<Elem = A>,
+    S2: Data<Elem = A>,
+    S3: Data<Elem = A>,
+{
+    let mut grads = Conv2dGrads {
+        input: Array4::zeros(input.raw_dim()),
+        weight: Array4::zeros(weight.raw_dim()),
+        bias: Array1::zeros(weight.shape()[0]),
+    };
+    conv2d_backward_into(
+        input,
+        weight,
+        grad_output,
+        options,
+        Conv2dGradsMut {
+            input: Some(grads.input.view_mut()),
+            weight: Some(grads.weight.view_mut()),
+            bias: Some(grads.bias.view_mut()),
+        },
+    )?;
+    Ok(grads)
+}
+
+/// [`conv2d_backward`] into caller's arrays, computing only the gradients
+/// asked for.
+///
+/// # Errors
+///
+/// Those of [`conv2d_backward`], and [`Error::ShapeMismatch`] if a
+/// requested gradient's array has the wrong shape (then nothing is
+/// written).
+///
+/// # Examples
+///
+/// ```
+/// use convolve::{conv2d_backward_into, Conv2dGradsMut, ConvOptions};
+/// use ndarray::{array, Array4};
+///
+/// let x = array![[[[1.0, 2.0, 3.0]]]];
+/// let w = array![[[[10.0, 20.0]]]];
+/// let mut dx = Array4::zeros((1, 1, 1, 3));
+/// let grads = Conv2dGradsMut { input: Some(dx.view_mut()), ..Conv2dGradsMut::none() };
+/// conv2d_backward_into(&x, &w, &array![[[[1.0, 0.0]]]], &ConvOptions::new(), grads)?;
+/// assert_eq!(dx, array![[[[10.0, 20.0, 0.0]]]]);
+/// # Ok::<(), convolve::Error>(())
+/// ```
+pub fn conv2d_backward_into<A, S1, S2, S3>(
+    input: &ArrayBase<S1, Ix4>,
+    weight: &ArrayBase<S2, Ix4>,
+    grad_output: &ArrayBase<S3, Ix4>,
+    options: &ConvOptions<A>,
+    grads: Conv2dGradsMut<'_, A>,
+) -> Result<()>
+where
+    A: Element + Float,
+    S1: Data<Elem = A>,
+    S2: Data<Elem = A>,
+    S3: Data<Elem = A>,
+{
+    let problem = plan_batched(input.view(), weight.view(), None, options)?;
+    check_shape("the output gradient", &problem.output_shape()?, grad_output.shape())?;
+    if let Some(dx) = &grads.input {
+        check_shape("the input gradient", input.shape(), dx.shape())?;
+    }
+    if let Some(dw) = &grads.weight {
+        check_shape("the weight gradient", weight.shape(), dw.shape())?;
+    }
+    if let Some(db) = &grads.bias {
+        check_shape("the bias gradient", &weight.shape()[..1], db.shape())?;
+    }
+    let grad_output = grad_output.view();
+    if let Some(dx) = grads.input {
+        backward::input_gradient(grad_output, weight.view(), problem.geometry, options, dx);
+    }
+    if let Some(dw) = grads.weight {
+        backward::weight_gradient(&problem, grad_output, options.algorithm, dw);
+    }
+    if let Some(db) = grads.bias {
+        backward::bias_gradient(grad_output, db);
+    }
+    Ok(())
+}
+
+/// Transposed convolution ("deconvolution"), as PyTorch's
+/// `conv_transpose2d`: the adjoint of [`conv2d`] with respect to its input,
+/// so that `⟨conv2d(x, w), y⟩ = ⟨x, conv_transpose2d(y, w)⟩`, plus bias.
+///
+/// Input `[N, C_in, H, W]`, weight `[C_in, C_out/groups, kh, kw]` (the
+/// layout of the forward convolution's weight that maps `C_out` channels to
+/// `C_in`), output `[N, C_out, Ho, Wo]` with
+/// `Ho = (H − 1)·sh − top − bottom + dh·(kh − 1) + output_padding + 1`.
+/// Each input pixel stamps the kernel, scaled, onto the output:
+///
+/// ```text
+///   stride 2, 2×2 kernel:   x0 x1   ──▶   x0·k x0·k x1·k x1·k
+///                                         x0·k x0·k x1·k x1·k
+/// ```
+///
+/// The padding (`Valid`, `Full` or `Explicit`) removes rows and columns
+/// from the border of the result; [`ConvOptions::output_padding`] adds them
+/// at the high end. A boundary rule other than `Fill` makes this the
+/// adjoint of the forward convolution with that rule: contributions that
+/// land in the padding fold back onto the pixels it copies.
+///
+/// # Errors
+///
+/// Those of [`crate::shape::conv_transpose2d_output_shape`], and
+/// [`Error::BiasLength`] if the bias does not have `C_out` elements.
+///
+/// # Examples
+///
+/// ```
+/// use convolve::{conv_transpose2d, ConvOptions};
+/// use ndarray::array;
+///
+/// let x = array![[[[1.0, 2.0]]]];
+/// let w = array![[[[1.0, 1.0]]]];
+/// let y = conv_transpose2d(&x, &w, None, &ConvOptions::new().stride(2))?;
+/// assert_eq!(y, array![[[[1.0, 1.0, 2.0, 2.0]]]]);
+/// # Ok::<(), convolve::Error>(())
+/// ```
+pub fn conv_transpose2d<A, S1, S2>(
+    input: &ArrayBase<S1, Ix4>,
+    weight: &ArrayBase<S2, Ix4>,
+    bias: Option<&Array1<A>>,
+    options: &ConvOptions<A>,
+) -> Result<Array4<A>>
+where
+    A: Element + Float,
+    S1: Data<Elem = A>,
+    S2: Data<Elem = A>,
+{
+    let shape = crate::shape::conv_transpose2d_output_shape(dims4(input.shape()), dims4(weight.shape()), options)?;
+    check_allocation::<A>(&shape)?;
+    let mut out = Array4::zeros(shape);
+    conv_transpose2d_into(input, weight, bias, options, &mut out)?;
+    Ok(out)
+}
+
+fn dims4(shape: &[usize]) -> [usize; 4] {
+    [shape[0], shape[1], shape[2], shape[3]]
+}
+
+/// [`conv_transpose2d`] into a caller's array of the output's shape (any
+/// layout).
+///
+/// # Errors
+///
+/// Those of [`conv_transpose2d`], and [`Error::ShapeMismatch`] if `out`
+/// does not have the output's shape.
+///
+/// # Examples
+///
+/// ```
+/// use convolve::{conv_transpose2d_into, ConvOptions};
+/// use ndarray::{array, Array4};
+///
+/// let mut out = Array4::zeros((1, 1, 1, 3));
+/// conv_transpose2d_into(&array![[[[1.0, 2.0]]]], &array![[[[1.0, 1.0]]]], None, &ConvOptions::new(), &mut out)?;
+/// assert_eq!(out, array![[[[1.0, 3.0, 2.0]]]]);
+/// # Ok::<(), convolve::Error>(())
+/// ```
+pub fn conv_transpose2d_into<A, S1, S2, S3>(
+    input: &ArrayBase<S1, Ix4>,
+    weight: &ArrayBase<S2, Ix4>,
+    bias: Option<&Array1<A>>,
+    options: &ConvOptions<A>,
+    out: &mut ArrayBase<S3, Ix4>,
+) -> Result<()>
+where
+    A: Element + Float,
+    S1: Data<Elem = A>,
+    S2: Data<Elem = A>,
+    S3: DataMut<Elem = A>,
+{
+    let shape = crate::shape::conv_transpose2d_output_shape(dims4(input.shape()), dims4(weight.shape()), options)?;
+    if let Some(bias) = bias {
+        if bias.len() != shape[1] {
+            return Err(Error::BiasLength {
+                expected: shape[1],
+                got: bias.len(),
+            });
+        }
+    }
+    check_output_shape(&shape, out.shape())?;
+    let geometry = transposed_geometry(dims4(input.shape()), dims4(weight.shape()), options)?;
+    backward::input_gradient(input.view(), weight.view(), geometry, options, out.view_mut());
+    if let Some(bias) = bias {
+        for (mut channel, &b) in out.axis_iter_mut(ndarray::Axis(1)).zip(bias) {
+            channel.mapv_inplace(|v| v + b);
+        }
+    }
+    Ok(())
 }

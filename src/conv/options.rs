@@ -165,6 +165,10 @@ pub struct ConvOptions<A> {
     pub boundary: Boundary<A>,
     /// Which kernel family computes the result.
     pub algorithm: Algorithm,
+    /// Extra outputs at the high end of each axis of a transposed
+    /// convolution, `[rows, columns]` (PyTorch's `output_padding`); used
+    /// only by [`conv_transpose2d`](crate::conv_transpose2d).
+    pub output_padding: [usize; 2],
 }
 
 impl<A: Zero> Default for ConvOptions<A> {
@@ -176,6 +180,7 @@ impl<A: Zero> Default for ConvOptions<A> {
             groups: 1,
             boundary: Boundary::default(),
             algorithm: Algorithm::Auto,
+            output_padding: [0, 0],
         }
     }
 }
@@ -297,6 +302,66 @@ impl<A> ConvOptions<A> {
     pub fn boundary(mut self, boundary: Boundary<A>) -> Self {
         self.boundary = boundary;
         self
+    }
+
+    /// The same output padding along both axes of a transposed
+    /// convolution (see [`conv_transpose2d`](crate::conv_transpose2d)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use convolve::ConvOptions;
+    /// assert_eq!(ConvOptions::<f32>::new().output_padding(1).output_padding, [1, 1]);
+    /// ```
+    #[must_use]
+    pub fn output_padding(self, pad: usize) -> Self {
+        self.output_paddings(pad, pad)
+    }
+
+    /// The output padding along the rows and along the columns of a
+    /// transposed convolution.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use convolve::ConvOptions;
+    /// assert_eq!(ConvOptions::<f32>::new().output_paddings(0, 1).output_padding, [0, 1]);
+    /// ```
+    #[must_use]
+    pub fn output_paddings(mut self, rows: usize, cols: usize) -> Self {
+        self.output_padding = [rows, cols];
+        self
+    }
+
+    /// The same options for another element type, with the fill value (if
+    /// any) converted by `convert`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use convolve::{Boundary, ConvOptions};
+    /// let opts = ConvOptions::new().stride(2).boundary(Boundary::Fill(0.5f64));
+    /// let single = opts.map_fill(|v| v as f32);
+    /// assert_eq!((single.stride, single.boundary), ([2, 2], Boundary::Fill(0.5f32)));
+    /// ```
+    #[must_use]
+    pub fn map_fill<B>(self, convert: impl FnOnce(A) -> B) -> ConvOptions<B> {
+        let boundary = match self.boundary {
+            Boundary::Fill(v) => Boundary::Fill(convert(v)),
+            Boundary::Wrap => Boundary::Wrap,
+            Boundary::Symmetric => Boundary::Symmetric,
+            Boundary::Reflect => Boundary::Reflect,
+            Boundary::Replicate => Boundary::Replicate,
+        };
+        ConvOptions {
+            stride: self.stride,
+            dilation: self.dilation,
+            padding: self.padding,
+            groups: self.groups,
+            boundary,
+            algorithm: self.algorithm,
+            output_padding: self.output_padding,
+        }
     }
 
     /// Which algorithm computes the result.

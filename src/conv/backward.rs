@@ -1,0 +1,289 @@
+//! Gradients of [`conv2d`](super::conv2d) and the transposed convolution.
+//!
+//! With `y = conv2d(x, w) + b` and an upstream gradient `g = ∂L/∂y`:
+//!
+//! - `∂L/∂b[o] = Σ_{n,i,j} g[n, o, i, j]`;
+//! - `∂L/∂w[o, c, a, b] = Σ_{n,i,j} g[n, o, i, j] · x̃[n, c', i·sh + a·dh, j·sw + b·dw]`,
+//!   a correlation of the padded input with the gradient (the fill value
+//!   of [`Boundary::Fill`] counts, as it is part of `x̃`);
+//! - `∂L/∂x` scatters each `g[n, o, i, j] · w[o, c, a, b]` back to the
+//!   padded position it came from, then folds the padding onto the input
+//!   pixels it copied (for `Wrap`, `Symmetric`, `Reflect`, `Replicate`; a
+//!   fill value is a constant and receives nothing). This is the transposed
+//!   convolution.
+//!
+//! The fast path computes the padded-input gradient as a forward
+//! convolution of the stride-upsampled gradient with the transposed,
+//! rotated weights, using the same kernels as the forward pass, and the
+//! weight gradient as blocked matrix products of the gradient with the
+//! input patches.
+
+use ndarray::{s, Array2, Array4, ArrayView4, ArrayViewMut1, ArrayViewMut4, Axis};
+use num_traits::Float;
+
+use super::reference::source_index;
+use super::tile::{fill_tile, TileShape};
+use super::{Algorithm, Boundary, ConvOptions, Element, Padding, Problem};
+use crate::shape::AxisGeometry;
+
+/// Runs `work` for every index `0..count`, in parallel with the `rayon`
+/// feature, and returns the results in index order.
+fn map_indexed<T: Send>(count: usize, work: impl Fn(usize) -> T + Sync + Send) -> Vec<T> {
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        (0..count).into_par_iter().map(work).collect()
+    }
+    #[cfg(not(feature = "rayon"))]
+    (0..count).map(work).collect()
+}
+
+/// Output rows per block of the weight gradient.
+const WEIGHT_BLOCK_OUTPUTS: usize = 512;
+
+/// The padded-input gradient folded back onto the input by the boundary
+/// rule, added into `out` (`[N, C, H, W]`, zeroed by the caller).
+fn fold_padding<A: Element>(
+    padded: &Array4<A>,
+    geometry: &[AxisGeometry; 2],
+    boundary: &Boundary<A>,
+    mut out: ArrayViewMut4<'_, A>,
+) {
+    let [rows, cols] = geometry;
+    let row_src: Vec<Option<usize>> = (0..padded.shape()[2])
+        .map(|p| source_index(p, rows, boundary))
+        .collect();
+    let col_src: Vec<Option<usize>> = (0..padded.shape()[3])
+        .map(|q| source_index(q, cols, boundary))
+        .collect();
+    for (src_image, mut dst_image) in padded.outer_iter().zip(out.outer_iter_mut()) {
+        for (src, mut dst) in src_image.outer_iter().zip(dst_image.outer_iter_mut()) {
+            for ((p, q), &v) in src.indexed_iter() {
+                if let (Some(r), Some(c)) = (row_src[p], col_src[q]) {
+                    dst[[r, c]] = dst[[r, c]].plus(v);
+                }
+            }
+        }
+    }
+}
+
+/// `∂L/∂x` for a forward problem with this geometry (whose `input` lengths
+/// are those of `out`), into `out` (any contents; overwritten). The
+/// gradient may be shorter than the forward output along an axis (a
+/// transposed convolution's `output_padding` past its stride): the
+/// missing outputs have zero gradient.
+pub(crate) fn input_gradient<A: Element + Float>(
+    grad_output: ArrayView4<'_, A>,
+    weight: ArrayView4<'_, A>,
+    geometry: [AxisGeometry; 2],
+    options: &ConvOptions<A>,
+    mut out: ArrayViewMut4<'_, A>,
+) {
+    out.fill(A::zero());
+    if options.algorithm == Algorithm::Direct {
+        return input_gradient_reference(grad_output, weight, geometry, options, out);
+    }
+    let [rows, cols] = geometry;
+    let groups = options.groups;
+    let [batch, out_channels, grad_h, grad_w] = dims(grad_output.shape());
+    let [_, channels_per_group, kh, kw] = dims(weight.shape());
+    let outputs_per_group = out_channels / groups;
+    let padded_h = rows.input + rows.pad_lo + rows.pad_hi;
+    let padded_w = cols.input + cols.pad_lo + cols.pad_hi;
+    if grad_output.is_empty() || out.is_empty() {
+        return;
+    }
+
+    // The gradient spread out by the stride: row i lands on row i·sh.
+    let up_h = (grad_h - 1) * rows.stride + 1;
+    let up_w = (grad_w - 1) * cols.stride + 1;
+    let mut upsampled = Array4::zeros((batch, out_channels, up_h, up_w));
+    upsampled
+        .slice_mut(s![.., .., ..;rows.stride, ..;cols.stride])
+        .assign(&grad_output);
+
+    // Weights of the transposed problem: [C, O/G, kh, kw], rotated 180°.
+    let mut transposed = Array4::zeros((groups * channels_per_group, outputs_per_group, kh, kw));
+    for g in 0..groups {
+        let block = weight.slice(s![g * outputs_per_group..(g + 1) * outputs_per_group, .., ..;-1, ..;-1]);
+        transposed
+            .slice_mut(s![g * channels_per_group..(g + 1) * channels_per_group, .., .., ..])
+            .assign(&block.permuted_axes([1, 0, 2, 3]));
+    }
+
+    let extent = |g: &AxisGeometry| g.dilation * (g.kernel - 1) + 1;
+    let (ext_h, ext_w) = (extent(&rows), extent(&cols));
+    let inner = ConvOptions {
+        stride: [1, 1],
+        dilation: [rows.dilation, cols.dilation],
+        padding: Padding::Explicit {
+            top: ext_h - 1,
+            bottom: padded_h - up_h,
+            left: ext_w - 1,
+            right: padded_w - up_w,
+        },
+        groups,
+        boundary: Boundary::Fill(A::zero()),
+        algorithm: options.algorithm,
+        output_padding: [0, 0],
+    };
+    let padded = super::conv2d(&upsampled, &transposed, None, &inner).expect("the transposed problem is consistent");
+    match options.boundary {
+        Boundary::Fill(_) => {
+            let interior = padded.slice(s![
+                ..,
+                ..,
+                rows.pad_lo..rows.pad_lo + rows.input,
+                cols.pad_lo..cols.pad_lo + cols.input
+            ]);
+            out.assign(&interior);
+        }
+        _ => fold_padding(&padded, &geometry, &options.boundary, out),
+    }
+}
+
+fn dims(shape: &[usize]) -> [usize; 4] {
+    [shape[0], shape[1], shape[2], shape[3]]
+}
+
+/// The scatter loop of the definition: the oracle for [`input_gradient`].
+fn input_gradient_reference<A: Element>(
+    grad_output: ArrayView4<'_, A>,
+    weight: ArrayView4<'_, A>,
+    geometry: [AxisGeometry; 2],
+    options: &ConvOptions<A>,
+    mut out: ArrayViewMut4<'_, A>,
+) {
+    let [rows, cols] = &geometry;
+    let [_, channels_per_group, kh, kw] = dims(weight.shape());
+    let outputs_per_group = weight.shape()[0] / options.groups;
+    for ((n, o, i, j), &g) in grad_output.indexed_iter() {
+        let group = o / outputs_per_group;
+        for c in 0..channels_per_group {
+            for a in 0..kh {
+                let Some(r) = source_index(i * rows.stride + a * rows.dilation, rows, &options.boundary) else {
+                    continue;
+                };
+                for b in 0..kw {
+                    let Some(s) = source_index(j * cols.stride + b * cols.dilation, cols, &options.boundary) else {
+                        continue;
+                    };
+                    let dst = &mut out[[n, group * channels_per_group + c, r, s]];
+                    *dst = dst.mul_add(g, weight[[o, c, a, b]]);
+                }
+            }
+        }
+    }
+}
+
+/// `∂L/∂w` of `problem` (its `weight` gives only the shape) into `out`.
+pub(crate) fn weight_gradient<A: Element + Float>(
+    problem: &Problem<'_, A>,
+    grad_output: ArrayView4<'_, A>,
+    algorithm: Algorithm,
+    mut out: ArrayViewMut4<'_, A>,
+) {
+    if algorithm == Algorithm::Direct {
+        return weight_gradient_reference(problem, grad_output, out);
+    }
+    let [rows, cols] = problem.geometry;
+    let [batch, out_channels, grad_h, grad_w] = dims(grad_output.shape());
+    let [_, channels_per_group, kh, kw] = dims(problem.weight.shape());
+    let outputs_per_group = out_channels / problem.groups;
+    let depth = channels_per_group * kh * kw;
+    if grad_output.is_empty() {
+        out.fill(A::zero());
+        return;
+    }
+    let rows_per_block = (WEIGHT_BLOCK_OUTPUTS / grad_w).clamp(1, grad_h);
+    let blocks_per_image = grad_h.div_ceil(rows_per_block);
+
+    // One partial sum per block, added in block order afterwards, so that
+    // the result does not depend on the number of threads.
+    let partials = map_indexed(batch * blocks_per_image, |task| {
+        let (n, row0) = (task / blocks_per_image, task % blocks_per_image * rows_per_block);
+        let block_rows = rows_per_block.min(grad_h - row0);
+        let pixels = block_rows * grad_w;
+        let shape = TileShape::of(problem, block_rows, grad_w);
+        let mut tile = vec![A::zero(); shape.len()];
+        let mut patches = Array2::zeros((pixels, depth));
+        let mut partial = Array2::zeros((out_channels, depth));
+        let image = problem.input.index_axis(Axis(0), n);
+        for g in 0..problem.groups {
+            for c in 0..channels_per_group {
+                let plane = image.index_axis(Axis(0), g * channels_per_group + c);
+                fill_tile(problem, plane, row0 * rows.stride, shape, &mut tile);
+                for a in 0..kh {
+                    for b in 0..kw {
+                        let mut column = patches.column_mut((c * kh + a) * kw + b);
+                        for r in 0..block_rows {
+                            let start = (r * rows.stride + a * rows.dilation) * shape.width + b * cols.dilation;
+                            for j in 0..grad_w {
+                                column[r * grad_w + j] = tile[start + j * cols.stride];
+                            }
+                        }
+                    }
+                }
+            }
+            let grads = grad_output.slice(s![
+                n,
+                g * outputs_per_group..(g + 1) * outputs_per_group,
+                row0..row0 + block_rows,
+                ..
+            ]);
+            let grads = grads.as_standard_layout();
+            let grads = grads
+                .view()
+                .into_shape_with_order((outputs_per_group, pixels))
+                .expect("a standard-layout block reshapes");
+            let mut dst = partial.slice_mut(s![g * outputs_per_group..(g + 1) * outputs_per_group, ..]);
+            ndarray::linalg::general_mat_mul(A::one(), &grads, &patches, A::zero(), &mut dst);
+        }
+        partial
+    });
+    let mut total = Array2::<A>::zeros((out_channels, depth));
+    for partial in &partials {
+        total.zip_mut_with(partial, |t, &p| *t = *t + p);
+    }
+    let total = total
+        .into_shape_with_order((out_channels, channels_per_group, kh, kw))
+        .expect("depth is C/G · kh · kw");
+    out.assign(&total);
+}
+
+/// The sum of the definition: the oracle for [`weight_gradient`].
+fn weight_gradient_reference<A: Element>(
+    problem: &Problem<'_, A>,
+    grad_output: ArrayView4<'_, A>,
+    mut out: ArrayViewMut4<'_, A>,
+) {
+    let [rows, cols] = &problem.geometry;
+    let channels_per_group = problem.weight.shape()[1];
+    let outputs_per_group = problem.weight.shape()[0] / problem.groups;
+    let fill = super::tile::fill_value(&problem.boundary);
+    for ((o, c, a, b), w) in out.indexed_iter_mut() {
+        let channel = o / outputs_per_group * channels_per_group + c;
+        let mut acc = A::zero();
+        for ((n, _, i, j), &g) in grad_output.slice(s![.., o..=o, .., ..]).indexed_iter() {
+            let r = source_index(i * rows.stride + a * rows.dilation, rows, &problem.boundary);
+            let s = source_index(j * cols.stride + b * cols.dilation, cols, &problem.boundary);
+            let x = match (r, s) {
+                (Some(r), Some(s)) => problem.input[[n, channel, r, s]],
+                _ => fill,
+            };
+            acc = acc.mul_add(g, x);
+        }
+        *w = acc;
+    }
+}
+
+/// `∂L/∂b` into `out`: the sum of the gradient over batch and space, in a
+/// fixed order.
+pub(crate) fn bias_gradient<A: Element>(grad_output: ArrayView4<'_, A>, mut out: ArrayViewMut1<'_, A>) {
+    for (o, b) in out.iter_mut().enumerate() {
+        *b = grad_output
+            .index_axis(Axis(1), o)
+            .iter()
+            .fold(A::zero(), |acc, &g| acc.plus(g));
+    }
+}

@@ -1,0 +1,298 @@
+//! Gradients of `conv2d` by finite differences, the adjoint identity of
+//! `conv_transpose2d`, and every algorithm against the reference.
+
+use convolve::{
+    conv2d, conv2d_backward, conv2d_backward_into, conv_transpose2d, Algorithm, Boundary, Conv2dGradsMut, ConvOptions,
+    Error, Padding,
+};
+use ndarray::{Array1, Array4};
+use proptest::prelude::*;
+
+const MAX_BATCH: usize = 2;
+const MAX_GROUPS: usize = 2;
+const MAX_CHANNELS_PER_GROUP: usize = 2;
+const MAX_OUTPUTS_PER_GROUP: usize = 3;
+const MAX_SIDE: usize = 7;
+const MAX_KERNEL: usize = 3;
+const MAX_STRIDE: usize = 3;
+const MAX_DILATION: usize = 2;
+const MAX_PAD: usize = 3;
+/// Coordinates of each tensor checked by finite differences per case.
+const PROBES: usize = 6;
+
+fn values(len: usize, seed: u64) -> Vec<f64> {
+    let mut state = seed ^ 0x2545_f491_4f6c_dd1d;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+        })
+        .collect()
+}
+
+fn array4(shape: [usize; 4], seed: u64) -> Array4<f64> {
+    Array4::from_shape_vec(shape, values(shape.iter().product(), seed)).unwrap()
+}
+
+#[derive(Clone, Debug)]
+struct Case {
+    input: [usize; 4],
+    weight: [usize; 4],
+    options: ConvOptions<f64>,
+    seed: u64,
+}
+
+fn case_strategy() -> impl Strategy<Value = Case> {
+    let boundary = prop_oneof![
+        Just(Boundary::Fill(0.0)),
+        Just(Boundary::Fill(-1.5)),
+        Just(Boundary::Wrap),
+        Just(Boundary::Symmetric),
+        Just(Boundary::Reflect),
+        Just(Boundary::Replicate),
+    ];
+    let padding = prop_oneof![
+        Just(Padding::Valid),
+        Just(Padding::Same),
+        Just(Padding::Full),
+        (0..=MAX_PAD, 0..=MAX_PAD, 0..=MAX_PAD, 0..=MAX_PAD).prop_map(|(top, bottom, left, right)| {
+            Padding::Explicit {
+                top,
+                bottom,
+                left,
+                right,
+            }
+        }),
+    ];
+    (
+        (
+            1..=MAX_BATCH,
+            1..=MAX_GROUPS,
+            1..=MAX_CHANNELS_PER_GROUP,
+            1..=MAX_OUTPUTS_PER_GROUP,
+        ),
+        (1..=MAX_SIDE, 1..=MAX_SIDE, 1..=MAX_KERNEL, 1..=MAX_KERNEL),
+        (1..=MAX_STRIDE, 1..=MAX_STRIDE, 1..=MAX_DILATION, 1..=MAX_DILATION),
+        padding,
+        boundary,
+        any::<u64>(),
+    )
+        .prop_map(
+            |((n, g, cg, og), (h, w, kh, kw), (sh, sw, dh, dw), padding, boundary, seed)| Case {
+                input: [n, g * cg, h, w],
+                weight: [g * og, cg, kh, kw],
+                options: ConvOptions::new()
+                    .strides(sh, sw)
+                    .dilations(dh, dw)
+                    .padding(padding)
+                    .groups(g)
+                    .boundary(boundary),
+                seed,
+            },
+        )
+}
+
+/// `L = Σ conv2d(x, w, b) ⊙ g`.
+fn loss(x: &Array4<f64>, w: &Array4<f64>, b: &Array1<f64>, g: &Array4<f64>, opts: &ConvOptions<f64>) -> f64 {
+    let y = conv2d(x, w, Some(b), &opts.algorithm(Algorithm::Direct)).unwrap();
+    (&y * g).sum()
+}
+
+/// Central difference of `L` along one coordinate of `t`. `L` is affine in
+/// each of `x`, `w` and `b`, so the difference is exact up to rounding.
+fn central_difference(t: &Array4<f64>, index: usize, f: impl Fn(&Array4<f64>) -> f64) -> f64 {
+    let h = 1e-3;
+    let mut plus = t.clone();
+    plus.as_slice_mut().unwrap()[index] += h;
+    let mut minus = t.clone();
+    minus.as_slice_mut().unwrap()[index] -= h;
+    (f(&plus) - f(&minus)) / (2.0 * h)
+}
+
+fn check_gradients(case: &Case) -> Result<(), TestCaseError> {
+    let x = array4(case.input, case.seed);
+    let w = array4(case.weight, case.seed ^ 1);
+    let b = Array1::from(values(case.weight[0], case.seed ^ 2));
+    let Ok(y) = conv2d(&x, &w, Some(&b), &case.options) else {
+        // Not a valid forward problem: the backward pass must say so too.
+        let shape = [1, 1, 1, 1];
+        prop_assert!(conv2d_backward(&x, &w, &Array4::zeros(shape), &case.options).is_err());
+        return Ok(());
+    };
+    let g = Array4::from_shape_vec(y.raw_dim(), values(y.len(), case.seed ^ 3)).unwrap();
+    let reference = conv2d_backward(&x, &w, &g, &case.options.algorithm(Algorithm::Direct)).unwrap();
+
+    let probes = |len: usize, salt: u64| -> Vec<usize> {
+        values(PROBES, case.seed ^ salt)
+            .iter()
+            .map(|v| ((v + 1.0) / 2.0 * len as f64) as usize % len)
+            .collect()
+    };
+    for i in probes(x.len(), 5) {
+        let fd = central_difference(&x, i, |x| loss(x, &w, &b, &g, &case.options));
+        let got = reference.input.as_slice().unwrap()[i];
+        prop_assert!((fd - got).abs() < 1e-8, "dL/dx[{}]: fd {} vs {}", i, fd, got);
+    }
+    for i in probes(w.len(), 6) {
+        let fd = central_difference(&w, i, |w| loss(&x, w, &b, &g, &case.options));
+        let got = reference.weight.as_slice().unwrap()[i];
+        prop_assert!((fd - got).abs() < 1e-8, "dL/dw[{}]: fd {} vs {}", i, fd, got);
+    }
+    for o in 0..b.len() {
+        let mut bp = b.clone();
+        bp[o] += 1.0;
+        let fd = loss(&x, &w, &bp, &g, &case.options) - loss(&x, &w, &b, &g, &case.options);
+        prop_assert!((fd - reference.bias[o]).abs() < 1e-8, "dL/db[{}]", o);
+    }
+
+    // Every algorithm computes the same gradients.
+    for alg in [Algorithm::Auto, Algorithm::Vectorized, Algorithm::Gemm, Algorithm::Fft] {
+        let got = conv2d_backward(&x, &w, &g, &case.options.algorithm(alg)).unwrap();
+        let close = |a: &Array4<f64>, r: &Array4<f64>| a.iter().zip(r).all(|(p, q)| (p - q).abs() < 1e-10);
+        prop_assert!(close(&got.input, &reference.input), "{:?} input gradient", alg);
+        prop_assert!(close(&got.weight, &reference.weight), "{:?} weight gradient", alg);
+        prop_assert_eq!(&got.bias, &reference.bias);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(150))]
+
+    #[test]
+    fn gradients_match_finite_differences_and_the_reference(case in case_strategy()) {
+        check_gradients(&case)?;
+    }
+
+    /// ⟨conv2d(x, w), y⟩ = ⟨x, conv_transpose2d(y, w)⟩, for every linear
+    /// boundary rule (a nonzero fill would make the convolution affine).
+    #[test]
+    fn conv_transpose2d_is_the_adjoint(case in case_strategy()) {
+        let mut opts = case.options;
+        if let Boundary::Fill(_) = opts.boundary {
+            opts.boundary = Boundary::Fill(0.0);
+        }
+        if opts.padding == Padding::Same {
+            // Same is resolved against the forward input; spell it out.
+            opts.padding = Padding::Explicit { top: 1, bottom: 1, left: 0, right: 2 };
+        }
+        let x = array4(case.input, case.seed);
+        let w = array4(case.weight, case.seed ^ 1);
+        let Ok(y_shape) = conv2d(&x, &w, None, &opts).map(|y| y.raw_dim()) else { return Ok(()) };
+        let y_len = ndarray::Dimension::size(&y_shape);
+        let y = Array4::from_shape_vec(y_shape, values(y_len, case.seed ^ 4)).unwrap();
+        // The output padding that makes the transposed output x's size.
+        let extent = |k: usize, d: usize| d * (k - 1) + 1;
+        let (top, bottom, left, right) = match opts.padding {
+            Padding::Valid => (0, 0, 0, 0),
+            Padding::Full => {
+                let (eh, ew) = (extent(case.weight[2], opts.dilation[0]), extent(case.weight[3], opts.dilation[1]));
+                (eh - 1, eh - 1, ew - 1, ew - 1)
+            }
+            Padding::Explicit { top, bottom, left, right } => (top, bottom, left, right),
+            Padding::Same => unreachable!("replaced above"),
+        };
+        let op_h = (case.input[2] + top + bottom - extent(case.weight[2], opts.dilation[0])) % opts.stride[0];
+        let op_w = (case.input[3] + left + right - extent(case.weight[3], opts.dilation[1])) % opts.stride[1];
+        for alg in [Algorithm::Direct, Algorithm::Auto] {
+            let t_opts = opts.output_paddings(op_h, op_w).algorithm(alg);
+            let xt = conv_transpose2d(&y, &w, None, &t_opts).unwrap();
+            prop_assert_eq!(xt.shape(), x.shape());
+            let lhs = (&conv2d(&x, &w, None, &opts).unwrap() * &y).sum();
+            let rhs = (&x * &xt).sum();
+            prop_assert!((lhs - rhs).abs() < 1e-10 * (1.0 + lhs.abs()), "{} vs {}", lhs, rhs);
+        }
+    }
+}
+
+#[test]
+fn backward_checks_every_shape() {
+    let x = Array4::<f64>::zeros((1, 2, 5, 5));
+    let w = Array4::<f64>::zeros((4, 2, 3, 3));
+    let opts = ConvOptions::new();
+    assert_eq!(
+        conv2d_backward(&x, &w, &Array4::zeros((1, 4, 3, 4)), &opts).unwrap_err(),
+        Error::ShapeMismatch {
+            what: "the output gradient",
+            expected: vec![1, 4, 3, 3],
+            got: vec![1, 4, 3, 4]
+        }
+    );
+    let mut dw = Array4::from_elem((4, 2, 3, 2), 7.0);
+    let grads = Conv2dGradsMut {
+        weight: Some(dw.view_mut()),
+        ..Conv2dGradsMut::none()
+    };
+    assert!(matches!(
+        conv2d_backward_into(&x, &w, &Array4::zeros((1, 4, 3, 3)), &opts, grads),
+        Err(Error::ShapeMismatch {
+            what: "the weight gradient",
+            ..
+        })
+    ));
+    assert!(dw.iter().all(|&v| v == 7.0));
+    // Forward errors come first.
+    assert_eq!(
+        conv2d_backward(&x, &w, &Array4::zeros((1, 4, 3, 3)), &opts.stride(0)).unwrap_err(),
+        Error::ZeroStride {
+            axis: convolve::Axis::Height
+        }
+    );
+}
+
+#[test]
+fn a_subset_of_gradients_leaves_the_rest_alone() {
+    let x = array4([2, 3, 6, 6], 1);
+    let w = array4([4, 3, 3, 3], 2);
+    let g = array4([2, 4, 4, 4], 3);
+    let opts = ConvOptions::new();
+    let all = conv2d_backward(&x, &w, &g, &opts).unwrap();
+    let mut dx = Array4::from_elem((2, 3, 6, 6), f64::NAN);
+    conv2d_backward_into(
+        &x,
+        &w,
+        &g,
+        &opts,
+        Conv2dGradsMut {
+            input: Some(dx.view_mut()),
+            ..Conv2dGradsMut::none()
+        },
+    )
+    .unwrap();
+    assert_eq!(dx, all.input);
+}
+
+#[test]
+fn transposed_convolution_rejects_bad_arguments() {
+    let x = Array4::<f64>::zeros((1, 4, 5, 5));
+    let opts = ConvOptions::new();
+    assert_eq!(
+        conv_transpose2d(&x, &Array4::zeros((3, 2, 3, 3)), None, &opts).unwrap_err(),
+        Error::TransposedWeight { expected: 4, got: 3 }
+    );
+    assert!(matches!(
+        conv_transpose2d(&x, &Array4::zeros((4, 2, 3, 3)), None, &opts.padding(Padding::Same)),
+        Err(Error::Unsupported { .. })
+    ));
+    assert!(matches!(
+        conv_transpose2d(
+            &x,
+            &Array4::zeros((4, 2, 3, 3)),
+            None,
+            &opts.stride(2).output_padding(2)
+        ),
+        Err(Error::OutputPaddingTooLarge { .. })
+    ));
+    assert_eq!(
+        conv_transpose2d(
+            &x,
+            &Array4::zeros((4, 2, 3, 3)),
+            Some(&Array1::zeros(3)),
+            &opts.groups(2)
+        )
+        .unwrap_err(),
+        Error::BiasLength { expected: 4, got: 3 }
+    );
+}
