@@ -9,7 +9,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use convolve::{conv2d, correlate2d, Algorithm, ConvOptions, Padding};
+use convolve::{conv2d, conv2d_backward_into, correlate2d, Algorithm, Conv2dGradsMut, ConvOptions, Padding};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use ndarray::{Array, Array2, Array4, Dimension, ShapeBuilder};
 use ndarray_conv::{ConvExt, ConvFFTExt, ConvMode, PaddingMode, ReverseKernel};
@@ -226,5 +226,45 @@ fn batched(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, single_f32, single_f64, batched);
+/// Forward pass plus the input and weight gradients (what
+/// `torch.autograd.grad(y, (x, w), g)` computes), counted as three times
+/// the forward FLOPs.
+fn forward_backward(c: &mut Criterion) {
+    let mut group = c.benchmark_group("conv2d_f32_fwd_bwd");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5));
+    let (one, two) = (pool(1), pool(2));
+    for case in &BATCHED {
+        let x: Array4<f32> = seeded(case.input, 3);
+        let w: Array4<f32> = seeded(case.weight, 4);
+        let opts = batched_options(case);
+        let y = conv2d(&x, &w, None, &opts).unwrap();
+        let g: Array4<f32> = seeded(y.raw_dim(), 5);
+        let mut dx = Array4::zeros(x.raw_dim());
+        let mut dw = Array4::zeros(w.raw_dim());
+        group.throughput(Throughput::Elements(3 * batched_flops(case)));
+        for (threads, p) in [(1, &one), (2, &two)] {
+            let id = BenchmarkId::new(format!("convolve/Auto/{threads}t"), case.name);
+            group.bench_function(id, |b| {
+                p.install(|| {
+                    b.iter(|| {
+                        let y = conv2d(black_box(&x), &w, None, &opts).unwrap();
+                        let grads = Conv2dGradsMut {
+                            input: Some(dx.view_mut()),
+                            weight: Some(dw.view_mut()),
+                            bias: None,
+                        };
+                        conv2d_backward_into(&x, &w, &g, &opts, grads).unwrap();
+                        y
+                    })
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, single_f32, single_f64, batched, forward_backward);
 criterion_main!(benches);

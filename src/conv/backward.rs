@@ -236,8 +236,8 @@ pub(crate) fn weight_gradient<A: Element + Float>(
                 .view()
                 .into_shape_with_order((outputs_per_group, pixels))
                 .expect("a standard-layout block reshapes");
-            let mut dst = partial.slice_mut(s![g * outputs_per_group..(g + 1) * outputs_per_group, ..]);
-            ndarray::linalg::general_mat_mul(A::one(), &grads, &patches, A::zero(), &mut dst);
+            let dst = partial.slice_mut(s![g * outputs_per_group..(g + 1) * outputs_per_group, ..]);
+            super::gemm::matmul(grads, patches.view(), dst);
         }
         partial
     });

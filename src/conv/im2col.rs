@@ -11,12 +11,11 @@
 //! ```
 //!
 //! Only one block's patches exist at a time (a few hundred KiB per thread),
-//! never the whole im2col matrix. The product runs on `ndarray`'s
-//! `general_mat_mul` (the `matrixmultiply` kernels for `f32`, `f64` and
-//! complex numbers, vectorized at run time). Integer types have no fast
+//! never the whole im2col matrix. The product runs on the `gemm` crate's
+//! kernels for `f32`, `f64` and complex numbers (AVX-512 or AVX2+FMA where
+//! the CPU has them, chosen at run time). Integer types have no fast
 //! product there; the planner sends them to the direct kernel instead.
 
-use ndarray::linalg::general_mat_mul;
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut4, Axis};
 
 use super::tile::{blocks, fill_tile, for_each_block, packed_weights, TileShape};
@@ -71,7 +70,7 @@ pub(crate) fn run<A: Element>(problem: &Problem<'_, A>, out: ArrayViewMut4<'_, A
                 }
             }
             let w: ArrayView2<'_, A> = weights.slice(s![g * outputs_per_group..(g + 1) * outputs_per_group, ..]);
-            general_mat_mul(A::one(), &w, &patches, A::zero(), &mut product);
+            super::gemm::matmul(w, patches.view(), product.view_mut());
             for (o, result) in product.outer_iter().enumerate() {
                 let channel = g * outputs_per_group + o;
                 let bias = problem.bias.as_ref().map(|b| b[channel]);

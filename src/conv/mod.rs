@@ -7,6 +7,7 @@
 mod backward;
 mod element;
 mod fft;
+mod gemm;
 mod im2col;
 mod options;
 mod planner;
