@@ -68,8 +68,8 @@ impl<A: Zero> Default for Boundary<A> {
 ///
 /// `Auto` picks, from the shapes, the element type and the options alone:
 /// integers run [`Algorithm::Vectorized`]; a single-channel (or depthwise)
-/// real floating-point problem at stride 1 with a kernel of at least 64
-/// taps runs [`Algorithm::Fft`], provided every input, kernel and fill
+/// real floating-point problem at stride 1 with a kernel of at least 196
+/// taps (`f32`) or 121 taps (`f64`) runs [`Algorithm::Fft`], provided every input, kernel and fill
 /// value is finite; a layer with at least 8 output
 /// channels per group and at least 16 multiply-adds per output
 /// (`C/groups · kh · kw`) runs [`Algorithm::Gemm`]; everything else runs
