@@ -32,6 +32,16 @@ Files, one per Rust test:
 - `conv2d.json`: batched NCHW `conv2d` against torch, with groups, bias and
   every padding mode.
 - `tutorial.json`: the tutorial's Question 1a.
+- `gradients.json` (checked by `tests/golden_gradients.rs`): `conv2d_backward`
+  against `torch.autograd.grad` of `(conv2d(pad(x), w, b) * g).sum()` for
+  every boundary rule and padding, and `conv_transpose2d` against
+  `torch.nn.functional.conv_transpose2d`, in f64 and f32. Their cases hold
+  `input`, `weight`, `bias`, `grad_output` (the upstream gradient `g`) and
+  named `expected` arrays: `output`, and for the gradients `input`,
+  `weight` and `bias`; `options` adds `output_padding`. Torch has no
+  symmetric padding, nor circular or reflect padding wider than the input:
+  those cases gather `x` at numpy.pad's indices instead, and autograd sums
+  the gradient of every copy back onto its pixel.
 """
 
 import json
@@ -88,14 +98,14 @@ NP_PAD_MODE = {"Wrap": "wrap", "Symmetric": "symmetric", "Reflect": "reflect", "
 TORCH_PAD_MODE = {"Wrap": "circular", "Reflect": "reflect", "Replicate": "replicate"}
 
 
-def random(shape, dtype):
+def random(shape, dtype, rng=RNG):
     """Seeded values with few digits, so the fixtures stay small."""
     kind = NUMPY_DTYPE[dtype]
     if np.issubdtype(kind, np.integer):
-        return RNG.integers(-9, 10, size=shape).astype(kind)
-    values = np.round(RNG.standard_normal(shape), 3)
+        return rng.integers(-9, 10, size=shape).astype(kind)
+    values = np.round(rng.standard_normal(shape), 3)
     if np.issubdtype(kind, np.complexfloating):
-        values = values + 1j * np.round(RNG.standard_normal(shape), 3)
+        values = values + 1j * np.round(rng.standard_normal(shape), 3)
     return values.astype(kind)
 
 
@@ -465,6 +475,237 @@ def conv2d():
     return cases
 
 
+# --- gradients and the transposed convolution -----------------------------
+
+# Its own generator, so that adding or changing a gradient case leaves the
+# other fixtures' random inputs alone.
+GRAD_RNG = np.random.default_rng(20240301)
+
+TORCH_DTYPE = {"f64": torch.float64, "f32": torch.float32}
+
+
+def tensor(array, dtype, requires_grad=False):
+    return torch.tensor(array, dtype=TORCH_DTYPE[dtype], requires_grad=requires_grad)
+
+
+def backward_pads(padding, x_shape, k_shape, stride, dilation):
+    """(top, bottom, left, right) of a crate padding for conv2d; `Same` by
+    the crate's documented rule, total = max((ceil(n/s)-1)s + d(k-1) + 1 - n,
+    0) with the smaller half (total // 2) before the input."""
+    return resolve_padding(padding, x_shape, k_shape, stride, dilation, "correlate2d")
+
+
+def gather_indices(n, lo, hi, mode):
+    """The source index of every padded position along one axis: numpy.pad
+    applied to 0..n, for any width of padding."""
+    return np.pad(np.arange(n), (lo, hi), mode)
+
+
+def pad_for_autograd(x, pads, boundary, dtype, gather):
+    """The padded input as a differentiable function of `x`, its text, and
+    the definitions the text refers to (empty for F.pad).
+
+    `F.pad` where torch has the mode and the widths are within its limits;
+    otherwise (Symmetric, which torch lacks, and `gather=True` for padding
+    wider than the input) index gathering with numpy.pad's indices, through
+    which autograd sums the gradient of every copy back onto its pixel."""
+    top, bottom, left, right = pads
+    if pads == (0, 0, 0, 0):
+        return x, "x", ""
+    if boundary == "Symmetric" or gather:
+        mode = NP_PAD_MODE[boundary]
+        rows = gather_indices(x.shape[2], top, bottom, mode)
+        cols = gather_indices(x.shape[3], left, right, mode)
+        xp = x[:, :, torch.from_numpy(rows)][:, :, :, torch.from_numpy(cols)]
+        note = (f", with rows = torch.from_numpy(np.pad(np.arange({x.shape[2]}), {(top, bottom)}, '{mode}')) and "
+                f"cols = torch.from_numpy(np.pad(np.arange({x.shape[3]}), {(left, right)}, '{mode}')): "
+                f"the input gathered at numpy.pad's indices, so that autograd sums the gradient of every copy "
+                f"back onto its pixel")
+        return xp, "x[:, :, rows][:, :, :, cols]", note
+    torch_pads = (left, right, top, bottom)
+    if boundary in ("fill0", "fillv"):
+        value = 0.0 if boundary == "fill0" else FILL[dtype]
+        xp = F.pad(x, torch_pads, mode="constant", value=value)
+        return xp, f"torch.nn.functional.pad(x, {torch_pads}, mode='constant', value={value!r})", ""
+    mode = TORCH_PAD_MODE[boundary]
+    return F.pad(x, torch_pads, mode=mode), f"torch.nn.functional.pad(x, {torch_pads}, mode='{mode}')", ""
+
+
+def gradient_options(padding, boundary, dtype, stride, dilation, groups, output_padding=(0, 0)):
+    return {
+        "stride": list(stride),
+        "dilation": list(dilation),
+        "padding": padding_json(padding),
+        "groups": groups,
+        "boundary": boundary_json(boundary, dtype),
+        "output_padding": list(output_padding),
+    }
+
+
+def backward_case(dtype, n, c, h, w, o, kh, kw, *, padding="Valid", boundary="fill0", stride=(1, 1),
+                  dilation=(1, 1), groups=1, gather=False):
+    x = random((n, c, h, w), dtype, GRAD_RNG)
+    weight = random((o, c // groups, kh, kw), dtype, GRAD_RNG)
+    bias = random((o,), dtype, GRAD_RNG)
+    pads = backward_pads(padding, (h, w), (kh, kw), stride, dilation)
+    tx, tw, tb = (tensor(a, dtype, requires_grad=True) for a in (x, weight, bias))
+    xp, pad_text, pad_note = pad_for_autograd(tx, pads, boundary, dtype, gather)
+    if boundary in TORCH_PAD_MODE and not gather and pads != (0, 0, 0, 0):
+        # numpy.pad's rule, which the gathered cases use, is torch's.
+        gathered, _, _ = pad_for_autograd(tx, pads, boundary, dtype, gather=True)
+        assert torch.equal(gathered, xp)
+    y = F.conv2d(xp, tw, tb, stride=stride, padding=0, dilation=dilation, groups=groups)
+    if padding == "Same" and stride == (1, 1) and boundary == "fill0":
+        # The crate's rule for Same is torch's padding='same'.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            native = F.conv2d(tx, tw, tb, padding="same", dilation=dilation, groups=groups)
+        assert torch.equal(native, y)
+    g = random(tuple(y.shape), dtype, GRAD_RNG)
+    loss = (y * tensor(g, dtype)).sum()
+    dx, dw, db = torch.autograd.grad(loss, (tx, tw, tb))
+    source = (f"dx, dw, db = torch.autograd.grad((torch.nn.functional.conv2d({pad_text}, w, b, stride={stride}, "
+              f"padding=0, dilation={dilation}, groups={groups}) * g).sum(), (x, w, b)) in "
+              f"{TORCH_DTYPE[dtype]}{pad_note}; output is the conv2d value")
+    if not isinstance(padding, tuple):
+        source += f"; padding {padding} resolved to (top, bottom, left, right) = {pads}"
+    pad_tag = padding if isinstance(padding, str) else "p" + "_".join(map(str, padding))
+    name = (f"conv2d_backward/{dtype}/n{n}c{c}h{h}w{w}o{o}/k{kh}x{kw}/g{groups}/s{stride[0]}x{stride[1]}/"
+            f"d{dilation[0]}x{dilation[1]}/{pad_tag}/{boundary}{'/gather' if gather else ''}")
+    as_numpy = lambda t: t.detach().numpy()
+    return {
+        "name": name,
+        "op": "conv2d_backward",
+        "dtype": dtype,
+        "options": gradient_options(padding, boundary, dtype, stride, dilation, groups),
+        "input": encode(x, dtype),
+        "weight": encode(weight, dtype),
+        "bias": encode(bias, dtype),
+        "grad_output": encode(g, dtype),
+        "expected": {
+            "output": encode(as_numpy(y), dtype),
+            "input": encode(as_numpy(dx), dtype),
+            "weight": encode(as_numpy(dw), dtype),
+            "bias": encode(as_numpy(db), dtype),
+        },
+        "source": source,
+    }
+
+
+def transpose_case(dtype, n, c_in, h, w, c_out, kh, kw, *, stride=(1, 1), padding=(0, 0), output_padding=(0, 0),
+                   dilation=(1, 1), groups=1, bias=True, full=False):
+    """`full=True` asks for the crate's Padding::Full, which for the
+    transposed convolution removes d(k-1) on each side: torch's padding
+    d(k-1)."""
+    x = random((n, c_in, h, w), dtype, GRAD_RNG)
+    weight = random((c_in, c_out // groups, kh, kw), dtype, GRAD_RNG)
+    b = random((c_out,), dtype, GRAD_RNG) if bias else None
+    if full:
+        padding = (dilation[0] * (kh - 1), dilation[1] * (kw - 1))
+        crate_padding = "Full"
+    else:
+        crate_padding = (padding[0], padding[0], padding[1], padding[1])
+    tb = None if b is None else tensor(b, dtype)
+    y = F.conv_transpose2d(tensor(x, dtype), tensor(weight, dtype), tb, stride=stride, padding=padding,
+                           output_padding=output_padding, groups=groups, dilation=dilation)
+    b_text = "b" if bias else "None"
+    source = (f"torch.nn.functional.conv_transpose2d(x, w, {b_text}, stride={stride}, padding={padding}, "
+              f"output_padding={output_padding}, groups={groups}, dilation={dilation}) in {TORCH_DTYPE[dtype]}")
+    pad_tag = "Full" if full else f"p{padding[0]}x{padding[1]}"
+    name = (f"conv_transpose2d/{dtype}/n{n}c{c_in}h{h}w{w}o{c_out}/k{kh}x{kw}/g{groups}/s{stride[0]}x{stride[1]}/"
+            f"d{dilation[0]}x{dilation[1]}/{pad_tag}/op{output_padding[0]}x{output_padding[1]}/"
+            f"{'bias' if bias else 'nobias'}")
+    return {
+        "name": name,
+        "op": "conv_transpose2d",
+        "dtype": dtype,
+        "options": gradient_options(crate_padding, "fill0", dtype, stride, dilation, groups, output_padding),
+        "input": encode(x, dtype),
+        "weight": encode(weight, dtype),
+        "bias": None if b is None else encode(b, dtype),
+        "expected": {"output": encode(y.numpy(), dtype)},
+        "source": source,
+    }
+
+
+# (n, c, h, w, o, kh, kw) and the keyword arguments of backward_case; the
+# rows marked f32 are also written in single precision.
+BACKWARD = [
+    # Every boundary rule through F.pad (Symmetric through gathering).
+    ((2, 3, 6, 7, 4, 3, 3), dict(padding=(1, 1, 1, 1))),
+    ((2, 2, 5, 7, 3, 3, 2), dict(padding=(2, 0, 1, 3), boundary="fillv", stride=(1, 2))),
+    ((2, 4, 7, 6, 4, 2, 3), dict(padding=(1, 2, 2, 1), boundary="Wrap", stride=(2, 1), groups=2)),
+    ((2, 2, 6, 7, 4, 4, 4), dict(padding=(2, 1, 1, 2), boundary="Reflect", groups=2, dilation=(1, 2))),
+    ((2, 3, 5, 6, 2, 2, 3), dict(padding=(3, 0, 1, 4), boundary="Replicate", dilation=(2, 1))),
+    ((2, 4, 6, 6, 4, 3, 3), dict(padding=(1, 1, 1, 1), boundary="Symmetric", groups=4)),
+    ((2, 2, 5, 6, 3, 2, 2), dict(padding=(0, 2, 3, 1), boundary="Symmetric", stride=(2, 2))),
+    # Padding wider than the input: gathered, since F.pad refuses it for
+    # circular and reflect; Replicate and constant through F.pad.
+    ((2, 2, 3, 4, 2, 2, 3), dict(padding=(5, 1, 0, 4), boundary="Symmetric", stride=(2, 1), dilation=(1, 2))),
+    ((2, 2, 3, 4, 2, 2, 3), dict(padding=(4, 2, 5, 0), boundary="Wrap", gather=True)),
+    ((2, 2, 3, 4, 2, 3, 2), dict(padding=(1, 6, 3, 5), boundary="Reflect", gather=True, stride=(1, 2))),
+    ((2, 2, 3, 4, 2, 2, 2), dict(padding=(4, 4, 0, 6), boundary="Replicate", dilation=(2, 2))),
+    ((2, 2, 3, 4, 2, 3, 3), dict(padding=(5, 0, 2, 6), boundary="fillv", stride=(2, 2))),
+    # Valid, with per-axis stride and dilation; strides past the kernel leave
+    # pixels no output reads.
+    ((2, 3, 8, 9, 4, 2, 2), dict(stride=(2, 3))),
+    ((2, 2, 8, 7, 2, 2, 3), dict(stride=(2, 2), dilation=(2, 2))),
+    ((2, 1, 8, 7, 3, 2, 2), dict(stride=(3, 4))),
+    # Full.
+    ((2, 2, 5, 6, 3, 2, 3), dict(padding="Full", dilation=(1, 2))),
+    ((2, 2, 5, 6, 2, 3, 3), dict(padding="Full", boundary="Reflect")),
+    ((2, 2, 4, 5, 2, 2, 4), dict(padding="Full", boundary="Wrap", stride=(2, 1))),
+    # Same at stride 1 (odd totals split unevenly) and stride 2.
+    ((2, 2, 6, 7, 3, 4, 2), dict(padding="Same")),
+    ((2, 2, 6, 7, 2, 3, 4), dict(padding="Same", boundary="Symmetric", dilation=(2, 1))),
+    ((2, 3, 7, 8, 4, 3, 3), dict(padding="Same", boundary="Replicate", stride=(2, 2))),
+    ((2, 2, 6, 7, 2, 2, 2), dict(padding="Same", boundary="fillv", stride=(2, 2))),
+    ((2, 4, 7, 6, 4, 3, 2), dict(padding="Same", boundary="Wrap", stride=(2, 1), dilation=(1, 2), groups=2)),
+    ((2, 2, 8, 7, 2, 4, 3), dict(padding="Same", boundary="Reflect", stride=(2, 2))),
+    # Depthwise with a channel multiplier.
+    ((2, 3, 7, 7, 6, 3, 3), dict(padding=(1, 1, 1, 1), boundary="Reflect", stride=(2, 2), groups=3)),
+    # At least 8 input and 8 output channels per group: Algorithm::Auto
+    # chooses the matrix product for the forward pass and for the input
+    # gradient (a convolution with C/G outputs per group).
+    ((2, 8, 5, 6, 8, 3, 3), dict(padding=(1, 1, 1, 1))),
+    ((2, 16, 5, 5, 16, 3, 2), dict(padding="Same", boundary="Symmetric", groups=2)),
+    # A depthwise kernel of 64 taps at stride 1: Algorithm::Auto computes the
+    # input gradient with the FFT.
+    ((2, 2, 11, 12, 2, 8, 8), dict(padding="Same", boundary="Wrap", groups=2)),
+    ((2, 1, 10, 10, 1, 8, 9), dict(padding="Full")),
+]
+
+BACKWARD_F32 = [0, 1, 2, 5, 10, 20, 25, 27]
+
+# (n, c_in, h, w, c_out, kh, kw) and the keyword arguments of transpose_case.
+TRANSPOSE = [
+    ((2, 2, 4, 5, 3, 3, 3), dict()),
+    ((2, 4, 4, 4, 2, 3, 3), dict(stride=(2, 2), padding=(1, 1), output_padding=(1, 1))),
+    ((2, 2, 3, 4, 3, 4, 3), dict(stride=(3, 2), padding=(1, 0), output_padding=(2, 1))),
+    ((2, 4, 3, 4, 6, 3, 2), dict(stride=(2, 2), padding=(2, 1), output_padding=(1, 0), dilation=(2, 1), groups=2)),
+    ((2, 3, 4, 3, 3, 2, 2), dict(stride=(2, 3), output_padding=(1, 2), groups=3)),
+    # output_padding at least the stride, allowed because it is below the dilation.
+    ((2, 2, 4, 5, 2, 3, 3), dict(padding=(1, 1), output_padding=(1, 1), dilation=(2, 2))),
+    ((2, 2, 3, 4, 2, 2, 3), dict(stride=(2, 1), padding=(0, 2), output_padding=(1, 2), dilation=(1, 3))),
+    ((2, 2, 5, 4, 3, 3, 3), dict(stride=(2, 2), full=True)),
+    ((2, 3, 3, 3, 2, 2, 4), dict(stride=(3, 3), padding=(1, 2), output_padding=(2, 0), bias=False)),
+    # Enough output channels per group for the matrix product.
+    ((2, 2, 4, 5, 8, 3, 3), dict(stride=(2, 2), padding=(1, 1), output_padding=(1, 0))),
+    # Depthwise, 64 taps at stride 1: the FFT under Algorithm::Auto.
+    ((2, 2, 5, 6, 2, 8, 8), dict(groups=2, padding=(2, 3))),
+]
+
+TRANSPOSE_F32 = [1, 3, 9]
+
+
+def gradients():
+    cases = [backward_case("f64", *dims, **kwargs) for dims, kwargs in BACKWARD]
+    cases += [backward_case("f32", *BACKWARD[i][0], **BACKWARD[i][1]) for i in BACKWARD_F32]
+    cases += [transpose_case("f64", *dims, **kwargs) for dims, kwargs in TRANSPOSE]
+    cases += [transpose_case("f32", *TRANSPOSE[i][0], **TRANSPOSE[i][1]) for i in TRANSPOSE_F32]
+    return cases
+
+
 # --- the tutorial ---------------------------------------------------------
 
 
@@ -491,6 +732,7 @@ def main():
     write("dtypes.json", dtypes())
     write("conv2d.json", conv2d())
     write("tutorial.json", tutorial())
+    write("gradients.json", gradients())
     print("versions:", VERSIONS)
 
 

@@ -1,0 +1,169 @@
+//! Non-finite values, zero-stride layouts, thread safety and concurrency.
+
+use std::thread;
+
+use convolve::{
+    conv2d, conv2d_backward, conv_transpose2d, correlate2d, Algorithm, Boundary, Conv2dGrads, ConvOptions, Error,
+    Padding,
+};
+use ndarray::{Array2, Array4};
+
+fn values(len: usize, seed: u64) -> Vec<f64> {
+    let mut state = seed ^ 0x9e37_79b9_7f4a_7c15;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+        })
+        .collect()
+}
+
+/// NaN and infinities reach exactly the outputs whose window covers them,
+/// in every algorithm that `Auto` may pick for non-finite data and in the
+/// direct, vectorized and GEMM paths forced.
+#[test]
+fn non_finite_values_stay_in_their_windows() {
+    let mut x = Array4::from_shape_vec((1, 2, 20, 20), values(800, 1)).unwrap();
+    let w = Array4::from_shape_vec((16, 2, 3, 3), values(288, 2)).unwrap();
+    x[[0, 0, 5, 6]] = f64::NAN;
+    x[[0, 1, 15, 2]] = f64::INFINITY;
+    x[[0, 1, 0, 19]] = f64::NEG_INFINITY;
+    let opts = ConvOptions::new().padding(Padding::Same);
+    for alg in [
+        Algorithm::Direct,
+        Algorithm::Vectorized,
+        Algorithm::Gemm,
+        Algorithm::Auto,
+    ] {
+        let y = conv2d(&x, &w, None, &opts.algorithm(alg)).unwrap();
+        for ((_, o, i, j), &v) in y.indexed_iter() {
+            // A 3×3 'same' window reaches one row and column either side.
+            let sees = |r: usize, c: usize| i.abs_diff(r) <= 1 && j.abs_diff(c) <= 1;
+            let touched = sees(5, 6) || sees(15, 2) || sees(0, 19);
+            assert_eq!(v.is_finite(), !touched, "{alg:?} at [{o}, {i}, {j}]");
+            if sees(5, 6) {
+                assert!(v.is_nan(), "{alg:?}: NaN must win at [{o}, {i}, {j}]");
+            }
+        }
+    }
+    // A NaN fill value is non-finite data too: `Auto` keeps it in the border.
+    let plane = Array2::from_shape_vec((30, 30), values(900, 3)).unwrap();
+    let k = Array2::from_shape_vec((15, 15), values(225, 4)).unwrap();
+    let y = correlate2d(
+        &plane,
+        &k,
+        &ConvOptions::new()
+            .padding(Padding::Same)
+            .boundary(Boundary::Fill(f64::NAN)),
+    )
+    .unwrap();
+    // Outputs at least 7 away from every border see no padding.
+    for ((i, j), &v) in y.indexed_iter() {
+        let interior = (7..23).contains(&i) && (7..23).contains(&j);
+        assert_eq!(v.is_nan(), !interior, "at [{i}, {j}]");
+    }
+}
+
+/// Broadcast (zero-stride) inputs and kernels give the same result as
+/// their standard-layout copies.
+#[test]
+fn broadcast_inputs_and_kernels() {
+    let row = ndarray::Array1::from(values(9, 5));
+    let x = row.broadcast((7, 9)).unwrap();
+    let k = ndarray::arr1(&[0.5, -1.0, 2.0]).broadcast((2, 3)).unwrap().to_owned();
+    let k_view = ndarray::arr1(&[0.5, -1.0, 2.0]);
+    let k_broadcast = k_view.broadcast((2, 3)).unwrap();
+    for alg in [
+        Algorithm::Direct,
+        Algorithm::Vectorized,
+        Algorithm::Fft,
+        Algorithm::Auto,
+    ] {
+        let opts = ConvOptions::new()
+            .padding(Padding::Full)
+            .boundary(Boundary::Reflect)
+            .algorithm(alg);
+        let want = correlate2d(&x.to_owned(), &k, &opts).unwrap();
+        let got = correlate2d(&x, &k_broadcast, &opts).unwrap();
+        assert!(want.iter().zip(&got).all(|(a, b)| (a - b).abs() < 1e-12), "{alg:?}");
+    }
+    let plane = Array4::from_shape_vec((1, 1, 6, 8), values(48, 6)).unwrap();
+    let x4 = plane.broadcast((3, 4, 6, 8)).unwrap();
+    let w = Array4::from_shape_vec((8, 4, 2, 2), values(128, 7)).unwrap();
+    for alg in [Algorithm::Direct, Algorithm::Gemm, Algorithm::Vectorized] {
+        let opts = ConvOptions::new().stride(2).algorithm(alg);
+        assert_eq!(
+            conv2d(&x4, &w, None, &opts).unwrap(),
+            conv2d(&x4.to_owned(), &w, None, &opts).unwrap(),
+            "{alg:?}"
+        );
+    }
+}
+
+fn assert_send_sync<T: Send + Sync>() {}
+
+#[test]
+fn public_types_are_send_and_sync() {
+    assert_send_sync::<ConvOptions<f64>>();
+    assert_send_sync::<Boundary<f32>>();
+    assert_send_sync::<Algorithm>();
+    assert_send_sync::<Padding>();
+    assert_send_sync::<Error>();
+    assert_send_sync::<Conv2dGrads<f32>>();
+    assert_send_sync::<convolve::shape::AxisGeometry>();
+    assert_send_sync::<convolve::shape::ReceptiveField>();
+}
+
+/// Many threads calling the crate at once get what one thread gets.
+#[test]
+fn concurrent_calls_agree_with_a_single_call() {
+    let x = Array4::from_shape_vec((2, 4, 24, 24), values(4608, 8)).unwrap();
+    let w = Array4::from_shape_vec((8, 2, 3, 3), values(144, 9)).unwrap();
+    let algorithms = [
+        Algorithm::Direct,
+        Algorithm::Vectorized,
+        Algorithm::Gemm,
+        Algorithm::Fft,
+        Algorithm::Auto,
+    ];
+    let opts = |alg| {
+        ConvOptions::new()
+            .groups(2)
+            .padding(Padding::Same)
+            .boundary(Boundary::Wrap)
+            .algorithm(alg)
+    };
+    let expected: Vec<_> = algorithms
+        .iter()
+        .map(|&alg| {
+            let y = conv2d(&x, &w, None, &opts(alg)).unwrap();
+            let grads = conv2d_backward(&x, &w, &y, &opts(alg)).unwrap();
+            (y, grads)
+        })
+        .collect();
+    thread::scope(|scope| {
+        for t in 0..8 {
+            let (x, w, expected) = (&x, &w, &expected);
+            scope.spawn(move || {
+                for round in 0..3 {
+                    let i = (t + round) % algorithms.len();
+                    let y = conv2d(x, w, None, &opts(algorithms[i])).unwrap();
+                    assert_eq!(y, expected[i].0);
+                    let grads = conv2d_backward(x, w, &y, &opts(algorithms[i])).unwrap();
+                    assert_eq!(grads, expected[i].1);
+                }
+            });
+        }
+    });
+    // The transposed convolution, too.
+    let y = &expected[0].0;
+    let t_opts = ConvOptions::new().groups(2).padding(Padding::uniform(1));
+    let want = conv_transpose2d(y, &w, None, &t_opts).unwrap();
+    thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| assert_eq!(conv_transpose2d(y, &w, None, &t_opts).unwrap(), want));
+        }
+    });
+}
