@@ -82,7 +82,7 @@ pub mod shape;
 pub use conv::{
     conv2d, conv2d_algorithm, conv2d_backward, conv2d_backward_into, conv2d_into, conv_transpose2d,
     conv_transpose2d_into, convolve2d, convolve2d_into, correlate2d, correlate2d_algorithm, correlate2d_into,
-    Algorithm, Boundary, Conv2dGrads, Conv2dGradsMut, ConvOptions, Element,
+    Algorithm, Boundary, Conv2dGrads, Conv2dGradsMut, Conv2dPlan, ConvOptions, Element,
 };
 pub use error::{Axis, Error, Result};
 pub use shape::Padding;

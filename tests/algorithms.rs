@@ -328,3 +328,55 @@ fn auto_keeps_non_finite_values_local() {
         }
     }
 }
+
+/// A plan gives what `conv2d` gives, for every algorithm, call after call,
+/// and falls back from the FFT on non-finite input as `conv2d` does.
+#[test]
+fn plans_match_one_off_calls() {
+    let cases = [
+        (
+            [2, 4, 20, 23],
+            [6, 2, 3, 3],
+            ConvOptions::new().groups(2).padding(Padding::Same),
+        ),
+        (
+            [1, 1, 40, 40],
+            [1, 1, 12, 12],
+            ConvOptions::new().padding(Padding::Same).boundary(Boundary::Reflect),
+        ),
+        (
+            [1, 3, 30, 30],
+            [16, 3, 5, 5],
+            ConvOptions::new().stride(2).boundary(Boundary::Fill(0.25)),
+        ),
+    ];
+    for (seed, (input, weight, options)) in cases.into_iter().enumerate() {
+        let w = Array4::from_shape_vec(weight, values(weight.iter().product(), seed as u64)).unwrap();
+        let b = Array1::from(values(weight[0], 99));
+        for alg in [
+            Algorithm::Direct,
+            Algorithm::Vectorized,
+            Algorithm::Gemm,
+            Algorithm::Fft,
+            Algorithm::Auto,
+        ] {
+            let opts = options.algorithm(alg);
+            let plan = convolve::Conv2dPlan::new(input, &w, Some(&b), &opts).unwrap();
+            for call in 0..3u64 {
+                let mut x = Array4::from_shape_vec(input, values(input.iter().product(), call + 10)).unwrap();
+                if call == 2 {
+                    x[[0, 0, 3, 3]] = f64::NAN;
+                }
+                let want = conv2d(&x, &w, Some(&b), &opts).unwrap();
+                let got = plan.run(&x).unwrap();
+                assert_eq!(got.shape(), want.shape());
+                for (g, v) in got.iter().zip(&want) {
+                    assert!(
+                        g.is_nan() == v.is_nan() && (g.is_nan() || (g - v).abs() < 1e-12),
+                        "{alg:?}, call {call}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -28,6 +28,17 @@ pub(crate) mod private {
             crate::conv::sliding::run(problem, out);
         }
 
+        /// The FFT kernel spectra of `problem` for an output of `outputs`
+        /// rows and columns, for a plan to keep; `None` where the FFT does
+        /// not apply to this type.
+        #[allow(private_interfaces)]
+        fn prepare_fft(
+            _problem: &Problem<'_, Self>,
+            _outputs: [usize; 2],
+        ) -> Option<Box<dyn std::any::Any + Send + Sync>> {
+            None
+        }
+
         /// Whether every element is finite (always true for integers).
         fn finite(self) -> bool {
             true
@@ -75,7 +86,19 @@ macro_rules! impl_float {
 
             #[allow(private_interfaces)]
             fn run_fft(problem: &crate::conv::Problem<'_, Self>, out: ndarray::ArrayViewMut4<'_, Self>) {
-                crate::conv::fft::run(problem, out);
+                let kernels = problem
+                    .prepared
+                    .and_then(|p| p.fft.as_ref())
+                    .and_then(|k| k.downcast_ref::<crate::conv::fft::FftKernels<$t>>());
+                crate::conv::fft::run(problem, kernels, out);
+            }
+
+            #[allow(private_interfaces)]
+            fn prepare_fft(
+                problem: &crate::conv::Problem<'_, Self>,
+                outputs: [usize; 2],
+            ) -> Option<Box<dyn std::any::Any + Send + Sync>> {
+                Some(Box::new(crate::conv::fft::FftKernels::new(problem, outputs)))
             }
 
             fn finite(self) -> bool {

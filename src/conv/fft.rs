@@ -159,8 +159,53 @@ pub(crate) fn spectra_len(extent: [usize; 2], outputs: [usize; 2], kernels: usiz
     (cols / 2 + 1).checked_mul(rows)?.checked_mul(kernels)
 }
 
-/// Computes `problem` (stride 1, real floating point) into `out`.
-pub(crate) fn run<T: FftFloat>(problem: &Problem<'_, T>, out: ArrayViewMut4<'_, T>) {
+/// The FFT plans and the conjugated spectra of every (output channel, input
+/// channel) kernel of a problem: everything that depends on the weights and
+/// shapes but not on the input, computed once per call, or once per
+/// [`Conv2dPlan`](crate::Conv2dPlan).
+pub(crate) struct FftKernels<T: FftFloat> {
+    rows: usize,
+    cols: usize,
+    transform: Transform<T>,
+    spectra: Vec<Complex<T>>,
+}
+
+impl<T: FftFloat> FftKernels<T> {
+    /// The kernels of `problem` for an output of `outputs` rows and columns.
+    pub(crate) fn new(problem: &Problem<'_, T>, outputs: [usize; 2]) -> Self {
+        let [rows, cols] = problem.geometry;
+        let extent = |g: &crate::shape::AxisGeometry| g.dilation * (g.kernel - 1) + 1;
+        let (ext_h, ext_w) = (extent(&rows), extent(&cols));
+        let (fh, fw) = (fft_len(ext_h, outputs[0]), fft_len(ext_w, outputs[1]));
+        let transform = Transform::<T>::new(fh, fw);
+        let spectrum_len = transform.spectrum_len();
+        let channels_per_group = problem.weight.shape()[1];
+        let mut spectra =
+            vec![Complex::new(T::zero(), T::zero()); problem.weight.shape()[0] * channels_per_group * spectrum_len];
+        let mut scratch = transform.scratch();
+        let mut patch = vec![T::zero(); fh * fw];
+        let pairs = (0..problem.weight.shape()[0]).flat_map(|o| (0..channels_per_group).map(move |c| (o, c)));
+        for ((o, c), spectrum) in pairs.zip(spectra.chunks_exact_mut(spectrum_len)) {
+            let w = problem.weight.slice(ndarray::s![o, c, .., ..]);
+            patch.fill(T::zero());
+            for ((a, b), &tap) in w.indexed_iter() {
+                patch[a * rows.dilation * fw + b * cols.dilation] = tap;
+            }
+            transform.forward(&mut patch, ext_h, spectrum, &mut scratch);
+            spectrum.iter_mut().for_each(|v| *v = v.conj());
+        }
+        FftKernels {
+            rows: outputs[0],
+            cols: outputs[1],
+            transform,
+            spectra,
+        }
+    }
+}
+
+/// Computes `problem` (stride 1, real floating point) into `out`, with the
+/// kernel spectra of `prepared` when they were made for this output shape.
+pub(crate) fn run<T: FftFloat>(problem: &Problem<'_, T>, prepared: Option<&FftKernels<T>>, out: ArrayViewMut4<'_, T>) {
     if out.is_empty() {
         return;
     }
@@ -172,30 +217,21 @@ pub(crate) fn run<T: FftFloat>(problem: &Problem<'_, T>, out: ArrayViewMut4<'_, 
     let extent = |g: &crate::shape::AxisGeometry| g.dilation * (g.kernel - 1) + 1;
     let (ext_h, ext_w) = (extent(&rows), extent(&cols));
     let [out_rows, out_cols] = [out.shape()[2], out.shape()[3]];
-    let (fh, fw) = (fft_len(ext_h, out_rows), fft_len(ext_w, out_cols));
+    let computed;
+    let kernels = match prepared {
+        Some(k) if k.rows == out_rows && k.cols == out_cols => k,
+        _ => {
+            computed = FftKernels::new(problem, [out_rows, out_cols]);
+            &computed
+        }
+    };
+    let transform = &kernels.transform;
+    let (fh, fw) = (transform.rows, transform.cols);
     let (tile_rows, tile_cols) = (fh - ext_h + 1, fw - ext_w + 1);
-    let transform = Transform::<T>::new(fh, fw);
     let spectrum_len = transform.spectrum_len();
     let channels_per_group = problem.weight.shape()[1];
     let outputs_per_group = problem.weight.shape()[0] / problem.groups;
-
-    // The conjugated spectrum of every (output, input channel) kernel.
-    let mut kernels =
-        vec![Complex::new(T::zero(), T::zero()); problem.weight.shape()[0] * channels_per_group * spectrum_len];
-    {
-        let mut scratch = transform.scratch();
-        let mut patch = vec![T::zero(); fh * fw];
-        let pairs = (0..problem.weight.shape()[0]).flat_map(|o| (0..channels_per_group).map(move |c| (o, c)));
-        for ((o, c), spectrum) in pairs.zip(kernels.chunks_exact_mut(spectrum_len)) {
-            let w = problem.weight.slice(ndarray::s![o, c, .., ..]);
-            patch.fill(T::zero());
-            for ((a, b), &tap) in w.indexed_iter() {
-                patch[a * rows.dilation * fw + b * cols.dilation] = tap;
-            }
-            transform.forward(&mut patch, ext_h, spectrum, &mut scratch);
-            spectrum.iter_mut().for_each(|v| *v = v.conj());
-        }
-    }
+    let kernels = &kernels.spectra;
     let scale = T::one() / T::from(fh * fw).expect("FFT sizes are representable");
 
     for_each_block(blocks(out, tile_rows), |mut block| {

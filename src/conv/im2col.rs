@@ -36,7 +36,8 @@ pub(crate) fn run<A: Element>(problem: &Problem<'_, A>, out: ArrayViewMut4<'_, A
     let channels_per_group = problem.weight.shape()[1];
     let outputs_per_group = problem.weight.shape()[0] / problem.groups;
     let depth = channels_per_group * kh * kw;
-    let weights = Array2::from_shape_vec((problem.weight.shape()[0], depth), packed_weights(problem))
+    let taps = packed_weights(problem);
+    let weights = ArrayView2::from_shape((problem.weight.shape()[0], depth), &taps)
         .expect("packed weights hold O · C/G · kh · kw taps");
 
     for_each_block(blocks(out, rows_per_block), |mut block| {

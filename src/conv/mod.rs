@@ -10,6 +10,7 @@ mod fft;
 mod gemm;
 mod im2col;
 mod options;
+mod plan;
 mod planner;
 pub(crate) mod reference;
 pub(crate) mod sliding;
@@ -23,6 +24,7 @@ use num_traits::Float;
 
 pub use element::Element;
 pub use options::{Algorithm, Boundary, ConvOptions};
+pub use plan::Conv2dPlan;
 
 use crate::error::{Error, Result};
 use crate::shape::{
@@ -47,6 +49,18 @@ pub(crate) struct Problem<'a, A> {
     pub(crate) groups: usize,
     /// How the padding is filled.
     pub(crate) boundary: Boundary<A>,
+    /// Weight-dependent data a [`Conv2dPlan`] computed ahead.
+    pub(crate) prepared: Option<&'a Prepared<A>>,
+}
+
+/// What a [`Conv2dPlan`] computes once from the weights.
+pub(crate) struct Prepared<A> {
+    /// The taps of each output channel, `[O, C/G · kh · kw]` row-major,
+    /// conjugated where the problem asks for it.
+    pub(crate) taps: Vec<A>,
+    /// The FFT kernel spectra (`fft::FftKernels` of the element type) when
+    /// the plan runs the FFT.
+    pub(crate) fft: Option<Box<dyn std::any::Any + Send + Sync>>,
 }
 
 impl<A> Problem<'_, A> {
@@ -200,6 +214,7 @@ fn plan_2d<'a, A: Element>(
         geometry: resolved.geometry,
         groups: 1,
         boundary: options.boundary,
+        prepared: None,
     };
     Ok(Plan2d {
         problem,
@@ -451,6 +466,7 @@ fn plan_batched<'a, A: Element>(
         geometry,
         groups: options.groups,
         boundary: options.boundary,
+        prepared: None,
     })
 }
 

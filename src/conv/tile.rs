@@ -136,9 +136,18 @@ pub(crate) fn fill_tile<A: Element>(
     }
 }
 
-/// The weights of output channel `o` as one contiguous run of
-/// `C/groups · kh · kw` taps, conjugated where the problem asks for it.
-pub(crate) fn packed_weights<A: Element>(problem: &Problem<'_, A>) -> Vec<A> {
+/// The taps of each output channel as one contiguous run of
+/// `C/groups · kh · kw`, conjugated where the problem asks for it: the
+/// plan's copy when there is one, else a new one.
+pub(crate) fn packed_weights<'p, A: Element>(problem: &'p Problem<'_, A>) -> std::borrow::Cow<'p, [A]> {
+    match problem.prepared {
+        Some(prepared) => std::borrow::Cow::Borrowed(&prepared.taps),
+        None => std::borrow::Cow::Owned(pack_weights(problem)),
+    }
+}
+
+/// The taps of each output channel, packed anew (see [`packed_weights`]).
+pub(crate) fn pack_weights<A: Element>(problem: &Problem<'_, A>) -> Vec<A> {
     let conj = problem.conjugate_kernel;
     problem
         .weight

@@ -1,0 +1,271 @@
+//! Plans: a batched convolution prepared once for many calls.
+
+use ndarray::{Array1, Array4, ArrayBase, Data, DataMut, Ix4};
+
+use super::element::private::Sealed;
+use super::tile::pack_weights;
+use super::{
+    check_allocation, check_output_shape, execute, planner, Algorithm, ConvOptions, Element, Prepared, Problem,
+};
+use crate::error::{Error, Result};
+use crate::shape::{conv2d_output_shape, spatial_geometry, AxisGeometry, Operation};
+
+/// A [`conv2d`](crate::conv2d) of fixed weights, bias, options and input
+/// shape, prepared for repeated calls: shapes checked, the algorithm
+/// chosen, the weights packed for the direct and GEMM kernels and, where
+/// the FFT runs, the kernel spectra and FFT plans computed, all once.
+///
+/// Each call still allocates the per-block scratch of its algorithm (a few
+/// hundred KiB per thread at most); [`Conv2dPlan::run_into`] allocates no
+/// output.
+///
+/// # Examples
+///
+/// ```
+/// use convolve::{Conv2dPlan, ConvOptions, Padding};
+/// use ndarray::{Array1, Array4};
+///
+/// let w = Array4::<f32>::ones((16, 3, 3, 3));
+/// let plan = Conv2dPlan::new([4, 3, 32, 32], &w, Some(&Array1::zeros(16)), &ConvOptions::new().padding(Padding::Same))?;
+/// assert_eq!(plan.output_shape(), [4, 16, 32, 32]);
+/// let mut out = Array4::zeros(plan.output_shape());
+/// for _ in 0..3 {
+///     let x = Array4::<f32>::ones((4, 3, 32, 32));
+///     plan.run_into(&x, &mut out)?;
+/// }
+/// assert_eq!(out[[0, 0, 5, 5]], 27.0);
+/// # Ok::<(), convolve::Error>(())
+/// ```
+pub struct Conv2dPlan<A> {
+    input_shape: [usize; 4],
+    output_shape: [usize; 4],
+    weight: Array4<A>,
+    bias: Option<Array1<A>>,
+    options: ConvOptions<A>,
+    geometry: [AxisGeometry; 2],
+    algorithm: Algorithm,
+    prepared: Prepared<A>,
+}
+
+impl<A: std::fmt::Debug> std::fmt::Debug for Conv2dPlan<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Conv2dPlan")
+            .field("input_shape", &self.input_shape)
+            .field("output_shape", &self.output_shape)
+            .field("weight_shape", &self.weight.shape())
+            .field("options", &self.options)
+            .field("algorithm", &self.algorithm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<A: Element> Conv2dPlan<A> {
+    /// Prepares `conv2d(x, weight, bias, options)` for inputs of shape
+    /// `input_shape`.
+    ///
+    /// # Errors
+    ///
+    /// Every error [`conv2d`](crate::conv2d) would return for these shapes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use convolve::{Algorithm, Conv2dPlan, ConvOptions};
+    /// use ndarray::Array4;
+    ///
+    /// let plan = Conv2dPlan::new([8, 64, 56, 56], &Array4::<f32>::zeros((64, 64, 3, 3)), None, &ConvOptions::new())?;
+    /// assert_eq!(plan.algorithm(), Algorithm::Gemm);
+    /// # Ok::<(), convolve::Error>(())
+    /// ```
+    pub fn new<S>(
+        input_shape: [usize; 4],
+        weight: &ArrayBase<S, Ix4>,
+        bias: Option<&Array1<A>>,
+        options: &ConvOptions<A>,
+    ) -> Result<Self>
+    where
+        S: Data<Elem = A>,
+    {
+        let w_shape = [
+            weight.shape()[0],
+            weight.shape()[1],
+            weight.shape()[2],
+            weight.shape()[3],
+        ];
+        let output_shape = conv2d_output_shape(input_shape, w_shape, options)?;
+        if let Some(bias) = bias {
+            if bias.len() != output_shape[1] {
+                return Err(Error::BiasLength {
+                    expected: output_shape[1],
+                    got: bias.len(),
+                });
+            }
+        }
+        check_allocation::<A>(&output_shape)?;
+        let geometry = spatial_geometry(
+            [input_shape[2], input_shape[3]],
+            [w_shape[2], w_shape[3]],
+            options,
+            Operation::CrossCorrelation,
+        )?;
+        let weight = weight.as_standard_layout().into_owned();
+        let mut plan = Conv2dPlan {
+            input_shape,
+            output_shape,
+            weight,
+            bias: bias.cloned(),
+            options: *options,
+            geometry,
+            algorithm: Algorithm::Direct,
+            prepared: Prepared {
+                taps: Vec::new(),
+                fft: None,
+            },
+        };
+        // The choice for finite inputs; `run` revisits it when an input is not.
+        let weights_finite = plan.weight.iter().all(|&v| Sealed::finite(v));
+        let fill_finite = match options.boundary {
+            super::Boundary::Fill(v) => Sealed::finite(v),
+            _ => true,
+        };
+        let algorithm = {
+            let empty = ndarray::Array4::zeros((0, input_shape[1], input_shape[2], input_shape[3]));
+            let problem = plan.problem(empty.view());
+            let algorithm =
+                planner::choose::<A>(options.algorithm, &problem.shapes(), || weights_finite && fill_finite);
+            let taps = pack_weights(&problem);
+            let fft = match algorithm {
+                Algorithm::Fft => A::prepare_fft(&problem, [output_shape[2], output_shape[3]]),
+                _ => None,
+            };
+            plan.prepared = Prepared { taps, fft };
+            algorithm
+        };
+        plan.algorithm = algorithm;
+        Ok(plan)
+    }
+
+    fn problem<'a>(&'a self, input: ndarray::ArrayView4<'a, A>) -> Problem<'a, A> {
+        Problem {
+            input,
+            weight: self.weight.view(),
+            bias: self.bias.as_ref().map(|b| b.view()),
+            conjugate_kernel: false,
+            geometry: self.geometry,
+            groups: self.options.groups,
+            boundary: self.options.boundary,
+            prepared: Some(&self.prepared),
+        }
+    }
+
+    /// The input shape the plan was made for.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use convolve::{Conv2dPlan, ConvOptions};
+    /// use ndarray::Array4;
+    /// let plan = Conv2dPlan::new([1, 1, 5, 5], &Array4::<f64>::ones((1, 1, 3, 3)), None, &ConvOptions::new())?;
+    /// assert_eq!(plan.input_shape(), [1, 1, 5, 5]);
+    /// # Ok::<(), convolve::Error>(())
+    /// ```
+    #[must_use]
+    pub fn input_shape(&self) -> [usize; 4] {
+        self.input_shape
+    }
+
+    /// The output shape of every call.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use convolve::{Conv2dPlan, ConvOptions};
+    /// use ndarray::Array4;
+    /// let plan = Conv2dPlan::new([1, 1, 5, 5], &Array4::<f64>::ones((2, 1, 3, 3)), None, &ConvOptions::new())?;
+    /// assert_eq!(plan.output_shape(), [1, 2, 3, 3]);
+    /// # Ok::<(), convolve::Error>(())
+    /// ```
+    #[must_use]
+    pub fn output_shape(&self) -> [usize; 4] {
+        self.output_shape
+    }
+
+    /// The algorithm the plan runs on finite inputs (with `Auto`, an input
+    /// holding NaN or an infinity runs a direct algorithm instead of the
+    /// FFT, as [`conv2d`](crate::conv2d) does).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use convolve::{Algorithm, Conv2dPlan, ConvOptions, Padding};
+    /// use ndarray::Array4;
+    /// let opts = ConvOptions::new().padding(Padding::Same);
+    /// let plan = Conv2dPlan::new([1, 1, 512, 512], &Array4::<f64>::ones((1, 1, 21, 21)), None, &opts)?;
+    /// assert_eq!(plan.algorithm(), Algorithm::Fft);
+    /// # Ok::<(), convolve::Error>(())
+    /// ```
+    #[must_use]
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    /// Runs the convolution on `input`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ShapeMismatch`] if `input` does not have the plan's input
+    /// shape.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use convolve::{Conv2dPlan, ConvOptions};
+    /// use ndarray::Array4;
+    /// let plan = Conv2dPlan::new([1, 1, 4, 4], &Array4::<f64>::ones((1, 1, 2, 2)), None, &ConvOptions::new())?;
+    /// let y = plan.run(&Array4::ones((1, 1, 4, 4)))?;
+    /// assert!(y.iter().all(|&v| v == 4.0));
+    /// # Ok::<(), convolve::Error>(())
+    /// ```
+    pub fn run<S>(&self, input: &ArrayBase<S, Ix4>) -> Result<Array4<A>>
+    where
+        S: Data<Elem = A>,
+    {
+        let mut out = Array4::zeros(self.output_shape);
+        self.run_into(input, &mut out)?;
+        Ok(out)
+    }
+
+    /// Runs the convolution on `input` into `out` (any layout).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ShapeMismatch`] if `input` or `out` does not have the
+    /// plan's shape.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use convolve::{Conv2dPlan, ConvOptions, Error};
+    /// use ndarray::Array4;
+    /// let plan = Conv2dPlan::new([1, 1, 4, 4], &Array4::<f64>::ones((1, 1, 2, 2)), None, &ConvOptions::new())?;
+    /// let mut out = Array4::zeros((1, 1, 3, 3));
+    /// assert!(matches!(plan.run_into(&Array4::ones((1, 1, 5, 5)), &mut out), Err(Error::ShapeMismatch { .. })));
+    /// # Ok::<(), convolve::Error>(())
+    /// ```
+    pub fn run_into<S, S2>(&self, input: &ArrayBase<S, Ix4>, out: &mut ArrayBase<S2, Ix4>) -> Result<()>
+    where
+        S: Data<Elem = A>,
+        S2: DataMut<Elem = A>,
+    {
+        if input.shape() != self.input_shape {
+            return Err(Error::ShapeMismatch {
+                what: "the input",
+                expected: self.input_shape.to_vec(),
+                got: input.shape().to_vec(),
+            });
+        }
+        check_output_shape(&self.output_shape, out.shape())?;
+        execute(&self.problem(input.view()), self.options.algorithm, out.view_mut());
+        Ok(())
+    }
+}
