@@ -80,23 +80,35 @@ pub(crate) fn input_gradient<A: Element + Float>(
     mut out: ArrayViewMut4<'_, A>,
 ) {
     out.fill(A::zero());
-    if options.algorithm == Algorithm::Direct {
-        return input_gradient_reference(grad_output, weight, geometry, options, out);
-    }
     let [rows, cols] = geometry;
     let groups = options.groups;
     let [batch, out_channels, grad_h, grad_w] = dims(grad_output.shape());
     let [_, channels_per_group, kh, kw] = dims(weight.shape());
     let outputs_per_group = out_channels / groups;
-    let padded_h = rows.input + rows.pad_lo + rows.pad_hi;
-    let padded_w = cols.input + cols.pad_lo + cols.pad_hi;
     if grad_output.is_empty() || out.is_empty() {
         return;
     }
-
-    // The gradient spread out by the stride: row i lands on row i·sh.
+    // The gradient spread out by the stride (row i lands on row i·sh), and
+    // the padded input it is correlated into, in elements.
     let up_h = (grad_h - 1) * rows.stride + 1;
     let up_w = (grad_w - 1) * cols.stride + 1;
+    let padded_h = rows.input + rows.pad_lo + rows.pad_hi;
+    let padded_w = cols.input + cols.pad_lo + cols.pad_hi;
+    let spread = [batch, out_channels, up_h, up_w]
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d));
+    let padded = [batch, groups * channels_per_group, padded_h, padded_w]
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d));
+    // Strides or paddings far larger than the kernel make those arrays
+    // mostly empty and possibly huge: the scatter loop needs no memory.
+    let budget = 4usize
+        .saturating_mul(out.len().saturating_add(grad_output.len()))
+        .saturating_add(1 << 20);
+    let fits = matches!((spread, padded), (Some(a), Some(b)) if a <= budget && b <= budget);
+    if options.algorithm == Algorithm::Direct || !fits {
+        return input_gradient_reference(grad_output, weight, geometry, options, out);
+    }
     let mut upsampled = Array4::zeros((batch, out_channels, up_h, up_w));
     upsampled
         .slice_mut(s![.., .., ..;rows.stride, ..;cols.stride])
@@ -128,6 +140,7 @@ pub(crate) fn input_gradient<A: Element + Float>(
         output_padding: [0, 0],
     };
     let padded = super::conv2d(&upsampled, &transposed, None, &inner).expect("the transposed problem is consistent");
+    debug_assert_eq!(padded.shape()[2..], [padded_h, padded_w]);
     match options.boundary {
         Boundary::Fill(_) => {
             let interior = padded.slice(s![
@@ -183,7 +196,10 @@ pub(crate) fn weight_gradient<A: Element + Float>(
     algorithm: Algorithm,
     mut out: ArrayViewMut4<'_, A>,
 ) {
-    if algorithm == Algorithm::Direct {
+    // The planner bounds the tile every fast path needs; where it would
+    // not (strides far larger than the kernel), the plain sum runs.
+    let fast = super::planner::choose::<A>(algorithm, &problem.shapes(), || true) != Algorithm::Direct;
+    if !fast {
         return weight_gradient_reference(problem, grad_output, out);
     }
     let [rows, cols] = problem.geometry;

@@ -272,7 +272,10 @@ fn run_2d<A: Element>(plan: Plan2d<'_, A>, algorithm: Algorithm) -> Result<Array
 /// ```
 ///
 /// In `'valid'` mode (stride 1, dilation 1), a kernel at least as large as
-/// the input along both axes swaps roles with it, as in scipy.
+/// the input along both axes swaps roles with it, as in scipy: the result
+/// is `correlate2d(kernel, input)` read backwards, which for complex
+/// numbers is the conjugate of the formula above (scipy 1.17 returns the
+/// same).
 ///
 /// # Errors
 ///

@@ -1,0 +1,716 @@
+//! Algebraic properties of `correlate2d`, `convolve2d` and `conv2d`,
+//! searched for counter-examples with proptest.
+//!
+//! Each property relates two calls of the crate, or a call and an oracle
+//! from `common`, that must agree by the definitions in the crate docs.
+//! Every property runs over every algorithm, padding and boundary rule.
+//! Integer runs are exact; `f64` and complex runs compare to `FLOAT_TOL`.
+
+mod common;
+
+use common::*;
+use convolve::shape::conv2d_output_shape;
+use convolve::{conv2d, conv2d_into, convolve2d, correlate2d, Boundary, ConvOptions, Error, Padding};
+use ndarray::{concatenate, s, Array2, Array4, Ix2, Ix4};
+use num_complex::Complex64;
+use proptest::prelude::*;
+
+/// Cases per property: enough to reach every padding, boundary, layout and
+/// algorithm many times, while each property takes well under a second in
+/// a debug build.
+const CASES: u32 = 256;
+
+/// Cases of the property on tiny inputs, each one very cheap.
+const TINY_CASES: u32 = 4096;
+
+/// Largest side of the inputs whose windows may lie wholly in the padding.
+const MAX_TINY_SIDE: usize = 2;
+
+/// Largest stride over those inputs: larger than the input, so that the
+/// strides can step over it.
+const MAX_TINY_STRIDE: usize = 5;
+
+/// Largest side of the inputs in the scipy `valid` swap property, where
+/// the kernel is the larger operand.
+const MAX_SWAP_SIDE: usize = 3;
+
+/// Largest number of extra rows or columns of the kernel over the input in
+/// the scipy `valid` swap property.
+const MAX_SWAP_EXCESS: usize = 3;
+
+/// Largest number of channels (or output channels) in the shape property.
+const MAX_SHAPE_CHANNELS: usize = 4;
+
+/// The `[rows, cols]` the docs predict for `correlate2d`/`convolve2d`, or
+/// `None` for an error.
+fn predicted_2d_shape<T>(
+    input: [usize; 2],
+    kernel: [usize; 2],
+    options: &ConvOptions<T>,
+    op: Op,
+) -> Option<[usize; 2]> {
+    if input.contains(&0) {
+        return None;
+    }
+    if is_scipy_valid_swap(input, kernel, options) {
+        let input_fits = kernel[0] >= input[0] && kernel[1] >= input[1];
+        // scipy correlates the kernel with the input instead.
+        return if input_fits {
+            predicted_2d_shape(kernel, input, options, op)
+        } else {
+            None
+        };
+    }
+    let [rows, cols] = resolved_geometry(input, kernel, options, op.operation()).ok()?;
+    Some([rows.output_len().ok()?, cols.output_len().ok()?])
+}
+
+/// `ca·y1 + cb·y2 == y12`, or the same error (the shapes are the same).
+fn check_linear_combination<T: Scalar>(
+    y1: convolve::Result<Array2<T>>,
+    y2: convolve::Result<Array2<T>>,
+    y12: convolve::Result<Array2<T>>,
+    (ca, cb): (T, T),
+) -> Result<(), TestCaseError> {
+    let want = y1.and_then(|y1| Ok(y1 * ca + y2? * cb));
+    check_same_outcome(y12, want)
+}
+
+/// Linearity in the input. A fill value pads like the input it pads, so
+/// with `Fill(c1)` for `x1` and `Fill(c2)` for `x2` the combination is
+/// padded with `Fill(ca·c1 + cb·c2)`; the other rules are linear maps.
+fn check_linear_in_input<T: Scalar>(
+    (x1, x2): (Array2<T>, Array2<T>),
+    k: Array2<T>,
+    (ca, cb, c2): (T, T, T),
+    op: Op,
+    options: ConvOptions<T>,
+) -> Result<(), TestCaseError> {
+    let (b2, b12) = match options.boundary {
+        Boundary::Fill(c1) => (Boundary::Fill(c2), Boundary::Fill(ca * c1 + cb * c2)),
+        other => (other, other),
+    };
+    let y1 = op.apply(&x1, &k, &options);
+    let y2 = op.apply(&x2, &k, &options.boundary(b2));
+    let y12 = op.apply(&(&x1 * ca + &x2 * cb), &k, &options.boundary(b12));
+    check_linear_combination(y1, y2, y12, (ca, cb))
+}
+
+fn check_linear_in_kernel<T: Scalar>(
+    x: Array2<T>,
+    (k1, k2): (Array2<T>, Array2<T>),
+    (ca, cb): (T, T),
+    op: Op,
+    options: ConvOptions<T>,
+) -> Result<(), TestCaseError> {
+    let y1 = op.apply(&x, &k1, &options);
+    let y2 = op.apply(&x, &k2, &options);
+    let y12 = op.apply(&x, &(&k1 * ca + &k2 * cb), &options);
+    check_linear_combination(y1, y2, y12, (ca, cb))
+}
+
+fn check_single_channel_conv2d<T: Scalar>(
+    x: Array2<T>,
+    k: Array2<T>,
+    options: ConvOptions<T>,
+) -> Result<(), TestCaseError> {
+    let batched = conv2d(&as_batch(&x), &as_batch(&k), None, &options);
+    let single = correlate2d(&x, &k, &options);
+    if is_scipy_valid_swap([x.nrows(), x.ncols()], [k.nrows(), k.ncols()], &options) {
+        // PyTorch has no role swap: the kernel does not fit.
+        prop_assert!(matches!(batched, Err(Error::KernelTooLarge { .. })), "{batched:?}");
+        prop_assert!(
+            matches!(single, Ok(_) | Err(Error::ValidShapeMismatch { .. })),
+            "{single:?}"
+        );
+        return Ok(());
+    }
+    check_same_outcome(batched.map(only_image), single)
+}
+
+fn check_groups<T: Scalar>(problem: Batched<T>, options: ConvOptions<T>) -> Result<(), TestCaseError> {
+    let Batched {
+        input,
+        weight,
+        bias,
+        groups,
+    } = problem;
+    let c = input.shape()[1] / groups;
+    let o = weight.shape()[0] / groups;
+    let whole = conv2d(&input, &weight, bias.as_ref(), &options.groups(groups));
+    let parts: Result<Vec<Array4<T>>, Error> = (0..groups)
+        .map(|g| {
+            let bias = bias.as_ref().map(|b| b.slice(s![g * o..(g + 1) * o]).to_owned());
+            conv2d(
+                &input.slice(s![.., g * c..(g + 1) * c, .., ..]),
+                &weight.slice(s![g * o..(g + 1) * o, .., .., ..]),
+                bias.as_ref(),
+                &options.groups(1),
+            )
+        })
+        .collect();
+    let concatenated = parts.map(|parts| {
+        let views: Vec<_> = parts.iter().map(|p| p.view()).collect();
+        concatenate(ndarray::Axis(1), &views).expect("the groups' outputs differ only in channels")
+    });
+    check_same_outcome(whole, concatenated)
+}
+
+fn check_bias<T: Scalar>(problem: Batched<T>, options: ConvOptions<T>) -> Result<(), TestCaseError> {
+    let Batched {
+        input,
+        weight,
+        bias,
+        groups,
+    } = problem;
+    let Some(bias) = bias else { return Ok(()) };
+    let options = options.groups(groups);
+    let with = conv2d(&input, &weight, Some(&bias), &options);
+    let per_channel = bias.clone().into_shape_with_order((1, bias.len(), 1, 1))?;
+    let without_plus_bias = conv2d(&input, &weight, None, &options).map(|y| y + &per_channel);
+    check_same_outcome(with, without_plus_bias)
+}
+
+/// `(kh, kw, a, b)`: a kernel shape and the position of its single 1.
+fn delta() -> impl Strategy<Value = (usize, usize, usize, usize)> {
+    (1..=MAX_KERNEL, 1..=MAX_KERNEL).prop_flat_map(|(kh, kw)| (Just(kh), Just(kw), 0..kh, 0..kw))
+}
+
+/// A single 1 at `(a, b)` picks one element of the padded input per
+/// output (convolution reads the kernel rotated, with its own `Same`
+/// split); `common::direct_single_channel` says which.
+fn check_delta(
+    x: Array2<i64>,
+    (kh, kw, a, b): (usize, usize, usize, usize),
+    op: Op,
+    options: ConvOptions<i64>,
+) -> Result<(), TestCaseError> {
+    let mut k = Array2::zeros((kh, kw));
+    k[[a, b]] = 1;
+    check_definition(x, k, op, options)
+}
+
+/// `op` gives what `common::direct_single_channel` computes from the
+/// definition, or `KernelTooLarge` where that finds no output.
+fn check_definition<T: Scalar>(
+    x: Array2<T>,
+    k: Array2<T>,
+    op: Op,
+    options: ConvOptions<T>,
+) -> Result<(), TestCaseError> {
+    prop_assume!(!is_scipy_valid_swap(
+        [x.nrows(), x.ncols()],
+        [k.nrows(), k.ncols()],
+        &options
+    ));
+    let y = op.apply(&x, &k, &options);
+    match direct_single_channel(&x, &k, &options, op) {
+        Some(want) => check_same_outcome(y, Ok(want))?,
+        None => prop_assert!(matches!(y, Err(Error::KernelTooLarge { .. })), "{y:?}"),
+    }
+    Ok(())
+}
+
+/// `conv2d` gives what `common::direct_conv2d` computes from the
+/// definition, or `KernelTooLarge` where that finds no output.
+fn check_conv2d_definition<T: Scalar>(problem: Batched<T>, options: ConvOptions<T>) -> Result<(), TestCaseError> {
+    let options = options.groups(problem.groups);
+    let y = conv2d(&problem.input, &problem.weight, problem.bias.as_ref(), &options);
+    match direct_conv2d(&problem, &options) {
+        Some(want) => check_same_outcome(y, Ok(want))?,
+        None => prop_assert!(matches!(y, Err(Error::KernelTooLarge { .. })), "{y:?}"),
+    }
+    Ok(())
+}
+
+/// A matrix of any `i64` values, overflow guaranteed.
+fn any_i64_matrix(rows: usize, cols: usize) -> impl Strategy<Value = Array2<i64>> {
+    prop::collection::vec(any::<i64>(), rows * cols)
+        .prop_map(move |v| Array2::from_shape_vec((rows, cols), v).expect("rows · cols values"))
+}
+
+proptest! {
+    // No regression files: a failure prints its minimal case, which belongs
+    // in a named test of its own.
+    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::with_cases(CASES) })]
+
+    /// `convolve2d(x, k) == correlate2d(x, rot180(k))`. `Same` is left out:
+    /// it splits odd padding differently for the two operations by design.
+    #[test]
+    fn convolution_is_correlation_with_rotated_kernel(
+        x in input::<i64>(),
+        k in kernel::<i64>(),
+        options in options::<i64>(prop_oneof![Just(Padding::Valid), Just(Padding::Full), explicit_padding()]),
+    ) {
+        prop_assert_eq!(convolve2d(&x, &k, &options), correlate2d(&x, &rot180(&k), &options));
+    }
+
+    /// The complex conventions: `correlate2d` conjugates the kernel (as
+    /// scipy does), so it is `convolve2d` with the kernel rotated and
+    /// conjugated; `conv2d` does not (as PyTorch does not), so on one
+    /// channel it is `correlate2d` with the kernel conjugated. scipy's
+    /// `valid` swap is left out: there scipy, and the crate, conjugate the
+    /// input instead.
+    #[test]
+    fn complex_kernels_follow_the_conjugation_conventions(
+        x in input::<Complex64>(),
+        k in kernel::<Complex64>(),
+        options in options::<Complex64>(prop_oneof![Just(Padding::Full), explicit_padding()]),
+    ) {
+        let conj_k = k.mapv(|v| v.conj());
+        let correlated = correlate2d(&x, &k, &options);
+        check_same_outcome(correlated.clone(), convolve2d(&x, &rot180(&conj_k), &options))?;
+        let batched = conv2d(&as_batch(&x), &as_batch(&conj_k), None, &options);
+        check_same_outcome(correlated, batched.map(only_image))?;
+    }
+
+    /// `op(a·x1 + b·x2, k) == a·op(x1, k) + b·op(x2, k)`, exactly.
+    #[test]
+    fn linear_in_input_i64(
+        xs in input_pair::<i64>(),
+        k in kernel::<i64>(),
+        coefficients in (i64::element(), i64::element(), i64::element()),
+        op in op(),
+        options in options::<i64>(any_padding()),
+    ) {
+        check_linear_in_input(xs, k, coefficients, op, options)?;
+    }
+
+    /// As `linear_in_input_i64`, for `f64`.
+    #[test]
+    fn linear_in_input_f64(
+        xs in input_pair::<f64>(),
+        k in kernel::<f64>(),
+        coefficients in (f64::element(), f64::element(), f64::element()),
+        op in op(),
+        options in options::<f64>(any_padding()),
+    ) {
+        check_linear_in_input(xs, k, coefficients, op, options)?;
+    }
+
+    /// `op(x, a·k1 + b·k2) == a·op(x, k1) + b·op(x, k2)`, exactly.
+    #[test]
+    fn linear_in_kernel_i64(
+        x in input::<i64>(),
+        ks in kernel_pair::<i64>(),
+        coefficients in (i64::element(), i64::element()),
+        op in op(),
+        options in options::<i64>(any_padding()),
+    ) {
+        check_linear_in_kernel(x, ks, coefficients, op, options)?;
+    }
+
+    /// As `linear_in_kernel_i64`, for `f64`.
+    #[test]
+    fn linear_in_kernel_f64(
+        x in input::<f64>(),
+        ks in kernel_pair::<f64>(),
+        coefficients in (f64::element(), f64::element()),
+        op in op(),
+        options in options::<f64>(any_padding()),
+    ) {
+        check_linear_in_kernel(x, ks, coefficients, op, options)?;
+    }
+
+    /// Full convolution is commutative, at any stride (the full output's
+    /// length `n + k - 1` is symmetric, so both subsample the same grid).
+    /// No large inputs: as kernels they would cost a minute.
+    #[test]
+    fn full_convolution_commutes(
+        x in (1..=MAX_SIDE, 1..=MAX_WIDE).prop_flat_map(|(h, w)| tensor::<i64, _>(Ix2(h, w))),
+        k in matrix::<i64>(1..=MAX_SIDE),
+        (sh, sw) in (1..=MAX_STRIDE, 1..=MAX_STRIDE),
+        algorithm in algorithm(),
+    ) {
+        let options = ConvOptions::new().padding(Padding::Full).strides(sh, sw).algorithm(algorithm);
+        prop_assert_eq!(convolve2d(&x, &k, &options)?, convolve2d(&k, &x, &options)?);
+    }
+
+    /// A kernel with a single 1 at `(a, b)` picks one element of the padded
+    /// input per output: `y[i, j] = x̃[i·sh + a·dh, j·sw + b·dw]` for
+    /// correlation, with `(a, b)` mirrored for convolution. The padded input
+    /// `x̃` comes from `common::pad`, independent of the crate's boundary
+    /// code; the padding amounts from `Padding::resolve`.
+    #[test]
+    fn delta_kernel_picks_one_padded_element(
+        x in input::<i64>(),
+        delta in delta(),
+        op in op(),
+        options in options::<i64>(any_padding()),
+    ) {
+        check_delta(x, delta, op, options)?;
+    }
+
+    /// `correlate2d`/`convolve2d` compute the definition in the crate docs,
+    /// `y[i, j] = Σ_a Σ_b x̃[i·sh + a·dh, j·sw + b·dw] · k̂[a, b]` with `k̂`
+    /// the conjugated or rotated kernel, evaluated plainly over the padded
+    /// input `x̃` of `common::pad`: whatever algorithm runs.
+    #[test]
+    fn single_channel_results_match_the_definition_f64(
+        x in input::<f64>(),
+        k in kernel::<f64>(),
+        op in op(),
+        options in options::<f64>(any_padding()),
+    ) {
+        check_definition(x, k, op, options)?;
+    }
+
+    /// As `single_channel_results_match_the_definition_f64`, for complex
+    /// numbers, where `correlate2d` conjugates the kernel.
+    #[test]
+    fn single_channel_results_match_the_definition_complex(
+        x in input::<Complex64>(),
+        k in kernel::<Complex64>(),
+        op in op(),
+        options in options::<Complex64>(any_padding()),
+    ) {
+        check_definition(x, k, op, options)?;
+    }
+
+    /// Integer arithmetic wraps, as numpy's does: with any `i64` values the
+    /// result is the definition's wrapping sum of wrapping products, and
+    /// nothing panics on overflow.
+    #[test]
+    fn integer_arithmetic_wraps(
+        x in input_shape().prop_flat_map(|(h, w)| any_i64_matrix(h, w)),
+        k in (1..=MAX_KERNEL, 1..=MAX_KERNEL).prop_flat_map(|(h, w)| any_i64_matrix(h, w)),
+        fill in any::<i64>(),
+        op in op(),
+        options in options::<i64>(any_padding()),
+    ) {
+        let options = match options.boundary {
+            Boundary::Fill(_) => options.boundary(Boundary::Fill(fill)),
+            _ => options,
+        };
+        check_definition(x, k, op, options)?;
+    }
+
+    /// `conv2d` computes the definition in the crate docs, channel sums,
+    /// groups and bias included, whatever algorithm runs.
+    #[test]
+    fn conv2d_matches_the_definition_i64(problem in batched::<i64>(), options in options::<i64>(any_padding())) {
+        check_conv2d_definition(problem, options)?;
+    }
+
+    /// As `conv2d_matches_the_definition_i64`, for `f64`.
+    #[test]
+    fn conv2d_matches_the_definition_f64(problem in batched::<f64>(), options in options::<f64>(any_padding())) {
+        check_conv2d_definition(problem, options)?;
+    }
+
+    /// Stride `(sh, sw)` keeps every `sh`-th row and `sw`-th column of the
+    /// stride-1 result, for `Valid` and `Explicit` padding.
+    #[test]
+    fn stride_subsamples_the_unit_stride_result(
+        x in input::<i64>(),
+        k in kernel::<i64>(),
+        op in op(),
+        options in options::<i64>(prop_oneof![Just(Padding::Valid), explicit_padding()]),
+    ) {
+        let [sh, sw] = options.stride;
+        let strided = op.apply(&x, &k, &options);
+        let unit = op.apply(&x, &k, &options.strides(1, 1));
+        match (strided, unit) {
+            (Ok(strided), Ok(unit)) => {
+                prop_assert_eq!(strided, unit.slice(s![..;sh, ..;sw]).to_owned());
+            }
+            (Err(strided), Err(unit)) => prop_assert!(
+                strided == unit || matches!(unit, Error::ValidShapeMismatch { .. }),
+                "stride {:?}: {strided:?}; stride 1: {unit:?}", options.stride
+            ),
+            // At stride 1 scipy's `valid` mode swaps a larger kernel with
+            // the input; with a stride there is no swap.
+            (Err(strided), Ok(_)) => {
+                let unit_options = options.strides(1, 1);
+                prop_assert!(is_scipy_valid_swap([x.nrows(), x.ncols()], [k.nrows(), k.ncols()], &unit_options));
+                prop_assert!(matches!(strided, Error::KernelTooLarge { .. }), "{strided:?}");
+            }
+            (Ok(strided), Err(unit)) => {
+                prop_assert!(false, "stride 1 fails ({unit:?}) but stride {:?} gives {strided:?}", options.stride);
+            }
+        }
+    }
+
+    /// Dilation `d` is the same as a kernel with `d - 1` zeros between taps,
+    /// for every padding (`Same` and `Full` depend only on the span).
+    #[test]
+    fn dilation_is_a_zero_inserted_kernel(
+        x in input::<i64>(),
+        k in kernel::<i64>(),
+        op in op(),
+        options in options::<i64>(any_padding()),
+    ) {
+        let dilated = op.apply(&x, &k, &options);
+        let spread = op.apply(&x, &zero_insert(&k, options.dilation), &options.dilation(1));
+        match dilated {
+            Ok(dilated) => prop_assert_eq!(Ok(dilated), spread),
+            // `Valid` at stride 1 may swap the spread kernel with the input,
+            // which a dilated one cannot do.
+            Err(e) => prop_assert!(
+                matches!(e, Error::KernelTooLarge { .. }) || spread == Err(e.clone()),
+                "dilated: {e:?}; spread: {spread:?}"
+            ),
+        }
+    }
+
+    /// `conv2d` with `groups = G` is `G` separate `conv2d` calls on the
+    /// channel slices (with the matching bias slices), concatenated along
+    /// the output-channel axis.
+    #[test]
+    fn groups_are_independent_convolutions_i64(
+        problem in batched::<i64>(),
+        options in options::<i64>(any_padding()),
+    ) {
+        check_groups(problem, options)?;
+    }
+
+    /// As `groups_are_independent_convolutions_i64`, for `f64`, where the
+    /// matrix-product kernel runs too.
+    #[test]
+    fn groups_are_independent_convolutions_f64(
+        problem in batched::<f64>(),
+        options in options::<f64>(any_padding()),
+    ) {
+        check_groups(problem, options)?;
+    }
+
+    /// A bias adds `bias[o]` to every element of output channel `o`.
+    #[test]
+    fn bias_adds_per_output_channel_i64(
+        problem in batched::<i64>(),
+        options in options::<i64>(any_padding()),
+    ) {
+        check_bias(problem, options)?;
+    }
+
+    /// As `bias_adds_per_output_channel_i64`, for `f64`.
+    #[test]
+    fn bias_adds_per_output_channel_f64(
+        problem in batched::<f64>(),
+        options in options::<f64>(any_padding()),
+    ) {
+        check_bias(problem, options)?;
+    }
+
+    /// `conv2d` on one image, one channel, one kernel is `correlate2d`
+    /// (real types, so conjugation does not matter), except where scipy's
+    /// `valid` mode swaps a larger kernel with the input.
+    #[test]
+    fn single_channel_conv2d_is_correlate2d_i64(
+        x in input::<i64>(),
+        k in kernel::<i64>(),
+        options in options::<i64>(any_padding()),
+    ) {
+        check_single_channel_conv2d(x, k, options)?;
+    }
+
+    /// As `single_channel_conv2d_is_correlate2d_i64`, for `f64`.
+    #[test]
+    fn single_channel_conv2d_is_correlate2d_f64(
+        x in input::<f64>(),
+        k in kernel::<f64>(),
+        options in options::<f64>(any_padding()),
+    ) {
+        check_single_channel_conv2d(x, k, options)?;
+    }
+
+    /// `conv2d`'s output shape, or error, is exactly what
+    /// `shape::conv2d_output_shape` predicts, for any shapes and options
+    /// (zero lengths, strides, dilations, groups and channels included).
+    #[test]
+    fn conv2d_shape_is_predicted(
+        (n, c, h, w) in (0..=MAX_BATCH, 0..=MAX_SHAPE_CHANNELS, 0..=MAX_SIDE, 0..=MAX_SIDE),
+        (o, cg, kh, kw) in (0..=MAX_SHAPE_CHANNELS, 0..=MAX_SHAPE_CHANNELS, 0..=MAX_KERNEL, 0..=MAX_KERNEL),
+        (sh, sw, dh, dw) in (0..=MAX_STRIDE, 0..=MAX_STRIDE, 0..=MAX_DILATION, 0..=MAX_DILATION),
+        groups in 0..=MAX_GROUPS,
+        padding in any_padding(),
+        algorithm in algorithm(),
+    ) {
+        let options = ConvOptions::<f64>::new()
+            .strides(sh, sw)
+            .dilations(dh, dw)
+            .padding(padding)
+            .groups(groups)
+            .algorithm(algorithm);
+        let input = Array4::<f64>::zeros((n, c, h, w));
+        let weight = Array4::<f64>::zeros((o, cg, kh, kw));
+        let predicted = conv2d_output_shape([n, c, h, w], [o, cg, kh, kw], &options);
+        let got = conv2d(&input, &weight, None, &options);
+        // Zeros in (no channels at all included), zeros out.
+        if let Ok(y) = &got {
+            prop_assert!(y.iter().all(|&v| v == 0.0), "{y:?}");
+        }
+        let got = got.map(|y| [y.shape()[0], y.shape()[1], y.shape()[2], y.shape()[3]]);
+        prop_assert_eq!(got, predicted);
+    }
+
+    /// `correlate2d`/`convolve2d` give the shape that `AxisGeometry` and
+    /// `Padding::resolve` predict, or the swapped operands' shape in scipy's
+    /// `valid` mode with a kernel larger along both axes; an error exactly
+    /// when no shape is predicted.
+    #[test]
+    fn single_channel_shape_is_predicted(
+        (h, w, kh, kw) in (0..=MAX_SIDE, 0..=MAX_SIDE, 0..=MAX_SIDE, 0..=MAX_SIDE),
+        (sh, sw, dh, dw) in (0..=MAX_STRIDE, 0..=MAX_STRIDE, 0..=MAX_DILATION, 0..=MAX_DILATION),
+        padding in any_padding(),
+        op in op(),
+        algorithm in algorithm(),
+    ) {
+        let options = ConvOptions::<f64>::new()
+            .strides(sh, sw)
+            .dilations(dh, dw)
+            .padding(padding)
+            .algorithm(algorithm);
+        let predicted = predicted_2d_shape([h, w], [kh, kw], &options, op);
+        let got = op.apply(&Array2::zeros((h, w)), &Array2::zeros((kh, kw)), &options);
+        match (got, predicted) {
+            (Ok(y), Some(shape)) => prop_assert_eq!(y.shape(), shape),
+            (Err(_), None) => {}
+            (got, predicted) => prop_assert!(false, "got {got:?}, predicted {predicted:?}"),
+        }
+    }
+
+    /// Input and kernel stored transposed, column-major, every other
+    /// element of a larger array, or with negative strides, give the same
+    /// result as standard layout.
+    #[test]
+    fn layout_does_not_change_single_channel_results(
+        x in input::<f64>(),
+        k in kernel::<f64>(),
+        (input_layout, kernel_layout) in (layout(), layout()),
+        op in op(),
+        options in options::<f64>(any_padding()),
+    ) {
+        let xs = Stored::new(&x, input_layout, f64::NAN);
+        let ks = Stored::new(&k, kernel_layout, f64::NAN);
+        check_same_outcome(op.apply(&xs.view(), &ks.view(), &options), op.apply(&x, &k, &options))?;
+    }
+
+    /// As `layout_does_not_change_single_channel_results`, for `conv2d`.
+    #[test]
+    fn layout_does_not_change_conv2d_results(
+        problem in batched::<f64>(),
+        (input_layout, weight_layout) in (layout(), layout()),
+        options in options::<f64>(any_padding()),
+    ) {
+        let options = options.groups(problem.groups);
+        let bias = problem.bias.as_ref();
+        let xs = Stored::new(&problem.input, input_layout, f64::NAN);
+        let ws = Stored::new(&problem.weight, weight_layout, f64::NAN);
+        check_same_outcome(
+            conv2d(&xs.view(), &ws.view(), bias, &options),
+            conv2d(&problem.input, &problem.weight, bias, &options),
+        )?;
+    }
+
+    /// Broadcast views (stride 0: every row of the input the same, every
+    /// column of the kernel the same) give the same result as owned copies.
+    #[test]
+    fn broadcast_views_match_owned_copies(
+        (row, height) in (input::<f64>(), 1..=MAX_SIDE).prop_map(|(x, h)| (x.row(0).to_owned(), h)),
+        (column, width) in (kernel::<f64>(), 1..=MAX_KERNEL).prop_map(|(k, w)| (k.column(0).to_owned(), w)),
+        op in op(),
+        options in options::<f64>(any_padding()),
+    ) {
+        let x = row.broadcast((height, row.len())).expect("a row broadcasts to rows");
+        let column = column.insert_axis(ndarray::Axis(1));
+        let k = column.broadcast((column.nrows(), width)).expect("a column broadcasts to columns");
+        check_same_outcome(op.apply(&x, &k, &options), op.apply(&x.to_owned(), &k.to_owned(), &options))?;
+    }
+
+    /// `conv2d` of one image broadcast over the batch, through one filter
+    /// broadcast over the output channels, is the owned copies' result.
+    #[test]
+    fn broadcast_batches_match_owned_copies(
+        (image, filter) in (1..=MAX_GROUP_CHANNELS, input_shape(), (1..=MAX_KERNEL, 1..=MAX_KERNEL))
+            .prop_flat_map(|(c, (h, w), (kh, kw))| (tensor::<f64, _>(Ix4(1, c, h, w)), tensor(Ix4(1, c, kh, kw)))),
+        (n, o) in (1..=MAX_BATCH, 1..=MAX_GROUP_CHANNELS),
+        options in options::<f64>(any_padding()),
+    ) {
+        let [_, c, h, w] = [image.shape()[0], image.shape()[1], image.shape()[2], image.shape()[3]];
+        let [kh, kw] = [filter.shape()[2], filter.shape()[3]];
+        let x = image.broadcast((n, c, h, w)).expect("one image broadcasts to a batch");
+        let wt = filter.broadcast((o, c, kh, kw)).expect("one filter broadcasts to a bank");
+        check_same_outcome(
+            conv2d(&x, &wt, None, &options),
+            conv2d(&x.to_owned(), &wt.to_owned(), None, &options),
+        )?;
+    }
+
+    /// `correlate2d_into`/`convolve2d_into` write every element of a
+    /// NaN-filled output in any layout, nothing around a strided view, and
+    /// the allocating form's values (or return its error).
+    #[test]
+    fn single_channel_into_overwrites_the_whole_output(
+        x in input::<f64>(),
+        k in kernel::<f64>(),
+        out_layout in layout(),
+        op in op(),
+        options in options::<f64>(any_padding()),
+    ) {
+        check_into(op.apply(&x, &k, &options), out_layout, |out| op.apply_into(&x, &k, &options, out))?;
+    }
+
+    /// As `single_channel_into_overwrites_the_whole_output`, for
+    /// `conv2d_into`.
+    #[test]
+    fn conv2d_into_overwrites_the_whole_output(
+        problem in batched::<f64>(),
+        out_layout in layout(),
+        options in options::<f64>(any_padding()),
+    ) {
+        let options = options.groups(problem.groups);
+        let (input, weight, bias) = (&problem.input, &problem.weight, problem.bias.as_ref());
+        check_into(conv2d(input, weight, bias, &options), out_layout, |out| {
+            conv2d_into(input, weight, bias, &options, out)
+        })?;
+    }
+
+    /// In scipy's `valid` mode a kernel at least as large as the input along
+    /// both axes swaps roles with it: correlation reads the swapped result
+    /// backwards, convolution (commutative) does not. Checked through the
+    /// allocating and the `_into` forms, into any layout.
+    #[test]
+    fn scipy_valid_swaps_a_larger_kernel(
+        x in matrix::<i64>(1..=MAX_SWAP_SIDE),
+        excess in (0..=MAX_SWAP_EXCESS, 0..=MAX_SWAP_EXCESS),
+        out_layout in layout(),
+        op in op(),
+        algorithm in algorithm(),
+    ) {
+        let kshape = (x.nrows() + excess.0, x.ncols() + excess.1);
+        // Distinct entries, so that any misplaced tap shows.
+        let k = Array2::from_shape_fn(kshape, |(i, j)| (i * 10 + j + 1) as i64);
+        let options = ConvOptions::new().algorithm(algorithm);
+        let y = op.apply(&x, &k, &options)?;
+        let want = match op {
+            Op::Correlate => rot180(&correlate2d(&k, &x, &options)?),
+            Op::Convolve => convolve2d(&k, &x, &options)?,
+        };
+        prop_assert_eq!(&y, &want);
+        let mut out = Stored::new(&Array2::from_elem(y.raw_dim(), i64::MIN), out_layout, i64::MIN);
+        op.apply_into(&x, &k, &options, &mut out.view_mut())?;
+        prop_assert_eq!(out.view(), want.view());
+    }
+}
+
+proptest! {
+    // Tiny cases, many of them: the geometries this property is after are
+    // a small corner of the option space.
+    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::with_cases(TINY_CASES) })]
+
+    /// As `delta_kernel_picks_one_padded_element`, on inputs of 1 to
+    /// `MAX_TINY_SIDE` elements a side with strides up to `MAX_TINY_STRIDE`
+    /// and lopsided padding: geometries where whole windows, and whole
+    /// tiles of the fast kernels, read nothing but the boundary rule.
+    #[test]
+    fn windows_in_the_padding_follow_the_boundary_rule(
+        x in matrix::<i64>(1..=MAX_TINY_SIDE),
+        delta in delta(),
+        op in op(),
+        options in options::<i64>(lopsided_padding()),
+        (sh, sw) in (1..=MAX_TINY_STRIDE, 1..=MAX_TINY_STRIDE),
+    ) {
+        check_delta(x, delta, op, options.strides(sh, sw))?;
+    }
+}
