@@ -694,14 +694,23 @@ pub(crate) fn spatial_geometry<A>(
 
 /// The element count of `shape`, checked against `usize` and against
 /// ndarray's limit of `isize::MAX` elements.
+///
+/// ndarray also requires the product of the nonzero lengths to stay within
+/// `isize::MAX` (an array `[0, huge, huge]` is refused though it holds no
+/// element), so that product is checked too.
 pub(crate) fn checked_len(shape: &[usize]) -> Result<usize> {
-    shape
+    let overflow = Error::Overflow {
+        what: "the number of output elements",
+    };
+    let nonzero = shape
         .iter()
+        .filter(|&&len| len != 0)
         .try_fold(1usize, |acc, &len| acc.checked_mul(len))
-        .filter(|&len| len <= isize::MAX as usize)
-        .ok_or(Error::Overflow {
-            what: "the number of output elements",
-        })
+        .filter(|&len| len <= isize::MAX as usize);
+    if nonzero.is_none() {
+        return Err(overflow);
+    }
+    Ok(if shape.contains(&0) { 0 } else { nonzero.unwrap_or(0) })
 }
 
 /// One layer of a stack whose receptive field [`receptive_fields`]

@@ -167,3 +167,85 @@ fn concurrent_calls_agree_with_a_single_call() {
         }
     });
 }
+
+/// Reproductions of what fuzzing found (`fuzz/`), kept as regression tests.
+mod found_by_fuzzing {
+    use super::*;
+    use convolve::{conv2d_algorithm, correlate2d_algorithm};
+
+    /// A weight with `O · C/G` past `usize::MAX` and an empty batch once
+    /// made the FFT planner overflow; an empty output whose other lengths
+    /// multiply past `isize::MAX` once reached ndarray, which panics.
+    #[test]
+    fn empty_outputs_with_huge_other_lengths() {
+        let opts = ConvOptions::<f64>::new().algorithm(Algorithm::Fft);
+        assert!(matches!(
+            conv2d_algorithm([0, 3, 8, 8], [usize::MAX, 3, 3, 3], &opts),
+            Err(Error::Overflow { .. })
+        ));
+        let x = Array4::<f64>::zeros((0, 1, 1, 1));
+        let w = Array4::<f64>::ones((1, 1, 1, 1));
+        let huge = 1usize << 62;
+        let padding = Padding::Explicit {
+            top: huge,
+            bottom: 0,
+            left: huge,
+            right: 0,
+        };
+        assert!(matches!(
+            conv2d(&x, &w, None, &ConvOptions::new().padding(padding)),
+            Err(Error::Overflow { .. })
+        ));
+    }
+
+    /// A row stride far larger than the kernel, over a huge padding, once
+    /// made a block's tile (several output rows of padded input) overflow or
+    /// exhaust memory although one row's tile was small.
+    #[test]
+    fn huge_row_strides_keep_blocks_small() {
+        let x = ndarray::arr2(&[[2.0]]);
+        let k = ndarray::arr2(&[[3.0]]);
+        let opts = ConvOptions::new().strides(1 << 39, 1).padding(Padding::Explicit {
+            top: 0,
+            bottom: 1 << 40,
+            left: 0,
+            right: 0,
+        });
+        for alg in [Algorithm::Auto, Algorithm::Vectorized, Algorithm::Gemm, Algorithm::Fft] {
+            let opts = opts.algorithm(alg);
+            assert!(correlate2d_algorithm([1, 1], [1, 1], &opts).is_ok());
+            // Three output rows: the input, then two rows of padding.
+            assert_eq!(
+                correlate2d(&x, &k, &opts).unwrap(),
+                ndarray::arr2(&[[6.0], [0.0], [0.0]]),
+                "{alg:?}"
+            );
+        }
+    }
+
+    /// An infinite weight once met the zeros the fast input gradient
+    /// spreads a strided gradient with, giving NaN where the definition has
+    /// no term.
+    #[test]
+    fn infinite_weights_in_strided_input_gradients() {
+        let x = Array4::<f64>::ones((1, 1, 3, 1));
+        let w = Array4::from_elem((1, 1, 1, 1), f64::INFINITY);
+        let g = Array4::<f64>::ones((1, 1, 2, 1));
+        let opts = ConvOptions::new().strides(2, 1);
+        let want = conv2d_backward(&x, &w, &g, &opts.algorithm(Algorithm::Direct)).unwrap();
+        assert_eq!(
+            want.input.iter().copied().collect::<Vec<_>>(),
+            [f64::INFINITY, 0.0, f64::INFINITY]
+        );
+        for alg in [Algorithm::Auto, Algorithm::Vectorized, Algorithm::Gemm] {
+            let got = conv2d_backward(&x, &w, &g, &opts.algorithm(alg)).unwrap();
+            assert_eq!(got.input, want.input, "{alg:?}");
+            let t = conv_transpose2d(&g, &w, None, &opts.algorithm(alg).output_paddings(1, 0)).unwrap();
+            assert_eq!(
+                t.iter().copied().collect::<Vec<_>>(),
+                [f64::INFINITY, 0.0, f64::INFINITY, 0.0],
+                "{alg:?}"
+            );
+        }
+    }
+}

@@ -204,12 +204,13 @@ fn check_exact<T: PartialEq + std::fmt::Debug>(
     }
 }
 
-/// Whether an array of this shape would hold more than `isize::MAX`
-/// elements, ndarray's limit (no overflow: lengths are below 2^64, and a
-/// zero length stops the product).
+/// Whether ndarray would refuse an array of this shape: it requires the
+/// product of the nonzero lengths to stay within `isize::MAX`, even when a
+/// zero length leaves the array empty.
 fn too_many_elements(shape: [u128; 4]) -> bool {
     shape
         .into_iter()
+        .filter(|&len| len != 0)
         .try_fold(1u128, |acc, len| acc.checked_mul(len))
         .is_none_or(|count| count > isize::MAX as u128)
 }

@@ -106,7 +106,11 @@ pub(crate) fn input_gradient<A: Element + Float>(
         .saturating_mul(out.len().saturating_add(grad_output.len()))
         .saturating_add(1 << 20);
     let fits = matches!((spread, padded), (Some(a), Some(b)) if a <= budget && b <= budget);
-    if options.algorithm == Algorithm::Direct || !fits {
+    // The fast path multiplies every weight by the zeros it spreads the
+    // gradient with; an infinite or NaN weight would turn those into NaN
+    // where the definition has no term at all.
+    let weights_finite = weight.iter().all(|&w| super::element::private::Sealed::finite(w));
+    if options.algorithm == Algorithm::Direct || !fits || !weights_finite {
         return input_gradient_reference(grad_output, weight, geometry, options, out);
     }
     let mut upsampled = Array4::zeros((batch, out_channels, up_h, up_w));
@@ -211,7 +215,7 @@ pub(crate) fn weight_gradient<A: Element + Float>(
         out.fill(A::zero());
         return;
     }
-    let rows_per_block = (WEIGHT_BLOCK_OUTPUTS / grad_w).clamp(1, grad_h);
+    let rows_per_block = super::tile::rows_per_block(problem, WEIGHT_BLOCK_OUTPUTS / grad_w, grad_h, grad_w);
     let blocks_per_image = grad_h.div_ceil(rows_per_block);
 
     // One partial sum per block, added in block order afterwards, so that

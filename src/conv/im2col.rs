@@ -18,7 +18,7 @@
 
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut4, Axis};
 
-use super::tile::{blocks, fill_tile, for_each_block, packed_weights, TileShape};
+use super::tile::{blocks, fill_tile, for_each_block, packed_weights, rows_per_block, TileShape};
 use super::{Element, Problem};
 
 /// Output pixels per block: the width of the patch matrix.
@@ -30,7 +30,7 @@ pub(crate) fn run<A: Element>(problem: &Problem<'_, A>, out: ArrayViewMut4<'_, A
     if out.is_empty() {
         return;
     }
-    let rows_per_block = (BLOCK_OUTPUTS / out_cols).clamp(1, out_rows);
+    let rows_per_block = rows_per_block(problem, BLOCK_OUTPUTS / out_cols, out_rows, out_cols);
     let [rows, cols] = problem.geometry;
     let (kh, kw) = (rows.kernel, cols.kernel);
     let channels_per_group = problem.weight.shape()[1];

@@ -74,10 +74,17 @@ pub(crate) fn choose<A: Element>(requested: Algorithm, shapes: &Shapes, finite: 
     }
     let fft_fits = || {
         let outputs = [rows.output_len().unwrap_or(0), cols.output_len().unwrap_or(0)];
-        let kernels = shapes.out_channels * shapes.channels_per_group;
+        let Some(kernels) = shapes.out_channels.checked_mul(shapes.channels_per_group) else {
+            return false;
+        };
+        // One FFT block reads `fft_len` padded rows of every channel.
+        let block_tile = row_tile
+            .map(|t| t / extent(rows))
+            .and_then(|t| t.checked_mul(super::fft::fft_len(extent(rows), outputs[0])));
         A::FFT
             && rows.stride == 1
             && cols.stride == 1
+            && matches!(block_tile, Some(t) if t <= TILE_LIMIT)
             && matches!(
                 super::fft::spectra_len([extent(rows), extent(cols)], outputs, kernels),
                 Some(len) if len <= FFT_SPECTRA_LIMIT

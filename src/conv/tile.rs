@@ -88,6 +88,19 @@ impl TileShape {
     }
 }
 
+/// `wanted` output rows per block, fewer if a block's tile (of every input
+/// channel of a group) would exceed the planner's tile limit; never less
+/// than one row, whose tile the planner has bounded.
+pub(crate) fn rows_per_block<A>(problem: &Problem<'_, A>, wanted: usize, out_rows: usize, out_cols: usize) -> usize {
+    let one_row = TileShape::of(problem, 1, out_cols);
+    let [rows, _] = &problem.geometry;
+    let channels = problem.weight.shape()[1].max(1);
+    let row_elements = one_row.width.saturating_mul(channels).max(1);
+    let max_tile_rows = super::planner::TILE_LIMIT / row_elements;
+    let fitting = max_tile_rows.saturating_sub(one_row.rows) / rows.stride + 1;
+    wanted.min(fitting).clamp(1, out_rows.max(1))
+}
+
 /// The fill value of the boundary rule (unused by the other rules).
 pub(crate) fn fill_value<A: Element>(boundary: &Boundary<A>) -> A {
     match boundary {
