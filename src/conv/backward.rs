@@ -44,7 +44,7 @@ const WEIGHT_BLOCK_OUTPUTS: usize = 512;
 /// The padded-input gradient folded back onto the input by the boundary
 /// rule, added into `out` (`[N, C, H, W]`, zeroed by the caller).
 fn fold_padding<A: Element>(
-    padded: &Array4<A>,
+    padded: ArrayView4<'_, A>,
     geometry: &[AxisGeometry; 2],
     boundary: &Boundary<A>,
     mut out: ArrayViewMut4<'_, A>,
@@ -110,6 +110,10 @@ pub(crate) fn input_gradient<A: Element + Float>(
     // gradient with; an infinite or NaN weight would turn those into NaN
     // where the definition has no term at all.
     let weights_finite = weight.iter().all(|&w| super::element::private::Sealed::finite(w));
+    let padded_fits = matches!(padded, Some(b) if b <= budget);
+    if options.algorithm != Algorithm::Direct && weights_finite && padded_fits && (rows.stride > 1 || cols.stride > 1) {
+        return input_gradient_col2im(grad_output, weight, geometry, options, out);
+    }
     if options.algorithm == Algorithm::Direct || !fits || !weights_finite {
         return input_gradient_reference(grad_output, weight, geometry, options, out);
     }
@@ -155,7 +159,86 @@ pub(crate) fn input_gradient<A: Element + Float>(
             ]);
             out.assign(&interior);
         }
-        _ => fold_padding(&padded, &geometry, &options.boundary, out),
+        _ => fold_padding(padded.view(), &geometry, &options.boundary, out),
+    }
+}
+
+/// The input gradient of a strided layer without spreading the gradient
+/// out: per block of output rows, one matrix product of the transposed
+/// weights with the block's gradient gives every patch's gradient, which is
+/// added back where the patch came from in the padded input ("col2im"),
+/// then the padding is folded. Images run in parallel; each image's blocks
+/// run in order, so the sums do not depend on the thread count.
+fn input_gradient_col2im<A: Element + Float>(
+    grad_output: ArrayView4<'_, A>,
+    weight: ArrayView4<'_, A>,
+    geometry: [AxisGeometry; 2],
+    options: &ConvOptions<A>,
+    mut out: ArrayViewMut4<'_, A>,
+) {
+    let [rows, cols] = geometry;
+    let groups = options.groups;
+    let [batch, out_channels, grad_h, grad_w] = dims(grad_output.shape());
+    let [_, channels_per_group, kh, kw] = dims(weight.shape());
+    let outputs_per_group = out_channels / groups;
+    let depth = channels_per_group * kh * kw;
+    let padded_h = rows.input + rows.pad_lo + rows.pad_hi;
+    let padded_w = cols.input + cols.pad_lo + cols.pad_hi;
+    let taps = weight.as_standard_layout();
+    let taps = taps
+        .view()
+        .into_shape_with_order((out_channels, depth))
+        .expect("a standard-layout weight reshapes");
+    let rows_per_block = (WEIGHT_BLOCK_OUTPUTS / grad_w).clamp(1, grad_h);
+    let images = map_indexed(batch, |n| {
+        let mut padded = Array4::zeros((1, groups * channels_per_group, padded_h, padded_w));
+        for row0 in (0..grad_h).step_by(rows_per_block) {
+            let block_rows = rows_per_block.min(grad_h - row0);
+            let pixels = block_rows * grad_w;
+            let mut patches = Array2::zeros((depth, pixels));
+            for g in 0..groups {
+                let outputs = g * outputs_per_group..(g + 1) * outputs_per_group;
+                let grads = grad_output.slice(s![n, outputs.clone(), row0..row0 + block_rows, ..]);
+                let grads = grads.as_standard_layout();
+                let grads = grads
+                    .view()
+                    .into_shape_with_order((outputs_per_group, pixels))
+                    .expect("a standard-layout block reshapes");
+                super::gemm::matmul(taps.slice(s![outputs, ..]).reversed_axes(), grads, patches.view_mut());
+                for c in 0..channels_per_group {
+                    let mut plane = padded.slice_mut(s![0, g * channels_per_group + c, .., ..]);
+                    for a in 0..kh {
+                        for b in 0..kw {
+                            let patch = patches.row((c * kh + a) * kw + b);
+                            for r in 0..block_rows {
+                                let p = (row0 + r) * rows.stride + a * rows.dilation;
+                                for j in 0..grad_w {
+                                    let dst = &mut plane[[p, j * cols.stride + b * cols.dilation]];
+                                    *dst = *dst + patch[r * grad_w + j];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        padded
+    });
+    for (n, padded) in images.into_iter().enumerate() {
+        let dst = out.slice_mut(s![n..=n, .., .., ..]);
+        match options.boundary {
+            Boundary::Fill(_) => {
+                let interior = padded.slice(s![
+                    ..,
+                    ..,
+                    rows.pad_lo..rows.pad_lo + rows.input,
+                    cols.pad_lo..cols.pad_lo + cols.input
+                ]);
+                let mut dst = dst;
+                dst.assign(&interior);
+            }
+            _ => fold_padding(padded.view(), &geometry, &options.boundary, dst),
+        }
     }
 }
 
