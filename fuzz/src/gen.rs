@@ -1,0 +1,316 @@
+//! Inputs the fuzzer builds from raw bytes with `arbitrary`.
+//!
+//! Each type maps its bytes onto the values that matter: lengths are
+//! mostly small (so that computations run) but also 0 and the numbers
+//! where usize arithmetic breaks; elements are mostly small integers and
+//! fractions (so that results can be compared to a tolerance) but also
+//! NaN, infinities, subnormals and huge magnitudes.
+
+use arbitrary::Arbitrary;
+use convolve::{Algorithm, Boundary, ConvOptions, Padding};
+
+/// A usize among those where overflow checks matter.
+#[derive(Arbitrary, Debug, Clone, Copy)]
+pub enum Big {
+    /// `2^(b % 64)`.
+    Pow2(u8),
+    /// `2^(b % 64) - 1`.
+    Pow2Minus1(u8),
+    /// `2^(b % 64) + 1`.
+    Pow2Plus1(u8),
+    /// `2^32` offset by a little: its square is just around `2^64`.
+    Sqrt(i8),
+    /// `usize::MAX - b`.
+    MaxMinus(u8),
+    /// `isize::MAX + b`, around the limit of ndarray's element count.
+    IsizeMax(i8),
+    /// Anything.
+    Raw(usize),
+}
+
+impl Big {
+    /// The value.
+    pub fn get(self) -> usize {
+        match self {
+            Big::Pow2(b) => 1 << (b % 64),
+            Big::Pow2Minus1(b) => (1usize << (b % 64)) - 1,
+            Big::Pow2Plus1(b) => (1usize << (b % 64)) + 1,
+            Big::Sqrt(b) => (1usize << 32).wrapping_add_signed(b as isize),
+            Big::MaxMinus(b) => usize::MAX - b as usize,
+            Big::IsizeMax(b) => (isize::MAX as usize).wrapping_add_signed(b as isize),
+            Big::Raw(v) => v,
+        }
+    }
+}
+
+/// An array length: mostly small, sometimes 0, sometimes huge.
+#[derive(Arbitrary, Debug, Clone, Copy)]
+pub enum Len {
+    /// `0..=4`.
+    Tiny(u8),
+    /// `0..=40`.
+    Small(u8),
+    /// `0..=299`.
+    Medium(u16),
+    /// Anything, biased to the edges of usize.
+    Big(Big),
+}
+
+impl Len {
+    /// The value.
+    pub fn get(self) -> usize {
+        match self {
+            Len::Tiny(b) => (b % 5) as usize,
+            Len::Small(b) => (b % 41) as usize,
+            Len::Medium(b) => (b % 300) as usize,
+            Len::Big(b) => b.get(),
+        }
+    }
+}
+
+/// A stride, dilation, padding, output padding or group count: mostly
+/// `0..=5`, sometimes huge.
+#[derive(Arbitrary, Debug, Clone, Copy)]
+pub enum Param {
+    /// `0..=5`.
+    Small(u8),
+    /// Anything, biased to the edges of usize.
+    Big(Big),
+}
+
+impl Param {
+    /// The value.
+    pub fn get(self) -> usize {
+        match self {
+            Param::Small(b) => (b % 6) as usize,
+            Param::Big(b) => b.get(),
+        }
+    }
+}
+
+/// A group count: 1 half the time, so that single-channel problems get
+/// past the group check.
+#[derive(Arbitrary, Debug, Clone, Copy)]
+pub enum GroupsSpec {
+    /// 1.
+    One,
+    /// Anything.
+    Other(Param),
+}
+
+impl GroupsSpec {
+    /// The value.
+    pub fn get(self) -> usize {
+        match self {
+            GroupsSpec::One => 1,
+            GroupsSpec::Other(p) => p.get(),
+        }
+    }
+}
+
+/// Every kind of [`Padding`].
+#[derive(Arbitrary, Debug, Clone, Copy)]
+pub enum PaddingSpec {
+    /// [`Padding::Valid`].
+    Valid,
+    /// [`Padding::Same`].
+    Same,
+    /// [`Padding::Full`].
+    Full,
+    /// [`Padding::uniform`].
+    Uniform(Param),
+    /// [`Padding::Explicit`]: top, bottom, left, right.
+    Explicit([Param; 4]),
+}
+
+impl PaddingSpec {
+    /// The padding.
+    pub fn get(self) -> Padding {
+        match self {
+            PaddingSpec::Valid => Padding::Valid,
+            PaddingSpec::Same => Padding::Same,
+            PaddingSpec::Full => Padding::Full,
+            PaddingSpec::Uniform(p) => Padding::uniform(p.get()),
+            PaddingSpec::Explicit([top, bottom, left, right]) => Padding::Explicit {
+                top: top.get(),
+                bottom: bottom.get(),
+                left: left.get(),
+                right: right.get(),
+            },
+        }
+    }
+}
+
+/// Every kind of [`Boundary`].
+#[derive(Arbitrary, Debug, Clone, Copy)]
+pub enum BoundarySpec {
+    /// [`Boundary::Fill`] with this value.
+    Fill(Value),
+    /// [`Boundary::Wrap`].
+    Wrap,
+    /// [`Boundary::Symmetric`].
+    Symmetric,
+    /// [`Boundary::Reflect`].
+    Reflect,
+    /// [`Boundary::Replicate`].
+    Replicate,
+}
+
+/// Every [`Algorithm`].
+#[derive(Arbitrary, Debug, Clone, Copy)]
+pub enum AlgorithmSpec {
+    /// [`Algorithm::Auto`].
+    Auto,
+    /// [`Algorithm::Direct`].
+    Direct,
+    /// [`Algorithm::Vectorized`].
+    Vectorized,
+    /// [`Algorithm::Gemm`].
+    Gemm,
+    /// [`Algorithm::Fft`].
+    Fft,
+}
+
+impl AlgorithmSpec {
+    /// The algorithm.
+    pub fn get(self) -> Algorithm {
+        match self {
+            AlgorithmSpec::Auto => Algorithm::Auto,
+            AlgorithmSpec::Direct => Algorithm::Direct,
+            AlgorithmSpec::Vectorized => Algorithm::Vectorized,
+            AlgorithmSpec::Gemm => Algorithm::Gemm,
+            AlgorithmSpec::Fft => Algorithm::Fft,
+        }
+    }
+}
+
+/// The algorithms every result is compared across; `Direct` is the oracle.
+pub const FAST_ALGORITHMS: [Algorithm; 4] = [Algorithm::Vectorized, Algorithm::Gemm, Algorithm::Fft, Algorithm::Auto];
+
+/// Every field of [`ConvOptions`].
+#[derive(Arbitrary, Debug, Clone, Copy)]
+pub struct OptionsSpec {
+    /// Rows, columns.
+    pub stride: [Param; 2],
+    /// Rows, columns.
+    pub dilation: [Param; 2],
+    /// Padding.
+    pub padding: PaddingSpec,
+    /// Channel groups.
+    pub groups: GroupsSpec,
+    /// Boundary rule.
+    pub boundary: BoundarySpec,
+    /// Algorithm of the first, shape-checking call.
+    pub algorithm: AlgorithmSpec,
+    /// Rows, columns (transposed convolution only).
+    pub output_padding: [Param; 2],
+}
+
+impl OptionsSpec {
+    /// The options, with the fill value converted by `convert`.
+    pub fn get<A>(&self, convert: impl Fn(Value) -> A) -> ConvOptions<A> {
+        let boundary = match self.boundary {
+            BoundarySpec::Fill(v) => Boundary::Fill(convert(v)),
+            BoundarySpec::Wrap => Boundary::Wrap,
+            BoundarySpec::Symmetric => Boundary::Symmetric,
+            BoundarySpec::Reflect => Boundary::Reflect,
+            BoundarySpec::Replicate => Boundary::Replicate,
+        };
+        ConvOptions {
+            stride: self.stride.map(Param::get),
+            dilation: self.dilation.map(Param::get),
+            padding: self.padding.get(),
+            groups: self.groups.get(),
+            boundary,
+            algorithm: self.algorithm.get(),
+            output_padding: self.output_padding.map(Param::get),
+        }
+    }
+}
+
+/// One element, as `f64` or as `i64`.
+#[derive(Arbitrary, Debug, Clone, Copy)]
+pub enum Value {
+    /// A small integer.
+    Int(i8),
+    /// A fraction `v / 256`.
+    Frac(i16),
+    /// Any bit pattern: any magnitude, NaN, infinities, subnormals.
+    Raw(u64),
+    /// One of the values where floating point is awkward.
+    Special(u8),
+}
+
+const SPECIAL_F64: [f64; 16] = [
+    f64::NAN,
+    f64::INFINITY,
+    f64::NEG_INFINITY,
+    -0.0,
+    5e-324,
+    -5e-324,
+    f64::MIN_POSITIVE,
+    2.2250738585072e-308, // just below MIN_POSITIVE: subnormal
+    f64::MAX,
+    f64::MIN,
+    1e6,
+    -1e6,
+    1e300,
+    1e-300,
+    9007199254740993.0,
+    0.1,
+];
+
+const SPECIAL_I64: [i64; 16] = [
+    i64::MIN,
+    i64::MAX,
+    -1,
+    0,
+    1,
+    i64::MIN + 1,
+    i64::MAX - 1,
+    1 << 32,
+    -(1 << 32),
+    (1 << 31) - 1,
+    1 << 62,
+    -(1 << 62),
+    3037000499, // floor(sqrt(i64::MAX))
+    3037000500,
+    255,
+    -256,
+];
+
+impl Value {
+    /// As `f64`.
+    pub fn f64(self) -> f64 {
+        match self {
+            Value::Int(v) => v as f64,
+            Value::Frac(v) => v as f64 / 256.0,
+            Value::Raw(bits) => f64::from_bits(bits),
+            Value::Special(k) => SPECIAL_F64[k as usize % SPECIAL_F64.len()],
+        }
+    }
+
+    /// As `i64`.
+    pub fn i64(self) -> i64 {
+        match self {
+            Value::Int(v) => v as i64,
+            Value::Frac(v) => v as i64,
+            Value::Raw(bits) => bits as i64,
+            Value::Special(k) => SPECIAL_I64[k as usize % SPECIAL_I64.len()],
+        }
+    }
+}
+
+/// The memory layout of an array the fuzzer hands over; the logical
+/// content is the same for all of them.
+#[derive(Arbitrary, Debug, Clone, Copy)]
+pub enum Layout {
+    /// Row-major, contiguous.
+    Standard,
+    /// Column-major, contiguous.
+    Fortran,
+    /// The first axis stored backwards (a negative stride).
+    Reversed,
+    /// Every other element of a buffer twice as long along the last axis.
+    Strided,
+}
