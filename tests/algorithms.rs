@@ -9,7 +9,13 @@ use num_complex::Complex;
 use proptest::prelude::*;
 
 /// Algorithms compared against the reference.
-const FAST: [Algorithm; 4] = [Algorithm::Auto, Algorithm::Vectorized, Algorithm::Gemm, Algorithm::Fft];
+const FAST: [Algorithm; 5] = [
+    Algorithm::Auto,
+    Algorithm::Vectorized,
+    Algorithm::Gemm,
+    Algorithm::Fft,
+    Algorithm::Separable,
+];
 const MAX_BATCH: usize = 2;
 const MAX_GROUPS: usize = 3;
 const MAX_CHANNELS_PER_GROUP: usize = 3;
@@ -376,6 +382,55 @@ fn plans_match_one_off_calls() {
                         "{alg:?}, call {call}"
                     );
                 }
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(120))]
+
+    /// Rank-1 kernels (outer products) run as two passes under `Auto` and
+    /// `Separable`, for every option, single-channel and depthwise.
+    #[test]
+    fn separable_kernels_match_the_reference(
+        (h, w) in (1..=MAX_SIDE, 1..=MAX_SIDE),
+        (kh, kw) in (2..=7usize, 2..=7usize),
+        groups in 1..=3usize,
+        options in options_strategy(),
+        bias in any::<bool>(),
+        seed in any::<u64>(),
+    ) {
+        let x = Array4::from_shape_vec((2, groups, h, w), values(2 * groups * h * w, seed)).unwrap();
+        let mut weight = Array4::zeros((groups, 1, kh, kw));
+        for g in 0..groups {
+            let u = values(kh, seed ^ (10 + g as u64));
+            let v = values(kw, seed ^ (20 + g as u64));
+            for a in 0..kh {
+                for b in 0..kw {
+                    weight[[g, 0, a, b]] = u[a] * v[b];
+                }
+            }
+        }
+        let b = Array1::from(values(groups, seed ^ 3));
+        let bias = bias.then_some(&b);
+        let opts = options.groups(groups);
+        let Ok(want) = conv2d(&x, &weight, bias, &opts.algorithm(Algorithm::Direct)) else { return Ok(()) };
+        // Sum of |x|·|k| bounds the rounding of any summation order.
+        let scale = x.iter().fold(0.0f64, |m, v| m.max(v.abs())) * weight.iter().map(|v| v.abs()).sum::<f64>() + 1.0;
+        for alg in [Algorithm::Auto, Algorithm::Separable] {
+            let got = conv2d(&x, &weight, bias, &opts.algorithm(alg)).unwrap();
+            for (g, v) in got.iter().zip(&want) {
+                prop_assert!((g - v).abs() <= 1e-12 * scale, "{:?}: {} vs {}", alg, g, v);
+            }
+        }
+        let plane = x.slice(s![0, 0, .., ..]);
+        let k = weight.slice(s![0, 0, .., ..]);
+        let single = options.groups(1);
+        if let Ok(want) = convolve2d(&plane, &k, &single.algorithm(Algorithm::Direct)) {
+            let got = convolve2d(&plane, &k, &single).unwrap();
+            for (g, v) in got.iter().zip(&want) {
+                prop_assert!((g - v).abs() <= 1e-12 * scale, "convolve2d: {} vs {}", g, v);
             }
         }
     }

@@ -285,7 +285,7 @@ pub(crate) fn weight_gradient<A: Element + Float>(
 ) {
     // The planner bounds the tile every fast path needs; where it would
     // not (strides far larger than the kernel), the plain sum runs.
-    let fast = super::planner::choose::<A>(algorithm, &problem.shapes(), || true) != Algorithm::Direct;
+    let fast = super::planner::choose::<A>(algorithm, &problem.shapes(), || true, || false) != Algorithm::Direct;
     if !fast {
         return weight_gradient_reference(problem, grad_output, out);
     }

@@ -39,6 +39,23 @@ pub(crate) mod private {
             None
         }
 
+        /// The factors of a problem whose kernels are all rank 1 (real
+        /// floating point only).
+        #[allow(private_interfaces, clippy::type_complexity)]
+        fn separable_factors(_problem: &Problem<'_, Self>) -> Option<Vec<(Vec<Self>, Vec<Self>)>> {
+            None
+        }
+
+        /// Runs the separable algorithm with `factors` from
+        /// [`Sealed::separable_factors`].
+        #[allow(private_interfaces)]
+        fn run_separable(problem: &Problem<'_, Self>, _factors: &[(Vec<Self>, Vec<Self>)], out: ArrayViewMut4<'_, Self>)
+        where
+            Self: super::Element,
+        {
+            crate::conv::sliding::run(problem, out);
+        }
+
         /// Whether every element is finite (always true for integers).
         fn finite(self) -> bool {
             true
@@ -91,6 +108,20 @@ macro_rules! impl_float {
                     .and_then(|p| p.fft.as_ref())
                     .and_then(|k| k.downcast_ref::<crate::conv::fft::FftKernels<$t>>());
                 crate::conv::fft::run(problem, kernels, out);
+            }
+
+            #[allow(private_interfaces, clippy::type_complexity)]
+            fn separable_factors(problem: &crate::conv::Problem<'_, Self>) -> Option<Vec<(Vec<Self>, Vec<Self>)>> {
+                crate::conv::separable::factors(problem)
+            }
+
+            #[allow(private_interfaces)]
+            fn run_separable(
+                problem: &crate::conv::Problem<'_, Self>,
+                factors: &[(Vec<Self>, Vec<Self>)],
+                out: ndarray::ArrayViewMut4<'_, Self>,
+            ) {
+                crate::conv::separable::run(problem, factors, out);
             }
 
             #[allow(private_interfaces)]

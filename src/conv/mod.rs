@@ -13,6 +13,7 @@ mod options;
 mod plan;
 mod planner;
 pub(crate) mod reference;
+mod separable;
 pub(crate) mod sliding;
 mod tile;
 
@@ -97,7 +98,12 @@ fn execute<A: Element>(problem: &Problem<'_, A>, requested: Algorithm, out: Arra
             && problem.input.iter().all(|&v| element::private::Sealed::finite(v))
             && problem.weight.iter().all(|&v| element::private::Sealed::finite(v))
     };
-    match planner::choose::<A>(requested, &problem.shapes(), finite) {
+    let factors = || <A as element::private::Sealed>::separable_factors(problem);
+    match planner::choose::<A>(requested, &problem.shapes(), finite, || factors().is_some()) {
+        Algorithm::Separable => match factors() {
+            Some(f) => <A as element::private::Sealed>::run_separable(problem, &f, out),
+            None => sliding::run(problem, out),
+        },
         Algorithm::Vectorized => sliding::run(problem, out),
         Algorithm::Gemm => im2col::run(problem, out),
         Algorithm::Fft => <A as element::private::Sealed>::run_fft(problem, out),
@@ -605,7 +611,7 @@ pub fn correlate2d_algorithm<A: Element>(
         channels_per_group: 1,
         out_channels: 1,
     };
-    Ok(planner::choose::<A>(options.algorithm, &shapes, || true))
+    Ok(planner::choose::<A>(options.algorithm, &shapes, || true, || false))
 }
 
 /// The algorithm that [`conv2d`] will run for these shapes and options,
@@ -645,7 +651,7 @@ pub fn conv2d_algorithm<A: Element>(
         channels_per_group: weight[1],
         out_channels: weight[0],
     };
-    Ok(planner::choose::<A>(options.algorithm, &shapes, || true))
+    Ok(planner::choose::<A>(options.algorithm, &shapes, || true, || false))
 }
 
 /// The three gradients of [`conv2d`], as [`conv2d_backward`] returns them.

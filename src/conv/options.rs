@@ -67,7 +67,9 @@ impl<A: Zero> Default for Boundary<A> {
 /// for floating point), and the same bits whatever the number of threads.
 ///
 /// `Auto` picks, from the shapes, the element type and the options alone:
-/// integers run [`Algorithm::Vectorized`]; a single-channel (or depthwise)
+/// integers run [`Algorithm::Vectorized`]; a single-channel (or depthwise,
+/// one output per group) real floating-point problem whose kernels are all
+/// rank 1 and at least 2×2 runs [`Algorithm::Separable`]; a single-channel (or depthwise)
 /// real floating-point problem at stride 1 with a kernel of at least 196
 /// taps (`f32`) or 121 taps (`f64`) runs [`Algorithm::Fft`], provided every input, kernel and fill
 /// value is finite; a layer with at least 8 output
@@ -78,7 +80,8 @@ impl<A: Zero> Default for Boundary<A> {
 /// would exceed 2^24 elements, which keeps working memory bounded. The
 /// functions [`conv2d_algorithm`](crate::conv2d_algorithm) and
 /// [`correlate2d_algorithm`](crate::correlate2d_algorithm) say what will
-/// run without running it.
+/// run without running it (for a kernel that is not separable: they do not
+/// see the kernel's values).
 ///
 /// # Examples
 ///
@@ -117,6 +120,12 @@ pub enum Algorithm {
     /// tile it falls in, which is why `Auto` never picks this path for
     /// non-finite data.
     Fft,
+    /// Two one-dimensional passes for rank-1 kernels (`k = u vᵀ`, such as
+    /// box and Gaussian filters): `kh + kw` multiply-adds per output instead
+    /// of `kh · kw`. Real floating point, one input and one output channel
+    /// per group, every kernel rank 1 to within a few rounding errors of
+    /// its largest tap; anything else runs [`Algorithm::Vectorized`].
+    Separable,
 }
 
 /// Stride, padding, dilation, groups, boundary rule and algorithm of a

@@ -131,8 +131,12 @@ impl<A: Element> Conv2dPlan<A> {
         let algorithm = {
             let empty = ndarray::Array4::zeros((0, input_shape[1], input_shape[2], input_shape[3]));
             let problem = plan.problem(empty.view());
-            let algorithm =
-                planner::choose::<A>(options.algorithm, &problem.shapes(), || weights_finite && fill_finite);
+            let algorithm = planner::choose::<A>(
+                options.algorithm,
+                &problem.shapes(),
+                || weights_finite && fill_finite,
+                || A::separable_factors(&problem).is_some(),
+            );
             let taps = pack_weights(&problem);
             let fft = match algorithm {
                 Algorithm::Fft => A::prepare_fft(&problem, [output_shape[2], output_shape[3]]),

@@ -59,7 +59,12 @@ pub(crate) const FFT_SPECTRA_LIMIT: usize = 1 << 22;
 /// The algorithm that will run for `requested` on these shapes; `finite`
 /// says whether the data are all finite, and is asked only when the answer
 /// depends on it.
-pub(crate) fn choose<A: Element>(requested: Algorithm, shapes: &Shapes, finite: impl FnOnce() -> bool) -> Algorithm {
+pub(crate) fn choose<A: Element>(
+    requested: Algorithm,
+    shapes: &Shapes,
+    finite: impl FnOnce() -> bool,
+    separable: impl FnOnce() -> bool,
+) -> Algorithm {
     let [rows, cols] = &shapes.geometry;
     let extent = |g: &AxisGeometry| g.dilation * (g.kernel - 1) + 1;
     let row_tile = cols
@@ -95,7 +100,10 @@ pub(crate) fn choose<A: Element>(requested: Algorithm, shapes: &Shapes, finite: 
             let taps = rows.kernel * cols.kernel;
             let depth = shapes.channels_per_group * taps;
             let outputs_per_group = shapes.out_channels / shapes.groups.max(1);
-            if shapes.channels_per_group == 1 && taps >= fft_min_taps::<A>() && fft_fits() && finite() {
+            let one_to_one = shapes.channels_per_group == 1 && outputs_per_group == 1;
+            if A::FFT && one_to_one && rows.kernel > 1 && cols.kernel > 1 && separable() {
+                Algorithm::Separable
+            } else if shapes.channels_per_group == 1 && taps >= fft_min_taps::<A>() && fft_fits() && finite() {
                 Algorithm::Fft
             } else if A::FAST_GEMM && outputs_per_group >= GEMM_MIN_OUTPUTS && depth >= GEMM_MIN_DEPTH {
                 Algorithm::Gemm
@@ -105,6 +113,7 @@ pub(crate) fn choose<A: Element>(requested: Algorithm, shapes: &Shapes, finite: 
         }
         Algorithm::Gemm if !A::FAST_GEMM => Algorithm::Vectorized,
         Algorithm::Fft if !fft_fits() => Algorithm::Vectorized,
+        Algorithm::Separable if !A::FFT => Algorithm::Vectorized,
         forced => forced,
     }
 }
