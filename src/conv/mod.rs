@@ -123,14 +123,31 @@ fn check_allocation<A>(shape: &[usize]) -> Result<()> {
 }
 
 fn check_output_shape(expected: &[usize], got: &[usize]) -> Result<()> {
+    check_shape("the output", expected, got)
+}
+
+/// `Err(ShapeMismatch)` naming `what` unless `got` is `expected`.
+fn check_shape(what: &'static str, expected: &[usize], got: &[usize]) -> Result<()> {
     if expected == got {
         Ok(())
     } else {
         Err(Error::ShapeMismatch {
-            what: "the output",
+            what,
             expected: expected.to_vec(),
             got: got.to_vec(),
         })
+    }
+}
+
+/// `Err(BiasLength)` unless the bias, if any, has one value per output
+/// channel.
+fn check_bias(bias: Option<usize>, out_channels: usize) -> Result<()> {
+    match bias {
+        Some(len) if len != out_channels => Err(Error::BiasLength {
+            expected: out_channels,
+            got: len,
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -452,14 +469,7 @@ fn plan_batched<'a, A: Element>(
 ) -> Result<Problem<'a, A>> {
     let dims = |shape: &[usize]| [shape[0], shape[1], shape[2], shape[3]];
     let out_shape = conv2d_output_shape(dims(input.shape()), dims(weight.shape()), options)?;
-    if let Some(bias) = &bias {
-        if bias.len() != out_shape[1] {
-            return Err(Error::BiasLength {
-                expected: out_shape[1],
-                got: bias.len(),
-            });
-        }
-    }
+    check_bias(bias.as_ref().map(|b| b.len()), out_shape[1])?;
     check_allocation::<A>(&out_shape)?;
     let geometry = spatial_geometry(
         [input.shape()[2], input.shape()[3]],
@@ -721,18 +731,6 @@ impl<A> Conv2dGradsMut<'_, A> {
     }
 }
 
-fn check_shape(what: &'static str, expected: &[usize], got: &[usize]) -> Result<()> {
-    if expected == got {
-        Ok(())
-    } else {
-        Err(Error::ShapeMismatch {
-            what,
-            expected: expected.to_vec(),
-            got: got.to_vec(),
-        })
-    }
-}
-
 /// The gradients of [`conv2d`] (without its bias term's value, which does
 /// not matter) with respect to its input, weight and bias, given the
 /// gradient of a loss with respect to its output, as `torch.autograd.grad`
@@ -955,14 +953,7 @@ where
     S3: DataMut<Elem = A>,
 {
     let shape = crate::shape::conv_transpose2d_output_shape(dims4(input.shape()), dims4(weight.shape()), options)?;
-    if let Some(bias) = bias {
-        if bias.len() != shape[1] {
-            return Err(Error::BiasLength {
-                expected: shape[1],
-                got: bias.len(),
-            });
-        }
-    }
+    check_bias(bias.map(|b| b.len()), shape[1])?;
     check_output_shape(&shape, out.shape())?;
     let geometry = transposed_geometry(dims4(input.shape()), dims4(weight.shape()), options)?;
     backward::input_gradient(input.view(), weight.view(), geometry, options, out.view_mut());

@@ -5,7 +5,8 @@ use ndarray::{Array1, Array4, ArrayBase, Data, DataMut, Ix4};
 use super::element::private::Sealed;
 use super::tile::pack_weights;
 use super::{
-    check_allocation, check_output_shape, execute, planner, Algorithm, ConvOptions, Element, Prepared, Problem,
+    check_allocation, check_bias, check_output_shape, execute, planner, Algorithm, ConvOptions, Element, Prepared,
+    Problem,
 };
 use crate::error::{Error, Result};
 use crate::shape::{conv2d_output_shape, spatial_geometry, AxisGeometry, Operation};
@@ -93,14 +94,7 @@ impl<A: Element> Conv2dPlan<A> {
             weight.shape()[3],
         ];
         let output_shape = conv2d_output_shape(input_shape, w_shape, options)?;
-        if let Some(bias) = bias {
-            if bias.len() != output_shape[1] {
-                return Err(Error::BiasLength {
-                    expected: output_shape[1],
-                    got: bias.len(),
-                });
-            }
-        }
+        check_bias(bias.map(|b| b.len()), output_shape[1])?;
         check_allocation::<A>(&output_shape)?;
         let geometry = spatial_geometry(
             [input_shape[2], input_shape[3]],
@@ -204,8 +198,12 @@ impl<A: Element> Conv2dPlan<A> {
     /// use convolve::{Algorithm, Conv2dPlan, ConvOptions, Padding};
     /// use ndarray::Array4;
     /// let opts = ConvOptions::new().padding(Padding::Same);
-    /// let plan = Conv2dPlan::new([1, 1, 512, 512], &Array4::<f64>::ones((1, 1, 21, 21)), None, &opts)?;
-    /// assert_eq!(plan.algorithm(), Algorithm::Fft);
+    /// // A large kernel that is not an outer product runs through the FFT...
+    /// let k = Array4::from_shape_fn((1, 1, 21, 21), |(_, _, a, b)| ((a * b) % 7) as f64);
+    /// assert_eq!(Conv2dPlan::new([1, 1, 512, 512], &k, None, &opts)?.algorithm(), Algorithm::Fft);
+    /// // ... and one that is (a box filter) as two one-dimensional passes.
+    /// let boxed = Array4::<f64>::ones((1, 1, 21, 21));
+    /// assert_eq!(Conv2dPlan::new([1, 1, 512, 512], &boxed, None, &opts)?.algorithm(), Algorithm::Separable);
     /// # Ok::<(), convolve::Error>(())
     /// ```
     #[must_use]
