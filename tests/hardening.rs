@@ -223,6 +223,24 @@ mod found_by_fuzzing {
         }
     }
 
+    /// A dilation so large that the kernel spans 2^62 padded rows once made
+    /// the fast input gradient build its padded gradient and panic.
+    #[test]
+    fn huge_dilations_in_the_backward_pass() {
+        let x = Array4::from_shape_vec((1, 1, 3, 3), values(9, 12)).unwrap();
+        let w = Array4::from_shape_vec((1, 1, 2, 2), values(4, 13)).unwrap();
+        let opts = ConvOptions::new().dilations(1 << 62, 1).padding(Padding::Same);
+        let y = conv2d(&x, &w, None, &opts).unwrap();
+        let want = conv2d_backward(&x, &w, &y, &opts.algorithm(Algorithm::Direct)).unwrap();
+        for alg in [Algorithm::Auto, Algorithm::Vectorized, Algorithm::Gemm, Algorithm::Fft] {
+            assert_eq!(
+                conv2d_backward(&x, &w, &y, &opts.algorithm(alg)).unwrap(),
+                want,
+                "{alg:?}"
+            );
+        }
+    }
+
     /// An infinite weight once met the zeros the fast input gradient
     /// spreads a strided gradient with, giving NaN where the definition has
     /// no term.
