@@ -23,7 +23,7 @@ use num_traits::Float;
 
 use super::reference::source_index;
 use super::tile::{fill_tile, TileShape};
-use super::{Algorithm, Boundary, ConvOptions, Element, Padding, Problem};
+use super::{dims4, Algorithm, Boundary, ConvOptions, Element, Padding, Problem};
 use crate::shape::AxisGeometry;
 
 /// Runs `work` for every index `0..count`, in parallel with the `rayon`
@@ -82,8 +82,8 @@ pub(crate) fn input_gradient<A: Element + Float>(
     out.fill(A::zero());
     let [rows, cols] = geometry;
     let groups = options.groups;
-    let [batch, out_channels, grad_h, grad_w] = dims(grad_output.shape());
-    let [_, channels_per_group, kh, kw] = dims(weight.shape());
+    let [batch, out_channels, grad_h, grad_w] = dims4(grad_output.shape());
+    let [_, channels_per_group, kh, kw] = dims4(weight.shape());
     let outputs_per_group = out_channels / groups;
     if grad_output.is_empty() || out.is_empty() {
         return;
@@ -178,8 +178,8 @@ fn input_gradient_col2im<A: Element + Float>(
 ) {
     let [rows, cols] = geometry;
     let groups = options.groups;
-    let [batch, out_channels, grad_h, grad_w] = dims(grad_output.shape());
-    let [_, channels_per_group, kh, kw] = dims(weight.shape());
+    let [batch, out_channels, grad_h, grad_w] = dims4(grad_output.shape());
+    let [_, channels_per_group, kh, kw] = dims4(weight.shape());
     let outputs_per_group = out_channels / groups;
     let depth = channels_per_group * kh * kw;
     let padded_h = rows.input + rows.pad_lo + rows.pad_hi;
@@ -242,10 +242,6 @@ fn input_gradient_col2im<A: Element + Float>(
     }
 }
 
-fn dims(shape: &[usize]) -> [usize; 4] {
-    [shape[0], shape[1], shape[2], shape[3]]
-}
-
 /// The scatter loop of the definition: the oracle for [`input_gradient`].
 fn input_gradient_reference<A: Element>(
     grad_output: ArrayView4<'_, A>,
@@ -255,7 +251,7 @@ fn input_gradient_reference<A: Element>(
     mut out: ArrayViewMut4<'_, A>,
 ) {
     let [rows, cols] = &geometry;
-    let [_, channels_per_group, kh, kw] = dims(weight.shape());
+    let [_, channels_per_group, kh, kw] = dims4(weight.shape());
     let outputs_per_group = weight.shape()[0] / options.groups;
     for ((n, o, i, j), &g) in grad_output.indexed_iter() {
         let group = o / outputs_per_group;
@@ -290,8 +286,8 @@ pub(crate) fn weight_gradient<A: Element + Float>(
         return weight_gradient_reference(problem, grad_output, out);
     }
     let [rows, cols] = problem.geometry;
-    let [batch, out_channels, grad_h, grad_w] = dims(grad_output.shape());
-    let [_, channels_per_group, kh, kw] = dims(problem.weight.shape());
+    let [batch, out_channels, grad_h, grad_w] = dims4(grad_output.shape());
+    let [_, channels_per_group, kh, kw] = dims4(problem.weight.shape());
     let outputs_per_group = out_channels / problem.groups;
     let depth = channels_per_group * kh * kw;
     if grad_output.is_empty() {

@@ -111,6 +111,11 @@ fn execute<A: Element>(problem: &Problem<'_, A>, requested: Algorithm, out: Arra
     }
 }
 
+/// The shape of a 4-D array as a fixed-size array.
+pub(crate) fn dims4(shape: &[usize]) -> [usize; 4] {
+    [shape[0], shape[1], shape[2], shape[3]]
+}
+
 /// Checks that an output of `len` elements of `A` can be allocated at all.
 fn check_allocation<A>(shape: &[usize]) -> Result<()> {
     let len = checked_len(shape)?;
@@ -467,8 +472,7 @@ fn plan_batched<'a, A: Element>(
     bias: Option<ArrayView1<'a, A>>,
     options: &ConvOptions<A>,
 ) -> Result<Problem<'a, A>> {
-    let dims = |shape: &[usize]| [shape[0], shape[1], shape[2], shape[3]];
-    let out_shape = conv2d_output_shape(dims(input.shape()), dims(weight.shape()), options)?;
+    let out_shape = conv2d_output_shape(dims4(input.shape()), dims4(weight.shape()), options)?;
     check_bias(bias.as_ref().map(|b| b.len()), out_shape[1])?;
     check_allocation::<A>(&out_shape)?;
     let geometry = spatial_geometry(
@@ -914,10 +918,6 @@ where
     let mut out = Array4::zeros(shape);
     conv_transpose2d_into(input, weight, bias, options, &mut out)?;
     Ok(out)
-}
-
-fn dims4(shape: &[usize]) -> [usize; 4] {
-    [shape[0], shape[1], shape[2], shape[3]]
 }
 
 /// [`conv_transpose2d`] into a caller's array of the output's shape (any

@@ -5,8 +5,8 @@ use ndarray::{Array1, Array4, ArrayBase, Data, DataMut, Ix4};
 use super::element::private::Sealed;
 use super::tile::pack_weights;
 use super::{
-    check_allocation, check_bias, check_output_shape, execute, planner, Algorithm, ConvOptions, Element, Prepared,
-    Problem,
+    check_allocation, check_bias, check_output_shape, dims4, execute, planner, Algorithm, ConvOptions, Element,
+    Prepared, Problem,
 };
 use crate::error::{Error, Result};
 use crate::shape::{conv2d_output_shape, spatial_geometry, AxisGeometry, Operation};
@@ -87,12 +87,7 @@ impl<A: Element> Conv2dPlan<A> {
     where
         S: Data<Elem = A>,
     {
-        let w_shape = [
-            weight.shape()[0],
-            weight.shape()[1],
-            weight.shape()[2],
-            weight.shape()[3],
-        ];
+        let w_shape = dims4(weight.shape());
         let output_shape = conv2d_output_shape(input_shape, w_shape, options)?;
         check_bias(bias.map(|b| b.len()), output_shape[1])?;
         check_allocation::<A>(&output_shape)?;
