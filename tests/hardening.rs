@@ -168,6 +168,62 @@ fn concurrent_calls_agree_with_a_single_call() {
     });
 }
 
+/// A plan reuses its buffers: after a call whose input held NaN, and with
+/// eight threads calling one plan at once, every call gives what a fresh
+/// `conv2d` gives, whatever the buffers last held.
+#[test]
+fn a_shared_plan_forgets_what_its_buffers_held() {
+    // 30 output columns: the GEMM path pads its blocks' patch matrices.
+    let clean = Array4::from_shape_vec((2, 4, 30, 30), values(7200, 10)).unwrap();
+    let mut dirty = clean.clone();
+    dirty.slice_mut(ndarray::s![.., .., 3..9, ..]).fill(f64::NAN);
+    let separable = Array4::from_shape_fn((4, 1, 5, 5), |(o, _, a, b)| ((a + 1) * (5 - b) + o * a * b) as f64);
+    let cases = [
+        (
+            Algorithm::Direct,
+            Array4::from_shape_vec((16, 4, 3, 3), values(576, 11)).unwrap(),
+            1,
+        ),
+        (
+            Algorithm::Vectorized,
+            Array4::from_shape_vec((8, 2, 3, 3), values(144, 12)).unwrap(),
+            2,
+        ),
+        (
+            Algorithm::Gemm,
+            Array4::from_shape_vec((16, 4, 3, 3), values(576, 13)).unwrap(),
+            1,
+        ),
+        (
+            Algorithm::Fft,
+            Array4::from_shape_vec((4, 1, 13, 13), values(676, 14)).unwrap(),
+            4,
+        ),
+        (Algorithm::Separable, separable, 4),
+    ];
+    for (algorithm, w, groups) in cases {
+        let opts = ConvOptions::new()
+            .groups(groups)
+            .padding(Padding::Same)
+            .algorithm(algorithm);
+        let plan = convolve::Conv2dPlan::new([2, 4, 30, 30], &w, None, &opts).unwrap();
+        assert_eq!(plan.algorithm(), algorithm);
+        let want = conv2d(&clean, &w, None, &opts).unwrap();
+        plan.run(&dirty).unwrap();
+        thread::scope(|scope| {
+            for _ in 0..8 {
+                scope.spawn(|| {
+                    for _ in 0..3 {
+                        assert_eq!(plan.run(&clean).unwrap(), want, "{algorithm:?}");
+                        plan.run(&dirty).unwrap();
+                    }
+                });
+            }
+        });
+        assert_eq!(plan.run(&clean).unwrap(), want, "{algorithm:?}");
+    }
+}
+
 /// Reproductions of what fuzzing found (`fuzz/`), kept as regression tests.
 mod found_by_fuzzing {
     use super::*;

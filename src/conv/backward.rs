@@ -109,7 +109,7 @@ pub(crate) fn input_gradient<A: Element + Float>(
     // The fast path multiplies every weight by the zeros it spreads the
     // gradient with; an infinite or NaN weight would turn those into NaN
     // where the definition has no term at all.
-    let weights_finite = weight.iter().all(|&w| super::element::private::Sealed::finite(w));
+    let weights_finite = super::all_finite(weight);
     let padded_fits = matches!(padded, Some(b) if b <= budget);
     if options.algorithm != Algorithm::Direct && weights_finite && padded_fits && (rows.stride > 1 || cols.stride > 1) {
         return input_gradient_col2im(grad_output, weight, geometry, options, out);

@@ -15,6 +15,10 @@ pub(crate) mod private {
         /// integers, whose products there would not wrap).
         const FAST_GEMM: bool;
 
+        /// Whether this is a complex type, whose conjugate differs from
+        /// the value.
+        const COMPLEX: bool = false;
+
         /// Whether the FFT algorithm handles this type (real floating
         /// point only).
         const FFT: bool = false;
@@ -42,15 +46,18 @@ pub(crate) mod private {
         /// The factors of a problem whose kernels are all rank 1 (real
         /// floating point only).
         #[allow(private_interfaces, clippy::type_complexity)]
-        fn separable_factors(_problem: &Problem<'_, Self>) -> Option<Vec<(Vec<Self>, Vec<Self>)>> {
+        fn separable_factors(_problem: &Problem<'_, Self>) -> Option<crate::conv::separable::Factors<Self>> {
             None
         }
 
         /// Runs the separable algorithm with `factors` from
         /// [`Sealed::separable_factors`].
         #[allow(private_interfaces)]
-        fn run_separable(problem: &Problem<'_, Self>, _factors: &[(Vec<Self>, Vec<Self>)], out: ArrayViewMut4<'_, Self>)
-        where
+        fn run_separable(
+            problem: &Problem<'_, Self>,
+            _factors: &crate::conv::separable::Factors<Self>,
+            out: ArrayViewMut4<'_, Self>,
+        ) where
             Self: super::Element,
         {
             crate::conv::sliding::run(problem, out);
@@ -111,14 +118,14 @@ macro_rules! impl_float {
             }
 
             #[allow(private_interfaces, clippy::type_complexity)]
-            fn separable_factors(problem: &crate::conv::Problem<'_, Self>) -> Option<Vec<(Vec<Self>, Vec<Self>)>> {
+            fn separable_factors(problem: &crate::conv::Problem<'_, Self>) -> Option<crate::conv::separable::Factors<Self>> {
                 crate::conv::separable::factors(problem)
             }
 
             #[allow(private_interfaces)]
             fn run_separable(
                 problem: &crate::conv::Problem<'_, Self>,
-                factors: &[(Vec<Self>, Vec<Self>)],
+                factors: &crate::conv::separable::Factors<Self>,
                 out: ndarray::ArrayViewMut4<'_, Self>,
             ) {
                 crate::conv::separable::run(problem, factors, out);
@@ -179,6 +186,7 @@ macro_rules! impl_complex {
     ($($t:ty),*) => {$(
         impl private::Sealed for Complex<$t> {
             const FAST_GEMM: bool = true;
+            const COMPLEX: bool = true;
 
             fn finite(self) -> bool {
                 Complex::is_finite(self)

@@ -29,11 +29,11 @@ use num_complex::Complex;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use rustfft::{Fft, FftPlanner};
 
-use super::tile::{blocks, fill_tile, for_each_block, TileShape};
+use super::tile::{block_count, fill_tile, for_each_block, prefix, Pool, TileShape};
 use super::{Element, Problem};
 
 /// The real floating-point types the FFT path handles.
-pub(crate) trait FftFloat: Element + realfft::FftNum + num_traits::Float {}
+pub(crate) trait FftFloat: Element + realfft::FftNum + num_traits::Float + Default {}
 
 impl FftFloat for f32 {}
 impl FftFloat for f64 {}
@@ -75,6 +75,7 @@ struct Transform<T: FftFloat> {
 }
 
 /// Buffers one thread needs to run a [`Transform`].
+#[derive(Default)]
 struct Scratch<T> {
     row: Vec<Complex<T>>,
     fft: Vec<Complex<T>>,
@@ -99,7 +100,8 @@ impl<T: FftFloat> Transform<T> {
         self.half * self.rows
     }
 
-    fn scratch(&self) -> Scratch<T> {
+    /// Sizes `scratch` for this transform (its contents are scratch).
+    fn size(&self, scratch: &mut Scratch<T>) {
         let len = [
             self.r2c.get_scratch_len(),
             self.c2r.get_scratch_len(),
@@ -109,10 +111,8 @@ impl<T: FftFloat> Transform<T> {
         .into_iter()
         .max()
         .unwrap_or(0);
-        Scratch {
-            row: vec![Complex::new(T::zero(), T::zero()); self.half],
-            fft: vec![Complex::new(T::zero(), T::zero()); len],
-        }
+        scratch.row.resize(self.half, Complex::new(T::zero(), T::zero()));
+        scratch.fft.resize(len, Complex::new(T::zero(), T::zero()));
     }
 
     /// The spectrum of `patch` (row-major `rows × cols`, destroyed), whose
@@ -168,6 +168,24 @@ pub(crate) struct FftKernels<T: FftFloat> {
     cols: usize,
     transform: Transform<T>,
     spectra: Vec<Complex<T>>,
+    /// The buffers of the blocks, kept from call to call.
+    pool: Pool<Buffers<T>>,
+}
+
+/// The buffers one block works in.
+#[derive(Default)]
+struct Buffers<T> {
+    /// The padded input tile of each channel of a group.
+    tiles: Vec<T>,
+    /// One zero-padded FFT patch.
+    patch: Vec<T>,
+    /// The inverse transform of one output channel.
+    result: Vec<T>,
+    /// The spectrum of each channel's patch.
+    spectra: Vec<Complex<T>>,
+    /// The spectrum of one output channel.
+    product: Vec<Complex<T>>,
+    transform: Scratch<T>,
 }
 
 impl<T: FftFloat> FftKernels<T> {
@@ -182,7 +200,8 @@ impl<T: FftFloat> FftKernels<T> {
         let channels_per_group = problem.weight.shape()[1];
         let mut spectra =
             vec![Complex::new(T::zero(), T::zero()); problem.weight.shape()[0] * channels_per_group * spectrum_len];
-        let mut scratch = transform.scratch();
+        let mut scratch = Scratch::default();
+        transform.size(&mut scratch);
         let mut patch = vec![T::zero(); fh * fw];
         let pairs = (0..problem.weight.shape()[0]).flat_map(|o| (0..channels_per_group).map(move |c| (o, c)));
         for ((o, c), spectrum) in pairs.zip(spectra.chunks_exact_mut(spectrum_len)) {
@@ -199,6 +218,7 @@ impl<T: FftFloat> FftKernels<T> {
             cols: outputs[1],
             transform,
             spectra,
+            pool: Pool::default(),
         }
     }
 }
@@ -231,59 +251,77 @@ pub(crate) fn run<T: FftFloat>(problem: &Problem<'_, T>, prepared: Option<&FftKe
     let spectrum_len = transform.spectrum_len();
     let channels_per_group = problem.weight.shape()[1];
     let outputs_per_group = problem.weight.shape()[0] / problem.groups;
+    let pool = &kernels.pool;
     let kernels = &kernels.spectra;
     let scale = T::one() / T::from(fh * fw).expect("FFT sizes are representable");
 
-    for_each_block(blocks(out, tile_rows), |mut block| {
+    let full = TileShape::of(problem, tile_rows.min(out_rows), out_cols);
+    pool.prepare(block_count(out.shape()[0], out_rows, tile_rows), |buffers| {
+        prefix(&mut buffers.tiles, 0, channels_per_group * full.len());
+        prefix(&mut buffers.spectra, 0, channels_per_group * spectrum_len);
+        prefix(&mut buffers.product, 0, spectrum_len);
+        prefix(&mut buffers.patch, 0, fh * fw);
+        prefix(&mut buffers.result, 0, tile_rows * fw);
+        transform.size(&mut buffers.transform);
+    });
+    for_each_block(out, tile_rows, |mut block| {
         let block_rows = block.out.shape()[1];
         let shape = TileShape::of(problem, block_rows, out_cols);
-        let mut tiles = vec![T::zero(); channels_per_group * shape.len()];
-        let mut spectra = vec![Complex::new(T::zero(), T::zero()); channels_per_group * spectrum_len];
-        let mut product = vec![Complex::new(T::zero(), T::zero()); spectrum_len];
-        let mut patch = vec![T::zero(); fh * fw];
-        let mut result = vec![T::zero(); block_rows * fw];
-        let mut scratch = transform.scratch();
-        let image = problem.input.index_axis(Axis(0), block.n);
-        for g in 0..problem.groups {
-            for (c, tile) in tiles.chunks_exact_mut(shape.len()).enumerate() {
-                let plane = image.index_axis(Axis(0), g * channels_per_group + c);
-                fill_tile(problem, plane, block.row0, shape, tile);
-            }
-            for j0 in (0..out_cols).step_by(tile_cols) {
-                let width = fw.min(shape.width - j0);
-                for (tile, spectrum) in tiles
-                    .chunks_exact(shape.len())
-                    .zip(spectra.chunks_exact_mut(spectrum_len))
-                {
-                    patch.fill(T::zero());
-                    for (src, dst) in tile.chunks_exact(shape.width).zip(patch.chunks_exact_mut(fw)) {
-                        dst[..width].copy_from_slice(&src[j0..j0 + width]);
-                    }
-                    transform.forward(&mut patch, shape.rows, spectrum, &mut scratch);
+        pool.with(|buffers| {
+            let tiles = prefix(
+                &mut buffers.tiles,
+                channels_per_group * shape.len(),
+                channels_per_group * full.len(),
+            );
+            let spectra = prefix(&mut buffers.spectra, channels_per_group * spectrum_len, 0);
+            let product = prefix(&mut buffers.product, spectrum_len, 0);
+            let patch = prefix(&mut buffers.patch, fh * fw, 0);
+            let result = prefix(&mut buffers.result, block_rows * fw, tile_rows * fw);
+            let scratch = &mut buffers.transform;
+            transform.size(scratch);
+            let image = problem.input.index_axis(Axis(0), block.n);
+            for g in 0..problem.groups {
+                for (c, tile) in tiles.chunks_exact_mut(shape.len()).enumerate() {
+                    let plane = image.index_axis(Axis(0), g * channels_per_group + c);
+                    fill_tile(problem, plane, block.row0, shape, tile);
                 }
-                let n_cols = tile_cols.min(out_cols - j0);
-                for o in g * outputs_per_group..(g + 1) * outputs_per_group {
-                    let kernel = &kernels[o * channels_per_group * spectrum_len..][..channels_per_group * spectrum_len];
-                    product.fill(Complex::new(T::zero(), T::zero()));
-                    for (x, k) in spectra
-                        .chunks_exact(spectrum_len)
-                        .zip(kernel.chunks_exact(spectrum_len))
+                for j0 in (0..out_cols).step_by(tile_cols) {
+                    let width = fw.min(shape.width - j0);
+                    for (tile, spectrum) in tiles
+                        .chunks_exact(shape.len())
+                        .zip(spectra.chunks_exact_mut(spectrum_len))
                     {
-                        for ((p, &x), &k) in product.iter_mut().zip(x).zip(k) {
-                            *p = *p + x * k;
+                        patch.fill(T::zero());
+                        for (src, dst) in tile.chunks_exact(shape.width).zip(patch.chunks_exact_mut(fw)) {
+                            dst[..width].copy_from_slice(&src[j0..j0 + width]);
                         }
+                        transform.forward(patch, shape.rows, spectrum, scratch);
                     }
-                    transform.inverse(&mut product, block_rows, &mut result, &mut scratch);
-                    let bias = problem.bias.as_ref().map_or(T::zero(), |b| b[o]);
-                    let mut channel = block.out.index_axis_mut(Axis(0), o);
-                    for (mut dst, src) in channel.outer_iter_mut().zip(result.chunks_exact(fw)) {
-                        for (d, &v) in dst.iter_mut().skip(j0).take(n_cols).zip(src) {
-                            *d = v * scale + bias;
+                    let n_cols = tile_cols.min(out_cols - j0);
+                    for o in g * outputs_per_group..(g + 1) * outputs_per_group {
+                        let kernel =
+                            &kernels[o * channels_per_group * spectrum_len..][..channels_per_group * spectrum_len];
+                        product.fill(Complex::new(T::zero(), T::zero()));
+                        for (x, k) in spectra
+                            .chunks_exact(spectrum_len)
+                            .zip(kernel.chunks_exact(spectrum_len))
+                        {
+                            for ((p, &x), &k) in product.iter_mut().zip(x).zip(k) {
+                                *p = *p + x * k;
+                            }
+                        }
+                        transform.inverse(product, block_rows, result, scratch);
+                        let bias = problem.bias.as_ref().map_or(T::zero(), |b| b[o]);
+                        let mut channel = block.out.index_axis_mut(Axis(0), o);
+                        for (mut dst, src) in channel.outer_iter_mut().zip(result.chunks_exact(fw)) {
+                            for (d, &v) in dst.iter_mut().skip(j0).take(n_cols).zip(src) {
+                                *d = v * scale + bias;
+                            }
                         }
                     }
                 }
             }
-        }
+        });
     });
 }
 

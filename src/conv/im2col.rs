@@ -16,13 +16,20 @@
 //! the CPU has them, chosen at run time). Integer types have no fast
 //! product there; the planner sends them to the direct kernel instead.
 
-use ndarray::{s, Array2, ArrayView2, ArrayViewMut4, Axis};
+use ndarray::{s, ArrayView2, ArrayViewMut2, ArrayViewMut4, Axis};
 
-use super::tile::{blocks, fill_tile, for_each_block, packed_weights, rows_per_block, TileShape};
+use super::tile::{
+    block_count, fill_tile, for_each_block, packed_weights, prefix, rows_per_block, workspace, TileShape, Workspace,
+};
 use super::{Element, Problem};
 
 /// Output pixels per block: the width of the patch matrix.
 const BLOCK_OUTPUTS: usize = 512;
+
+/// The patch matrix's columns come in multiples of this many (one cache
+/// line of `f32`): the `gemm` crate then reads it in place, without
+/// copying it into a buffer it would allocate.
+const COLUMN_MULTIPLE: usize = 16;
 
 /// Computes `problem` into `out` with blocked matrix products.
 pub(crate) fn run<A: Element>(problem: &Problem<'_, A>, out: ArrayViewMut4<'_, A>) {
@@ -30,7 +37,17 @@ pub(crate) fn run<A: Element>(problem: &Problem<'_, A>, out: ArrayViewMut4<'_, A
     if out.is_empty() {
         return;
     }
-    let rows_per_block = rows_per_block(problem, BLOCK_OUTPUTS / out_cols, out_rows, out_cols);
+    // Whole rows per block, in a number that makes the block's pixels a
+    // multiple of `COLUMN_MULTIPLE` where that costs little; the columns of
+    // any other block are padded up to one.
+    let row_multiple = COLUMN_MULTIPLE / gcd(out_cols, COLUMN_MULTIPLE);
+    let wanted = BLOCK_OUTPUTS / out_cols;
+    let wanted = if wanted >= 2 * row_multiple {
+        wanted / row_multiple * row_multiple
+    } else {
+        wanted
+    };
+    let rows_per_block = rows_per_block(problem, wanted, out_rows, out_cols);
     let [rows, cols] = problem.geometry;
     let (kh, kw) = (rows.kernel, cols.kernel);
     let channels_per_group = problem.weight.shape()[1];
@@ -40,49 +57,75 @@ pub(crate) fn run<A: Element>(problem: &Problem<'_, A>, out: ArrayViewMut4<'_, A
     let weights = ArrayView2::from_shape((problem.weight.shape()[0], depth), &taps)
         .expect("packed weights hold O · C/G · kh · kw taps");
 
-    for_each_block(blocks(out, rows_per_block), |mut block| {
+    let local = Workspace::default();
+    let workspace = workspace(problem, &local);
+
+    let full = TileShape::of(problem, rows_per_block, out_cols);
+    let full_columns = (rows_per_block * out_cols).next_multiple_of(COLUMN_MULTIPLE);
+    let blocks = block_count(out.shape()[0], out_rows, rows_per_block);
+    workspace.prepare_buffers(
+        blocks,
+        [full.len(), depth * full_columns, outputs_per_group * full_columns],
+    );
+    for_each_block(out, rows_per_block, |mut block| {
         let block_rows = block.out.shape()[1];
         let pixels = block_rows * out_cols;
+        // Columns past `pixels` hold whatever the buffer held: their
+        // products are never read.
+        let columns = pixels.next_multiple_of(COLUMN_MULTIPLE);
         let shape = TileShape::of(problem, block_rows, out_cols);
-        let mut tile = vec![A::zero(); shape.len()];
-        let mut patches = Array2::zeros((depth, pixels));
-        let mut product = Array2::zeros((outputs_per_group, pixels));
-        let image = problem.input.index_axis(Axis(0), block.n);
-        for g in 0..problem.groups {
-            for c in 0..channels_per_group {
-                let plane = image.index_axis(Axis(0), g * channels_per_group + c);
-                fill_tile(problem, plane, block.row0 * rows.stride, shape, &mut tile);
-                for a in 0..kh {
-                    for b in 0..kw {
-                        let mut dst = patches.row_mut((c * kh + a) * kw + b);
-                        let dst = dst.as_slice_mut().expect("patch rows are contiguous");
-                        for (r, dst_row) in dst.chunks_exact_mut(out_cols).enumerate() {
-                            let start = (r * rows.stride + a * rows.dilation) * shape.width + b * cols.dilation;
-                            let src = &tile[start..];
-                            if cols.stride == 1 {
-                                dst_row.copy_from_slice(&src[..out_cols]);
-                            } else {
-                                for (j, d) in dst_row.iter_mut().enumerate() {
-                                    *d = src[j * cols.stride];
+        workspace.with(|[tile, patches, product]| {
+            let tile = prefix(tile, shape.len(), full.len());
+            let patches = prefix(patches, depth * columns, depth * full_columns);
+            let mut patches = ArrayViewMut2::from_shape((depth, columns), patches).expect("depth × columns elements");
+            let product = prefix(product, outputs_per_group * columns, outputs_per_group * full_columns);
+            let mut product =
+                ArrayViewMut2::from_shape((outputs_per_group, columns), product).expect("outputs × columns elements");
+            let image = problem.input.index_axis(Axis(0), block.n);
+            for g in 0..problem.groups {
+                for c in 0..channels_per_group {
+                    let plane = image.index_axis(Axis(0), g * channels_per_group + c);
+                    fill_tile(problem, plane, block.row0 * rows.stride, shape, tile);
+                    for a in 0..kh {
+                        for b in 0..kw {
+                            let mut dst = patches.row_mut((c * kh + a) * kw + b);
+                            let dst = dst.as_slice_mut().expect("patch rows are contiguous");
+                            for (r, dst_row) in dst[..pixels].chunks_exact_mut(out_cols).enumerate() {
+                                let start = (r * rows.stride + a * rows.dilation) * shape.width + b * cols.dilation;
+                                let src = &tile[start..];
+                                if cols.stride == 1 {
+                                    dst_row.copy_from_slice(&src[..out_cols]);
+                                } else {
+                                    for (j, d) in dst_row.iter_mut().enumerate() {
+                                        *d = src[j * cols.stride];
+                                    }
                                 }
                             }
                         }
                     }
                 }
-            }
-            let w: ArrayView2<'_, A> = weights.slice(s![g * outputs_per_group..(g + 1) * outputs_per_group, ..]);
-            super::gemm::matmul(w, patches.view(), product.view_mut());
-            for (o, result) in product.outer_iter().enumerate() {
-                let channel = g * outputs_per_group + o;
-                let bias = problem.bias.as_ref().map(|b| b[channel]);
-                let mut dst = block.out.index_axis_mut(Axis(0), channel);
-                for (mut dst_row, src_row) in dst.outer_iter_mut().zip(result.exact_chunks(out_cols)) {
-                    match bias {
-                        Some(bias) => dst_row.zip_mut_with(&src_row, |d, &v| *d = v.plus(bias)),
-                        None => dst_row.assign(&src_row),
+                let w: ArrayView2<'_, A> = weights.slice(s![g * outputs_per_group..(g + 1) * outputs_per_group, ..]);
+                super::gemm::matmul(w, patches.view(), product.view_mut());
+                for (o, result) in product.outer_iter().enumerate() {
+                    let channel = g * outputs_per_group + o;
+                    let bias = problem.bias.as_ref().map(|b| b[channel]);
+                    let mut dst = block.out.index_axis_mut(Axis(0), channel);
+                    for (mut dst_row, src_row) in dst.outer_iter_mut().zip(result.exact_chunks(out_cols)) {
+                        match bias {
+                            Some(bias) => dst_row.zip_mut_with(&src_row, |d, &v| *d = v.plus(bias)),
+                            None => dst_row.assign(&src_row),
+                        }
                     }
                 }
             }
-        }
+        });
     });
+}
+
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
 }

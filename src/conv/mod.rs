@@ -13,7 +13,7 @@ mod options;
 mod plan;
 mod planner;
 pub(crate) mod reference;
-mod separable;
+pub(crate) mod separable;
 pub(crate) mod sliding;
 mod tile;
 
@@ -51,14 +51,14 @@ pub(crate) struct Problem<'a, A> {
     /// How the padding is filled.
     pub(crate) boundary: Boundary<A>,
     /// Weight-dependent data a [`Conv2dPlan`] computed ahead.
-    pub(crate) prepared: Option<&'a Prepared<A>>,
+    pub(crate) prepared: Option<&'a Prepared>,
+    /// Scratch buffers kept between calls (a [`Conv2dPlan`]'s); without
+    /// one, each kernel makes its own for the call.
+    pub(crate) workspace: Option<&'a tile::Workspace<A>>,
 }
 
 /// What a [`Conv2dPlan`] computes once from the weights.
-pub(crate) struct Prepared<A> {
-    /// The taps of each output channel, `[O, C/G · kh · kw]` row-major,
-    /// conjugated where the problem asks for it.
-    pub(crate) taps: Vec<A>,
+pub(crate) struct Prepared {
     /// The FFT kernel spectra (`fft::FftKernels` of the element type) when
     /// the plan runs the FFT.
     pub(crate) fft: Option<Box<dyn std::any::Any + Send + Sync>>,
@@ -89,25 +89,49 @@ impl<A: Element> Problem<'_, A> {
 
 /// Runs `problem` with the algorithm the planner settles on for `requested`.
 fn execute<A: Element>(problem: &Problem<'_, A>, requested: Algorithm, out: ArrayViewMut4<'_, A>) {
-    let finite = || {
-        let fill_finite = match problem.boundary {
-            Boundary::Fill(v) => element::private::Sealed::finite(v),
-            _ => true,
-        };
-        fill_finite
-            && problem.input.iter().all(|&v| element::private::Sealed::finite(v))
-            && problem.weight.iter().all(|&v| element::private::Sealed::finite(v))
-    };
-    let factors = || <A as element::private::Sealed>::separable_factors(problem);
-    match planner::choose::<A>(requested, &problem.shapes(), finite, || factors().is_some()) {
-        Algorithm::Separable => match factors() {
-            Some(f) => <A as element::private::Sealed>::run_separable(problem, &f, out),
+    let finite = || fill_finite(&problem.boundary) && all_finite(problem.input) && all_finite(problem.weight);
+    let mut factors = None;
+    let algorithm = planner::choose::<A>(requested, &problem.shapes(), finite, || {
+        factors = <A as element::private::Sealed>::separable_factors(problem);
+        factors.is_some()
+    });
+    if algorithm == Algorithm::Separable && factors.is_none() {
+        factors = <A as element::private::Sealed>::separable_factors(problem);
+    }
+    run(problem, algorithm, factors.as_ref(), out);
+}
+
+/// Runs `problem` with `algorithm`; `factors` are the separable factors of
+/// its kernels, if they have them.
+#[allow(clippy::type_complexity)]
+fn run<A: Element>(
+    problem: &Problem<'_, A>,
+    algorithm: Algorithm,
+    factors: Option<&separable::Factors<A>>,
+    out: ArrayViewMut4<'_, A>,
+) {
+    match algorithm {
+        Algorithm::Separable => match factors {
+            Some(f) => <A as element::private::Sealed>::run_separable(problem, f, out),
             None => sliding::run(problem, out),
         },
         Algorithm::Vectorized => sliding::run(problem, out),
         Algorithm::Gemm => im2col::run(problem, out),
         Algorithm::Fft => <A as element::private::Sealed>::run_fft(problem, out),
         Algorithm::Auto | Algorithm::Direct => reference::run(problem, out),
+    }
+}
+
+/// Whether every element of `values` is finite.
+fn all_finite<A: Element, D: ndarray::Dimension>(values: ndarray::ArrayView<'_, A, D>) -> bool {
+    values.iter().all(|&v| element::private::Sealed::finite(v))
+}
+
+/// Whether the padding `boundary` adds is finite.
+fn fill_finite<A: Element>(boundary: &Boundary<A>) -> bool {
+    match boundary {
+        Boundary::Fill(v) => element::private::Sealed::finite(*v),
+        _ => true,
     }
 }
 
@@ -243,6 +267,7 @@ fn plan_2d<'a, A: Element>(
         groups: 1,
         boundary: options.boundary,
         prepared: None,
+        workspace: None,
     };
     Ok(Plan2d {
         problem,
@@ -490,6 +515,7 @@ fn plan_batched<'a, A: Element>(
         groups: options.groups,
         boundary: options.boundary,
         prepared: None,
+        workspace: None,
     })
 }
 

@@ -2,11 +2,11 @@
 
 use ndarray::{Array1, Array4, ArrayBase, Data, DataMut, Ix4};
 
-use super::element::private::Sealed;
-use super::tile::pack_weights;
+use super::separable;
+use super::tile::Workspace;
 use super::{
-    check_allocation, check_bias, check_output_shape, dims4, execute, planner, Algorithm, ConvOptions, Element,
-    Prepared, Problem,
+    all_finite, check_allocation, check_bias, check_output_shape, dims4, fill_finite, planner, run, Algorithm,
+    ConvOptions, Element, Prepared, Problem,
 };
 use crate::error::{Error, Result};
 use crate::shape::{conv2d_output_shape, spatial_geometry, AxisGeometry, Operation};
@@ -16,9 +16,12 @@ use crate::shape::{conv2d_output_shape, spatial_geometry, AxisGeometry, Operatio
 /// chosen, the weights packed for the direct and GEMM kernels and, where
 /// the FFT runs, the kernel spectra and FFT plans computed, all once.
 ///
-/// Each call still allocates the per-block scratch of its algorithm (a few
-/// hundred KiB per thread at most); [`Conv2dPlan::run_into`] allocates no
-/// output.
+/// The plan also keeps the scratch buffers its blocks work in (a few
+/// hundred KiB per thread), so that once every thread has run a block,
+/// [`Conv2dPlan::run_into`] allocates nothing, except inside the `gemm`
+/// crate's matrix products when the plan runs [`Algorithm::Gemm`] (their
+/// packing buffers). A plan may be shared between threads; calls made at
+/// the same time each take their own buffers.
 ///
 /// # Examples
 ///
@@ -45,7 +48,9 @@ pub struct Conv2dPlan<A> {
     options: ConvOptions<A>,
     geometry: [AxisGeometry; 2],
     algorithm: Algorithm,
-    prepared: Prepared<A>,
+    factors: Option<separable::Factors<A>>,
+    prepared: Prepared,
+    workspace: Workspace<A>,
 }
 
 impl<A: std::fmt::Debug> std::fmt::Debug for Conv2dPlan<A> {
@@ -98,6 +103,7 @@ impl<A: Element> Conv2dPlan<A> {
             Operation::CrossCorrelation,
         )?;
         let weight = weight.as_standard_layout().into_owned();
+        let finite = all_finite(weight.view()) && fill_finite(&options.boundary);
         let mut plan = Conv2dPlan {
             input_shape,
             output_shape,
@@ -106,34 +112,22 @@ impl<A: Element> Conv2dPlan<A> {
             options: *options,
             geometry,
             algorithm: Algorithm::Direct,
-            prepared: Prepared {
-                taps: Vec::new(),
-                fft: None,
-            },
+            factors: None,
+            prepared: Prepared { fft: None },
+            workspace: Workspace::default(),
         };
-        // The choice for finite inputs; `run` revisits it when an input is not.
-        let weights_finite = plan.weight.iter().all(|&v| Sealed::finite(v));
-        let fill_finite = match options.boundary {
-            super::Boundary::Fill(v) => Sealed::finite(v),
-            _ => true,
+        // The choice for finite inputs; `run_into` revisits it when an
+        // input is not.
+        let empty = ndarray::Array4::zeros((0, input_shape[1], input_shape[2], input_shape[3]));
+        let problem = plan.problem(empty.view());
+        let factors = A::separable_factors(&problem);
+        let algorithm = planner::choose::<A>(options.algorithm, &problem.shapes(), || finite, || factors.is_some());
+        let fft = match algorithm {
+            Algorithm::Fft => A::prepare_fft(&problem, [output_shape[2], output_shape[3]]),
+            _ => None,
         };
-        let algorithm = {
-            let empty = ndarray::Array4::zeros((0, input_shape[1], input_shape[2], input_shape[3]));
-            let problem = plan.problem(empty.view());
-            let algorithm = planner::choose::<A>(
-                options.algorithm,
-                &problem.shapes(),
-                || weights_finite && fill_finite,
-                || A::separable_factors(&problem).is_some(),
-            );
-            let taps = pack_weights(&problem);
-            let fft = match algorithm {
-                Algorithm::Fft => A::prepare_fft(&problem, [output_shape[2], output_shape[3]]),
-                _ => None,
-            };
-            plan.prepared = Prepared { taps, fft };
-            algorithm
-        };
+        plan.prepared = Prepared { fft };
+        plan.factors = factors;
         plan.algorithm = algorithm;
         Ok(plan)
     }
@@ -148,6 +142,7 @@ impl<A: Element> Conv2dPlan<A> {
             groups: self.options.groups,
             boundary: self.options.boundary,
             prepared: Some(&self.prepared),
+            workspace: Some(&self.workspace),
         }
     }
 
@@ -262,7 +257,15 @@ impl<A: Element> Conv2dPlan<A> {
             });
         }
         check_output_shape(&self.output_shape, out.shape())?;
-        execute(&self.problem(input.view()), self.options.algorithm, out.view_mut());
+        let problem = self.problem(input.view());
+        let algorithm = match self.algorithm {
+            // The FFT spreads a non-finite input value over its whole tile.
+            Algorithm::Fft if self.options.algorithm == Algorithm::Auto && !all_finite(problem.input) => {
+                planner::choose::<A>(Algorithm::Auto, &problem.shapes(), || false, || self.factors.is_some())
+            }
+            chosen => chosen,
+        };
+        run(&problem, algorithm, self.factors.as_ref(), out.view_mut());
         Ok(())
     }
 }

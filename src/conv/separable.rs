@@ -13,24 +13,43 @@
 //! `Wrap`, `Symmetric`, `Reflect` or `Replicate` is a copy of an input row,
 //! and a padded row of `Fill(c)` holds `c · Σ v`.
 
-use ndarray::{s, Array4, ArrayView2, ArrayViewMut4, Axis};
+use ndarray::{s, ArrayView2, ArrayView4, ArrayViewMut4, Axis};
 use num_traits::Float;
 
+use super::tile::{prefix, Pool, Workspace};
 use super::{sliding, Boundary, Element, Problem};
 use crate::shape::AxisGeometry;
+
+/// The factors of a problem's kernels, with the buffers the two passes
+/// work in (kept from call to call by a [`Conv2dPlan`](crate::Conv2dPlan)).
+pub(crate) struct Factors<A> {
+    /// `(u, v)` for each output channel.
+    pairs: Vec<(Vec<A>, Vec<A>)>,
+    /// The row pass's result.
+    rows_done: Pool<Vec<A>>,
+    /// The scratch of the row pass, then of the column pass: apart, so
+    /// that each buffer always serves the same pass and stops growing
+    /// after its first use.
+    passes: [Workspace<A>; 2],
+}
 
 /// The factors `(u, v)` of every kernel of `problem` (one per output
 /// channel), or `None` unless each has one input channel and is rank 1 to
 /// within a few rounding errors of its largest tap.
-pub(crate) fn factors<A: Element + Float>(problem: &Problem<'_, A>) -> Option<Vec<(Vec<A>, Vec<A>)>> {
+pub(crate) fn factors<A: Element + Float>(problem: &Problem<'_, A>) -> Option<Factors<A>> {
     if problem.weight.shape()[1] != 1 || problem.weight.shape()[0] != problem.groups {
         return None;
     }
-    problem
+    let pairs = problem
         .weight
         .outer_iter()
         .map(|w| rank_one(w.index_axis(Axis(0), 0)))
-        .collect()
+        .collect::<Option<_>>()?;
+    Some(Factors {
+        pairs,
+        rows_done: Pool::default(),
+        passes: Default::default(),
+    })
 }
 
 fn rank_one<A: Element + Float>(k: ArrayView2<'_, A>) -> Option<(Vec<A>, Vec<A>)> {
@@ -53,53 +72,57 @@ fn rank_one<A: Element + Float>(k: ArrayView2<'_, A>) -> Option<(Vec<A>, Vec<A>)
 }
 
 /// Computes `problem` into `out` with the factors of its kernels.
-pub(crate) fn run<A: Element + Float>(
-    problem: &Problem<'_, A>,
-    factors: &[(Vec<A>, Vec<A>)],
-    mut out: ArrayViewMut4<'_, A>,
-) {
+pub(crate) fn run<A: Element + Float>(problem: &Problem<'_, A>, factors: &Factors<A>, mut out: ArrayViewMut4<'_, A>) {
     let [rows, cols] = problem.geometry;
     let out_cols = out.shape()[3];
     let [batch, height] = [problem.input.shape()[0], problem.input.shape()[2]];
-    for n in 0..batch {
-        for (g, (u, v)) in factors.iter().enumerate() {
-            let plane = problem.input.slice(s![n..=n, g..=g, .., ..]);
-            // Rows first: every input row, padded and strided along columns.
-            let row_kernel = Array4::from_shape_vec((1, 1, 1, v.len()), v.clone()).expect("1 × kw taps");
-            let mut rows_done = Array4::zeros((1, 1, height, out_cols));
-            let identity = |len: usize| AxisGeometry::new(len, 1).along(rows.axis);
-            let row_pass = Problem {
-                input: plane,
-                weight: row_kernel.view(),
-                bias: None,
-                conjugate_kernel: false,
-                geometry: [identity(height), cols],
-                groups: 1,
-                boundary: problem.boundary,
-                prepared: None,
-            };
-            sliding::run(&row_pass, rows_done.view_mut());
-            // Then columns, padding with what a padded row would have given.
-            let boundary = match problem.boundary {
-                Boundary::Fill(c) => Boundary::Fill(v.iter().fold(A::zero(), |acc, &t| acc + t * c)),
-                other => other,
-            };
-            let column_kernel = Array4::from_shape_vec((1, 1, u.len(), 1), u.clone()).expect("kh × 1 taps");
-            let column_pass = Problem {
-                input: rows_done.view(),
-                weight: column_kernel.view(),
-                bias: None,
-                conjugate_kernel: false,
-                geometry: [rows, AxisGeometry::new(out_cols, 1).along(cols.axis)],
-                groups: 1,
-                boundary,
-                prepared: None,
-            };
-            let mut dst = out.slice_mut(s![n..=n, g..=g, .., ..]);
-            sliding::run(&column_pass, dst.view_mut());
-            if let Some(bias) = &problem.bias {
-                dst.mapv_inplace(|y| y + bias[g]);
+    factors.rows_done.with(|rows_done| {
+        for n in 0..batch {
+            for (g, (u, v)) in factors.pairs.iter().enumerate() {
+                let plane = problem.input.slice(s![n..=n, g..=g, .., ..]);
+                // Rows first: every input row, padded and strided along columns.
+                let row_kernel = ArrayView4::from_shape((1, 1, 1, v.len()), v).expect("1 × kw taps");
+                let mut rows_done = ndarray::ArrayViewMut4::from_shape(
+                    (1, 1, height, out_cols),
+                    prefix(rows_done, height * out_cols, 0),
+                )
+                .expect("H × Wo elements");
+                let identity = |len: usize| AxisGeometry::new(len, 1).along(rows.axis);
+                let row_pass = Problem {
+                    input: plane,
+                    weight: row_kernel,
+                    bias: None,
+                    conjugate_kernel: false,
+                    geometry: [identity(height), cols],
+                    groups: 1,
+                    boundary: problem.boundary,
+                    prepared: None,
+                    workspace: Some(&factors.passes[0]),
+                };
+                sliding::run(&row_pass, rows_done.view_mut());
+                // Then columns, padding with what a padded row would have given.
+                let boundary = match problem.boundary {
+                    Boundary::Fill(c) => Boundary::Fill(v.iter().fold(A::zero(), |acc, &t| acc + t * c)),
+                    other => other,
+                };
+                let column_kernel = ArrayView4::from_shape((1, 1, u.len(), 1), u).expect("kh × 1 taps");
+                let column_pass = Problem {
+                    input: rows_done.view(),
+                    weight: column_kernel,
+                    bias: None,
+                    conjugate_kernel: false,
+                    geometry: [rows, AxisGeometry::new(out_cols, 1).along(cols.axis)],
+                    groups: 1,
+                    boundary,
+                    prepared: None,
+                    workspace: Some(&factors.passes[1]),
+                };
+                let mut dst = out.slice_mut(s![n..=n, g..=g, .., ..]);
+                sliding::run(&column_pass, dst.view_mut());
+                if let Some(bias) = &problem.bias {
+                    dst.mapv_inplace(|y| y + bias[g]);
+                }
             }
         }
-    }
+    });
 }

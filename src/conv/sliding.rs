@@ -9,7 +9,9 @@
 
 use ndarray::{ArrayViewMut2, ArrayViewMut4, Axis};
 
-use super::tile::{blocks, fill_tile, for_each_block, packed_weights, rows_per_block, TileShape};
+use super::tile::{
+    block_count, fill_tile, for_each_block, packed_weights, prefix, rows_per_block, workspace, TileShape, Workspace,
+};
 use super::{Element, Problem};
 
 /// Outputs accumulated together in registers: 256 bytes of them, four
@@ -42,32 +44,39 @@ pub(crate) fn run<A: Element>(problem: &Problem<'_, A>, out: ArrayViewMut4<'_, A
     let outputs_per_group = problem.weight.shape()[0] / problem.groups;
     let taps = rows.kernel * cols.kernel;
     let arch = pulp::Arch::new();
+    let local = Workspace::default();
+    let workspace = workspace(problem, &local);
 
-    for_each_block(blocks(out, rows_per_block), |mut block| {
+    let full = TileShape::of(problem, rows_per_block, out_cols);
+    let blocks = block_count(out.shape()[0], out_rows, rows_per_block);
+    workspace.prepare_buffers(blocks, [channels_per_group * full.len(), out_cols, 0]);
+    for_each_block(out, rows_per_block, |mut block| {
         let block_rows = block.out.shape()[1];
         let shape = TileShape::of(problem, block_rows, out_cols);
-        let mut tiles = vec![A::zero(); channels_per_group * shape.len()];
-        let mut line = vec![A::zero(); out_cols];
-        let image = problem.input.index_axis(Axis(0), block.n);
-        for g in 0..problem.groups {
-            for (c, tile) in tiles.chunks_exact_mut(shape.len()).enumerate() {
-                let plane = image.index_axis(Axis(0), g * channels_per_group + c);
-                fill_tile(problem, plane, block.row0 * rows.stride, shape, tile);
+        workspace.with(|[tiles, line, _]| {
+            let tiles = prefix(tiles, channels_per_group * shape.len(), channels_per_group * full.len());
+            let line = prefix(line, out_cols, 0);
+            let image = problem.input.index_axis(Axis(0), block.n);
+            for g in 0..problem.groups {
+                for (c, tile) in tiles.chunks_exact_mut(shape.len()).enumerate() {
+                    let plane = image.index_axis(Axis(0), g * channels_per_group + c);
+                    fill_tile(problem, plane, block.row0 * rows.stride, shape, tile);
+                }
+                for o in g * outputs_per_group..(g + 1) * outputs_per_group {
+                    let w = &weights[o * channels_per_group * taps..][..channels_per_group * taps];
+                    let bias = problem.bias.as_ref().map(|b| b[o]);
+                    arch.dispatch(ChannelTask {
+                        out: block.out.index_axis_mut(Axis(0), o),
+                        line,
+                        tiles,
+                        shape,
+                        w,
+                        bias,
+                        problem,
+                    });
+                }
             }
-            for o in g * outputs_per_group..(g + 1) * outputs_per_group {
-                let w = &weights[o * channels_per_group * taps..][..channels_per_group * taps];
-                let bias = problem.bias.as_ref().map(|b| b[o]);
-                arch.dispatch(ChannelTask {
-                    out: block.out.index_axis_mut(Axis(0), o),
-                    line: &mut line,
-                    tiles: &tiles,
-                    shape,
-                    w,
-                    bias,
-                    problem,
-                });
-            }
-        }
+        });
     });
 }
 

@@ -16,8 +16,11 @@
 //! The block size depends only on the problem's shape, never on the number
 //! of threads, so every thread count gives bitwise the same result.
 
+use std::sync::{Mutex, PoisonError};
+
 use ndarray::{ArrayView2, ArrayViewMut3, ArrayViewMut4, Axis};
 
+use super::element::private::Sealed;
 use super::reference::source_index;
 use super::{Boundary, Element, Problem};
 
@@ -30,37 +33,154 @@ pub(crate) struct Block<'a, A> {
     pub(crate) out: ArrayViewMut3<'a, A>,
 }
 
-/// Splits `out` (`[N, O, Ho, Wo]`) into blocks of `rows_per_block` output
-/// rows.
-pub(crate) fn blocks<A>(out: ArrayViewMut4<'_, A>, rows_per_block: usize) -> Vec<Block<'_, A>> {
-    let rows_per_block = rows_per_block.max(1);
-    let mut blocks = Vec::new();
-    let mut images = out;
-    for n in 0..images.len_of(Axis(0)) {
-        let (image, rest) = images.split_at(Axis(0), 1);
-        images = rest;
-        let mut remaining = image.index_axis_move(Axis(0), 0);
-        let mut row0 = 0;
-        while remaining.len_of(Axis(1)) > 0 {
-            let rows = rows_per_block.min(remaining.len_of(Axis(1)));
-            let (chunk, rest) = remaining.split_at(Axis(1), rows);
-            remaining = rest;
-            blocks.push(Block { n, row0, out: chunk });
-            row0 += rows;
+/// Runs `work` on every block of `rows_per_block` output rows of `out`
+/// (`[N, O, Ho, Wo]`), in parallel when the `rayon` feature is on.
+///
+/// The blocks are found by halving the batch, then each image's rows, so
+/// nothing is allocated; block `i` of an image always starts at row
+/// `i · rows_per_block`, whatever the thread count.
+pub(crate) fn for_each_block<A: Element>(
+    out: ArrayViewMut4<'_, A>,
+    rows_per_block: usize,
+    work: impl Fn(Block<'_, A>) + Sync + Send,
+) {
+    fn images<A: Element>(
+        out: ArrayViewMut4<'_, A>,
+        n0: usize,
+        rows_per_block: usize,
+        work: &(impl Fn(Block<'_, A>) + Sync + Send),
+    ) {
+        match out.len_of(Axis(0)) {
+            0 => {}
+            1 => rows(out.index_axis_move(Axis(0), 0), n0, 0, rows_per_block, work),
+            len => {
+                let (first, second) = out.split_at(Axis(0), len / 2);
+                join(
+                    || images(first, n0, rows_per_block, work),
+                    || images(second, n0 + len / 2, rows_per_block, work),
+                );
+            }
         }
     }
-    blocks
+    fn rows<A: Element>(
+        out: ArrayViewMut3<'_, A>,
+        n: usize,
+        row0: usize,
+        rows_per_block: usize,
+        work: &(impl Fn(Block<'_, A>) + Sync + Send),
+    ) {
+        let blocks = out.len_of(Axis(1)).div_ceil(rows_per_block);
+        if blocks <= 1 {
+            if !out.is_empty() {
+                work(Block { n, row0, out });
+            }
+            return;
+        }
+        let mid = blocks / 2 * rows_per_block;
+        let (first, second) = out.split_at(Axis(1), mid);
+        join(
+            || rows(first, n, row0, rows_per_block, work),
+            || rows(second, n, row0 + mid, rows_per_block, work),
+        );
+    }
+    images(out, 0, rows_per_block.max(1), &work);
 }
 
-/// Runs `work` on every block, in parallel when the `rayon` feature is on.
-pub(crate) fn for_each_block<'a, A: Element>(blocks: Vec<Block<'a, A>>, work: impl Fn(Block<'a, A>) + Sync + Send) {
+/// `rayon::join` when the `rayon` feature is on, else one call after the
+/// other.
+fn join(first: impl FnOnce() + Send, second: impl FnOnce() + Send) {
     #[cfg(feature = "rayon")]
-    {
-        use rayon::prelude::*;
-        blocks.into_par_iter().for_each(work);
-    }
+    rayon::join(first, second);
     #[cfg(not(feature = "rayon"))]
-    blocks.into_iter().for_each(work);
+    {
+        first();
+        second();
+    }
+}
+
+/// Buffers kept for reuse: each block takes a set, works in it and gives
+/// it back, so a call allocates at most one set per thread, and a
+/// [`Conv2dPlan`](crate::Conv2dPlan), which keeps its pool, none once
+/// every thread has run a block.
+pub(crate) struct Pool<S> {
+    free: Mutex<Vec<S>>,
+}
+
+impl<S> Default for Pool<S> {
+    fn default() -> Self {
+        Pool {
+            free: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+impl<S: Default> Pool<S> {
+    /// Makes sure the pool holds a set for every thread that can run one of
+    /// `blocks` blocks at once, each set passed to `size` first, so that
+    /// the blocks themselves allocate nothing.
+    pub(crate) fn prepare(&self, blocks: usize, size: impl Fn(&mut S)) {
+        let mut free = self.free.lock().unwrap_or_else(PoisonError::into_inner);
+        let wanted = blocks.min(threads());
+        if free.len() < wanted {
+            free.resize_with(wanted, S::default);
+        }
+        free.iter_mut().for_each(size);
+    }
+
+    /// Runs `work` with a set of buffers from the pool (a new, empty set
+    /// when none is free), then returns the set.
+    pub(crate) fn with<R>(&self, work: impl FnOnce(&mut S) -> R) -> R {
+        let taken = self.free.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let mut set = taken.unwrap_or_default();
+        let result = work(&mut set);
+        self.free.lock().unwrap_or_else(PoisonError::into_inner).push(set);
+        result
+    }
+}
+
+/// The scratch buffers of the direct and GEMM kernels.
+pub(crate) type Workspace<A> = Pool<[Vec<A>; 3]>;
+
+impl<A: Clone + num_traits::Zero> Workspace<A> {
+    /// [`Pool::prepare`] with sets of three buffers of `lens` elements.
+    pub(crate) fn prepare_buffers(&self, blocks: usize, lens: [usize; 3]) {
+        self.prepare(blocks, |set| {
+            for (buffer, len) in set.iter_mut().zip(lens) {
+                prefix(buffer, len, len);
+            }
+        });
+    }
+}
+
+/// The threads that may run blocks at once.
+fn threads() -> usize {
+    #[cfg(feature = "rayon")]
+    return rayon::current_num_threads();
+    #[cfg(not(feature = "rayon"))]
+    1
+}
+
+/// The number of blocks [`for_each_block`] makes of `images` images of
+/// `rows` output rows.
+pub(crate) fn block_count(images: usize, rows: usize, rows_per_block: usize) -> usize {
+    images.saturating_mul(rows.div_ceil(rows_per_block.max(1)))
+}
+
+/// The problem's workspace, or `local` (a new one) when it has none.
+pub(crate) fn workspace<'w, A>(problem: &'w Problem<'_, A>, local: &'w Workspace<A>) -> &'w Workspace<A> {
+    problem.workspace.unwrap_or(local)
+}
+
+/// The first `len` elements of `buffer`, which is grown with zeros to
+/// `full` elements (the size of the largest block, so that a buffer grows
+/// only the first time it is used) if it is shorter. Elements left from
+/// earlier use are not cleared: callers overwrite every element they read.
+pub(crate) fn prefix<T: Clone + num_traits::Zero>(buffer: &mut Vec<T>, len: usize, full: usize) -> &mut [T] {
+    let full = full.max(len);
+    if buffer.len() < full {
+        buffer.resize(full, T::zero());
+    }
+    &mut buffer[..len]
 }
 
 /// The shape of the padded input a block of output rows reads.
@@ -151,20 +271,16 @@ pub(crate) fn fill_tile<A: Element>(
 
 /// The taps of each output channel as one contiguous run of
 /// `C/groups · kh · kw`, conjugated where the problem asks for it: the
-/// plan's copy when there is one, else a new one.
+/// weights themselves when they are already laid out so, else a copy.
 pub(crate) fn packed_weights<'p, A: Element>(problem: &'p Problem<'_, A>) -> std::borrow::Cow<'p, [A]> {
-    match problem.prepared {
-        Some(prepared) => std::borrow::Cow::Borrowed(&prepared.taps),
-        None => std::borrow::Cow::Owned(pack_weights(problem)),
+    match problem.weight.as_slice() {
+        Some(taps) if !problem.conjugate_kernel || !<A as Sealed>::COMPLEX => std::borrow::Cow::Borrowed(taps),
+        _ => std::borrow::Cow::Owned(
+            problem
+                .weight
+                .iter()
+                .map(|&w| if problem.conjugate_kernel { w.conj() } else { w })
+                .collect(),
+        ),
     }
-}
-
-/// The taps of each output channel, packed anew (see [`packed_weights`]).
-pub(crate) fn pack_weights<A: Element>(problem: &Problem<'_, A>) -> Vec<A> {
-    let conj = problem.conjugate_kernel;
-    problem
-        .weight
-        .iter()
-        .map(|&w| if conj { w.conj() } else { w })
-        .collect()
 }

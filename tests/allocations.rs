@@ -1,0 +1,197 @@
+//! A `Conv2dPlan` allocates nothing once warm: every allocation made by
+//! the threads that run its calls is counted by a global allocator that
+//! wraps the system's. The tests of this file take turns (a lock), since
+//! the count is global.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use convolve::{Algorithm, Boundary, Conv2dPlan, ConvOptions, Padding};
+use ndarray::{Array1, Array4};
+
+struct Counting;
+
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+static LARGEST: AtomicUsize = AtomicUsize::new(0);
+/// Held by each test while it runs.
+static TURN: Mutex<()> = Mutex::new(());
+
+thread_local! {
+    /// Set on the threads of the pools the tests run the plans on.
+    static WORKER: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether an allocation made now, on this thread, is counted: the test
+/// harness's own threads are left out.
+fn counted() -> bool {
+    COUNTING.load(Ordering::SeqCst) && WORKER.with(Cell::get)
+}
+
+// SAFETY: every method forwards to `System` unchanged; the counters are
+// atomics, which allocate nothing.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if counted() {
+            ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+            LARGEST.fetch_max(layout.size(), Ordering::SeqCst);
+        }
+        // SAFETY: the caller's contract is `System`'s.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System.alloc` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if counted() {
+            ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+            LARGEST.fetch_max(new_size, Ordering::SeqCst);
+        }
+        // SAFETY: the caller's contract is `System`'s.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// The number of allocations `work` makes, and the largest of them in
+/// bytes.
+fn allocations(work: impl FnOnce()) -> (usize, usize) {
+    ALLOCATIONS.store(0, Ordering::SeqCst);
+    LARGEST.store(0, Ordering::SeqCst);
+    COUNTING.store(true, Ordering::SeqCst);
+    work();
+    COUNTING.store(false, Ordering::SeqCst);
+    (ALLOCATIONS.load(Ordering::SeqCst), LARGEST.load(Ordering::SeqCst))
+}
+
+fn values(shape: (usize, usize, usize, usize), seed: u64) -> Array4<f32> {
+    let mut state = seed;
+    Array4::from_shape_simple_fn(shape, || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 40) as f32 / (1u64 << 24) as f32) - 0.5
+    })
+}
+
+/// A pool of `threads` threads whose allocations are counted.
+fn counted_pool(threads: usize) -> rayon::ThreadPool {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .start_handler(|_| WORKER.with(|w| w.set(true)))
+        .build()
+        .unwrap();
+    // Every thread started and has looked for work (what a thread
+    // allocates for itself is not the plan's doing).
+    for _ in 0..3 {
+        pool.broadcast(|_| pool.join(|| (), || ()));
+    }
+    pool
+}
+
+/// Runs `plan` on every thread of `pool` to warm it (each thread runs at
+/// least one block of its own call), then counts the allocations of five
+/// more calls; checks the result against the reference loop.
+fn warm_allocations(
+    plan: &Conv2dPlan<f32>,
+    weight: &Array4<f32>,
+    bias: &Array1<f32>,
+    options: &ConvOptions<f32>,
+    pool: &rayon::ThreadPool,
+) -> (usize, usize) {
+    let shape = plan.input_shape();
+    let x = values((shape[0], shape[1], shape[2], shape[3]), 9);
+    let mut out = Array4::zeros(plan.output_shape());
+    pool.broadcast(|_| plan.run(&x).unwrap());
+    let counted = pool.install(|| {
+        allocations(|| {
+            for _ in 0..5 {
+                plan.run_into(&x, &mut out).unwrap();
+            }
+        })
+    });
+    let expected = convolve::conv2d(&x, weight, Some(bias), &options.algorithm(Algorithm::Direct)).unwrap();
+    let scale = expected.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    assert!(out.iter().zip(&expected).all(|(a, b)| (a - b).abs() <= 1e-5 * scale));
+    counted
+}
+
+#[test]
+fn a_warm_plan_allocates_nothing() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let (one, two) = (counted_pool(1), counted_pool(2));
+    let same = ConvOptions::new().padding(Padding::Same);
+    // Rank 1: (a + 1) · (b + 2) · (o + 1).
+    let separable = Array4::from_shape_fn((4, 1, 5, 5), |(o, _, a, b)| ((a + 1) * (b + 2) * (o + 1)) as f32);
+    let cases = [
+        (
+            [2, 3, 20, 24],
+            values((4, 3, 3, 3), 1),
+            same.algorithm(Algorithm::Direct),
+        ),
+        (
+            [2, 3, 40, 72],
+            values((4, 3, 3, 3), 2),
+            same.algorithm(Algorithm::Vectorized),
+        ),
+        (
+            [2, 4, 41, 70],
+            values((4, 2, 3, 3), 3),
+            same.stride(2)
+                .groups(2)
+                .boundary(Boundary::Reflect)
+                .algorithm(Algorithm::Vectorized),
+        ),
+        (
+            [3, 2, 100, 90],
+            values((3, 2, 15, 15), 4),
+            same.algorithm(Algorithm::Fft),
+        ),
+        (
+            [2, 4, 60, 50],
+            separable,
+            same.groups(4).algorithm(Algorithm::Separable),
+        ),
+    ];
+    for (input_shape, weight, options) in cases {
+        let bias = Array1::from_elem(weight.shape()[0], 0.25);
+        let plan = Conv2dPlan::new(input_shape, &weight, Some(&bias), &options).unwrap();
+        assert_eq!(plan.algorithm(), options.algorithm);
+        for (threads, pool) in [(1, &one), (2, &two)] {
+            let (count, _) = warm_allocations(&plan, &weight, &bias, &options, pool);
+            assert_eq!(
+                count, 0,
+                "{:?}, {threads} threads: {count} allocations in 5 warm calls",
+                options.algorithm
+            );
+        }
+    }
+}
+
+/// The GEMM path reuses all of its own buffers too; what allocates is the
+/// `gemm` crate, a few bytes of bookkeeping per matrix product.
+#[test]
+fn a_warm_gemm_plan_allocates_only_the_gemm_crates_bookkeeping() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let (one, two) = (counted_pool(1), counted_pool(2));
+    let options = ConvOptions::new().padding(Padding::Same).algorithm(Algorithm::Gemm);
+    for (input_shape, weight) in [
+        ([2, 16, 30, 30], values((32, 16, 3, 3), 5)),
+        ([1, 8, 27, 33], values((128, 8, 3, 3), 6)),
+    ] {
+        let bias = Array1::from_elem(weight.shape()[0], 0.25);
+        let plan = Conv2dPlan::new(input_shape, &weight, Some(&bias), &options).unwrap();
+        assert_eq!(plan.algorithm(), Algorithm::Gemm);
+        for (threads, pool) in [(1, &one), (2, &two)] {
+            let (_, largest) = warm_allocations(&plan, &weight, &bias, &options, pool);
+            assert!(largest <= 256, "{threads} threads: an allocation of {largest} bytes");
+        }
+    }
+}
