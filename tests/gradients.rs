@@ -5,7 +5,7 @@ use convolve::{
     conv2d, conv2d_backward, conv2d_backward_into, conv_transpose2d, Algorithm, Boundary, Conv2dGradsMut, ConvOptions,
     Error, Padding,
 };
-use ndarray::{Array1, Array4};
+use ndarray::{Array1, Array4, ShapeBuilder};
 use proptest::prelude::*;
 
 const MAX_BATCH: usize = 2;
@@ -295,4 +295,87 @@ fn transposed_convolution_rejects_bad_arguments() {
         .unwrap_err(),
         Error::BiasLength { expected: 4, got: 3 }
     );
+}
+
+/// Layers large enough to span many blocks, with thin groups (the weight
+/// gradient's dot-product path, the depthwise case among them) and wide
+/// ones (its matrix-product path), strided and dilated, with a
+/// non-standard upstream gradient: every algorithm gives the reference
+/// loops' gradients, in `f64` and in `f32`.
+#[test]
+fn multi_block_gradients_match_the_reference() {
+    let cases = [
+        // Depthwise 3×3, padding 1.
+        (
+            [2, 6, 40, 37],
+            [6, 1, 3, 3],
+            ConvOptions::new().groups(6).padding(Padding::uniform(1)),
+        ),
+        // Depthwise 5×5, stride 2, reflect.
+        (
+            [1, 4, 33, 41],
+            [4, 1, 5, 5],
+            ConvOptions::new()
+                .groups(4)
+                .stride(2)
+                .padding(Padding::Same)
+                .boundary(Boundary::Reflect),
+        ),
+        // Two outputs per group, dilated, a nonzero fill, padding wider than the kernel.
+        (
+            [2, 4, 30, 29],
+            [4, 2, 3, 3],
+            ConvOptions::new()
+                .groups(2)
+                .dilation(2)
+                .padding(Padding::uniform(5))
+                .boundary(Boundary::Fill(0.5)),
+        ),
+        // Wide groups: 16 outputs of 8 channels.
+        (
+            [1, 8, 35, 26],
+            [16, 8, 3, 3],
+            ConvOptions::new().padding(Padding::Same).boundary(Boundary::Wrap),
+        ),
+    ];
+    for (seed, (input, weight, opts)) in cases.into_iter().enumerate() {
+        let x = array4(input, seed as u64);
+        let w = array4(weight, seed as u64 ^ 1);
+        let y = conv2d(&x, &w, None, &opts).unwrap();
+        // The upstream gradient in column-major layout.
+        let mut g = Array4::zeros(y.raw_dim().f());
+        g.assign(&array4(y.shape().try_into().unwrap(), seed as u64 ^ 2));
+        let reference = conv2d_backward(&x, &w, &g, &opts.algorithm(Algorithm::Direct)).unwrap();
+        let scale = |a: &Array4<f64>| a.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        for alg in [Algorithm::Auto, Algorithm::Vectorized, Algorithm::Gemm] {
+            let got = conv2d_backward(&x, &w, &g, &opts.algorithm(alg)).unwrap();
+            for (name, a, r) in [
+                ("input", &got.input, &reference.input),
+                ("weight", &got.weight, &reference.weight),
+            ] {
+                let tolerance = 1e-12 * scale(r);
+                assert!(
+                    a.iter().zip(r).all(|(p, q)| (p - q).abs() <= tolerance),
+                    "case {seed}, {alg:?}, {name}"
+                );
+            }
+            // f32, within 1e-4 of the f64 reference.
+            let single = |a: &Array4<f64>| a.mapv(|v| v as f32);
+            let got = conv2d_backward(
+                &single(&x),
+                &single(&w),
+                &single(&g),
+                &opts.map_fill(|v| v as f32).algorithm(alg),
+            )
+            .unwrap();
+            for (name, a, r) in [
+                ("input", &got.input, &reference.input),
+                ("weight", &got.weight, &reference.weight),
+            ] {
+                let tolerance = 1e-4 * scale(r);
+                let close = a.iter().zip(r).all(|(&p, q)| (p as f64 - q).abs() <= tolerance);
+                assert!(close, "case {seed}, {alg:?}, f32 {name}");
+            }
+        }
+    }
 }

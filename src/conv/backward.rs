@@ -18,7 +18,7 @@
 //! weight gradient as blocked matrix products of the gradient with the
 //! input patches.
 
-use ndarray::{s, Array2, Array4, ArrayView4, ArrayViewMut1, ArrayViewMut4, Axis};
+use ndarray::{s, Array2, Array4, ArrayView4, ArrayViewMut1, ArrayViewMut4, Axis, CowArray};
 use num_traits::Float;
 
 use super::reference::source_index;
@@ -79,13 +79,13 @@ pub(crate) fn input_gradient<A: Element + Float>(
     options: &ConvOptions<A>,
     mut out: ArrayViewMut4<'_, A>,
 ) {
-    out.fill(A::zero());
     let [rows, cols] = geometry;
     let groups = options.groups;
     let [batch, out_channels, grad_h, grad_w] = dims4(grad_output.shape());
     let [_, channels_per_group, kh, kw] = dims4(weight.shape());
     let outputs_per_group = out_channels / groups;
     if grad_output.is_empty() || out.is_empty() {
+        out.fill(A::zero());
         return;
     }
     // The gradient spread out by the stride (row i lands on row i·sh), and
@@ -112,15 +112,23 @@ pub(crate) fn input_gradient<A: Element + Float>(
     let weights_finite = super::all_finite(weight);
     let padded_fits = matches!(padded, Some(b) if b <= budget);
     if options.algorithm != Algorithm::Direct && weights_finite && padded_fits && (rows.stride > 1 || cols.stride > 1) {
+        out.fill(A::zero());
         return input_gradient_col2im(grad_output, weight, geometry, options, out);
     }
     if options.algorithm == Algorithm::Direct || !fits || !weights_finite {
+        out.fill(A::zero());
         return input_gradient_reference(grad_output, weight, geometry, options, out);
     }
-    let mut upsampled = Array4::zeros((batch, out_channels, up_h, up_w));
-    upsampled
-        .slice_mut(s![.., .., ..;rows.stride, ..;cols.stride])
-        .assign(&grad_output);
+    // At stride 1 the gradient needs no spreading out.
+    let upsampled = if rows.stride == 1 && cols.stride == 1 {
+        CowArray::from(grad_output)
+    } else {
+        let mut upsampled = Array4::zeros((batch, out_channels, up_h, up_w));
+        upsampled
+            .slice_mut(s![.., .., ..;rows.stride, ..;cols.stride])
+            .assign(&grad_output);
+        CowArray::from(upsampled)
+    };
 
     // Weights of the transposed problem: [C, O/G, kh, kw], rotated 180°.
     let mut transposed = Array4::zeros((groups * channels_per_group, outputs_per_group, kh, kw));
@@ -133,20 +141,43 @@ pub(crate) fn input_gradient<A: Element + Float>(
 
     let extent = |g: &AxisGeometry| g.dilation * (g.kernel - 1) + 1;
     let (ext_h, ext_w) = (extent(&rows), extent(&cols));
-    let inner = ConvOptions {
+    let inner = |padding| ConvOptions {
         stride: [1, 1],
         dilation: [rows.dilation, cols.dilation],
-        padding: Padding::Explicit {
-            top: ext_h - 1,
-            bottom: padded_h - up_h,
-            left: ext_w - 1,
-            right: padded_w - up_w,
-        },
+        padding,
         groups,
         boundary: Boundary::Fill(A::zero()),
         algorithm: options.algorithm,
         output_padding: [0, 0],
     };
+    // With a fill value, only the gradient of the input proper is wanted:
+    // where the padding allows, the transposed problem computes just that,
+    // straight into `out`.
+    if let Boundary::Fill(_) = options.boundary {
+        let cropped = (
+            (ext_h - 1).checked_sub(rows.pad_lo),
+            (padded_h - up_h).checked_sub(rows.pad_hi),
+            (ext_w - 1).checked_sub(cols.pad_lo),
+            (padded_w - up_w).checked_sub(cols.pad_hi),
+        );
+        if let (Some(top), Some(bottom), Some(left), Some(right)) = cropped {
+            let padding = Padding::Explicit {
+                top,
+                bottom,
+                left,
+                right,
+            };
+            super::conv2d_into(&upsampled, &transposed, None, &inner(padding), &mut out)
+                .expect("the transposed problem is consistent");
+            return;
+        }
+    }
+    let inner = inner(Padding::Explicit {
+        top: ext_h - 1,
+        bottom: padded_h - up_h,
+        left: ext_w - 1,
+        right: padded_w - up_w,
+    });
     let padded = super::conv2d(&upsampled, &transposed, None, &inner).expect("the transposed problem is consistent");
     debug_assert_eq!(padded.shape()[2..], [padded_h, padded_w]);
     match options.boundary {
@@ -159,7 +190,10 @@ pub(crate) fn input_gradient<A: Element + Float>(
             ]);
             out.assign(&interior);
         }
-        _ => fold_padding(padded.view(), &geometry, &options.boundary, out),
+        _ => {
+            out.fill(A::zero());
+            fold_padding(padded.view(), &geometry, &options.boundary, out);
+        }
     }
 }
 
@@ -281,8 +315,8 @@ pub(crate) fn weight_gradient<A: Element + Float>(
 ) {
     // The planner bounds the tile every fast path needs; where it would
     // not (strides far larger than the kernel), the plain sum runs.
-    let fast = super::planner::choose::<A>(algorithm, &problem.shapes(), || true, || false) != Algorithm::Direct;
-    if !fast {
+    let fast = super::planner::choose::<A>(algorithm, &problem.shapes(), || true, || false);
+    if fast == Algorithm::Direct {
         return weight_gradient_reference(problem, grad_output, out);
     }
     let [rows, cols] = problem.geometry;
@@ -296,6 +330,12 @@ pub(crate) fn weight_gradient<A: Element + Float>(
     }
     let rows_per_block = super::tile::rows_per_block(problem, WEIGHT_BLOCK_OUTPUTS / grad_w, grad_h, grad_w);
     let blocks_per_image = grad_h.div_ceil(rows_per_block);
+    // Matrix products where the forward pass would run them (many outputs
+    // per group), dot products of gradient rows with input rows otherwise
+    // (depthwise and other thin groups, whose products would be one row
+    // tall).
+    let products = fast == Algorithm::Gemm;
+    let arch = pulp::Arch::new();
 
     // One partial sum per block, added in block order afterwards, so that
     // the result does not depend on the number of threads.
@@ -304,10 +344,39 @@ pub(crate) fn weight_gradient<A: Element + Float>(
         let block_rows = rows_per_block.min(grad_h - row0);
         let pixels = block_rows * grad_w;
         let shape = TileShape::of(problem, block_rows, grad_w);
-        let mut tile = vec![A::zero(); shape.len()];
-        let mut patches = Array2::zeros((pixels, depth));
         let mut partial = Array2::zeros((out_channels, depth));
         let image = problem.input.index_axis(Axis(0), n);
+        let block_grads = |g: usize| {
+            grad_output.slice(s![
+                n,
+                g * outputs_per_group..(g + 1) * outputs_per_group,
+                row0..row0 + block_rows,
+                ..
+            ])
+        };
+        if !products {
+            let mut tiles = vec![A::zero(); channels_per_group * shape.len()];
+            for g in 0..problem.groups {
+                for (c, tile) in tiles.chunks_exact_mut(shape.len()).enumerate() {
+                    let plane = image.index_axis(Axis(0), g * channels_per_group + c);
+                    fill_tile(problem, plane, row0 * rows.stride, shape, tile);
+                }
+                let grads = block_grads(g);
+                for (o, grads) in grads.outer_iter().enumerate() {
+                    let mut taps = partial.row_mut(g * outputs_per_group + o);
+                    arch.dispatch(WeightDots {
+                        grads,
+                        tiles: &tiles,
+                        shape,
+                        taps: taps.as_slice_mut().expect("partial rows are contiguous"),
+                        problem,
+                    });
+                }
+            }
+            return partial;
+        }
+        let mut tile = vec![A::zero(); shape.len()];
+        let mut patches = Array2::zeros((pixels, depth));
         for g in 0..problem.groups {
             for c in 0..channels_per_group {
                 let plane = image.index_axis(Axis(0), g * channels_per_group + c);
@@ -324,12 +393,7 @@ pub(crate) fn weight_gradient<A: Element + Float>(
                     }
                 }
             }
-            let grads = grad_output.slice(s![
-                n,
-                g * outputs_per_group..(g + 1) * outputs_per_group,
-                row0..row0 + block_rows,
-                ..
-            ]);
+            let grads = block_grads(g);
             let grads = grads.as_standard_layout();
             let grads = grads
                 .view()
@@ -348,6 +412,94 @@ pub(crate) fn weight_gradient<A: Element + Float>(
         .into_shape_with_order((out_channels, channels_per_group, kh, kw))
         .expect("depth is C/G · kh · kw");
     out.assign(&total);
+}
+
+/// The weight gradient of one output channel over one block: for each of
+/// its taps, the sum over the block's rows of the dot product of a
+/// gradient row with the input row the tap reads. `pulp` runs it with the
+/// best instruction set the CPU has.
+struct WeightDots<'t, 'p, A> {
+    /// `[rows, Wo]`: the channel's gradient over the block.
+    grads: ndarray::ArrayView2<'t, A>,
+    /// The padded input tile of each input channel of the group.
+    tiles: &'t [A],
+    shape: TileShape,
+    /// `C/G · kh · kw` sums, overwritten.
+    taps: &'t mut [A],
+    problem: &'t Problem<'p, A>,
+}
+
+impl<A: Element> pulp::WithSimd for WeightDots<'_, '_, A> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        let WeightDots {
+            grads,
+            tiles,
+            shape,
+            taps,
+            problem,
+        } = self;
+        let [rows, cols] = &problem.geometry;
+        let (kh, kw) = (rows.kernel, cols.kernel);
+        let width = grads.ncols();
+        let grads = grads.as_standard_layout();
+        let grads = grads.as_slice().expect("a standard-layout view is contiguous");
+        let per_channel = tiles.chunks_exact(shape.len()).zip(taps.chunks_exact_mut(kh * kw));
+        for (tile, taps) in per_channel {
+            for (a, taps) in taps.chunks_exact_mut(kw).enumerate() {
+                for (b, tap) in taps.iter_mut().enumerate() {
+                    // Row r of the block reads tile row r·sh + a·dh, from
+                    // column b·dw on.
+                    let inputs = (0..grads.len() / width.max(1)).map(|r| {
+                        let start = (r * rows.stride + a * rows.dilation) * shape.width + b * cols.dilation;
+                        &tile[start..start + (width - 1) * cols.stride + 1]
+                    });
+                    *tap = if cols.stride == 1 {
+                        dot_rows(grads.chunks_exact(width), inputs)
+                    } else {
+                        grads.chunks_exact(width).zip(inputs).fold(A::zero(), |acc, (g, x)| {
+                            g.iter()
+                                .enumerate()
+                                .fold(acc, |acc, (j, &g)| acc.mul_add(g, x[j * cols.stride]))
+                        })
+                    };
+                }
+            }
+        }
+    }
+}
+
+/// `Σ_r Σ_j g_r[j] · x_r[j]` over row pairs of equal length, in independent
+/// partial sums (16 and 8 wide, then one for the last few elements of each
+/// row) added at the end, in a fixed order.
+#[inline(always)]
+fn dot_rows<'a, A: Element>(grads: impl Iterator<Item = &'a [A]>, inputs: impl Iterator<Item = &'a [A]>) -> A {
+    let mut wide = [A::zero(); 16];
+    let mut narrow = [A::zero(); 8];
+    let mut rest = A::zero();
+    for (g, x) in grads.zip(inputs) {
+        let mut chunks = g.chunks_exact(16).zip(x.chunks_exact(16));
+        for (g, x) in &mut chunks {
+            for l in 0..16 {
+                wide[l] = wide[l].mul_add(g[l], x[l]);
+            }
+        }
+        let done = g.len() / 16 * 16;
+        let (g, x) = (&g[done..], &x[done..]);
+        if g.len() >= 8 {
+            for l in 0..8 {
+                narrow[l] = narrow[l].mul_add(g[l], x[l]);
+            }
+        }
+        for (&g, &x) in g.iter().zip(x).skip(g.len() / 8 * 8) {
+            rest = rest.mul_add(g, x);
+        }
+    }
+    let wide = wide.iter().fold(A::zero(), |s, &v| s.plus(v));
+    let narrow = narrow.iter().fold(A::zero(), |s, &v| s.plus(v));
+    wide.plus(narrow).plus(rest)
 }
 
 /// The sum of the definition: the oracle for [`weight_gradient`].
