@@ -319,7 +319,7 @@ pub(crate) fn weight_gradient<A: Element + Float>(
     if fast == Algorithm::Direct {
         return weight_gradient_reference(problem, grad_output, out);
     }
-    let [rows, cols] = problem.geometry;
+    let rows = problem.geometry[0];
     let [batch, out_channels, grad_h, grad_w] = dims4(grad_output.shape());
     let [_, channels_per_group, kh, kw] = dims4(problem.weight.shape());
     let outputs_per_group = out_channels / problem.groups;
@@ -376,23 +376,18 @@ pub(crate) fn weight_gradient<A: Element + Float>(
             return partial;
         }
         let mut tile = vec![A::zero(); shape.len()];
-        let mut patches = Array2::zeros((pixels, depth));
+        let mut patches = Array2::zeros((depth, pixels));
         for g in 0..problem.groups {
-            for c in 0..channels_per_group {
-                let plane = image.index_axis(Axis(0), g * channels_per_group + c);
-                fill_tile(problem, plane, row0 * rows.stride, shape, &mut tile);
-                for a in 0..kh {
-                    for b in 0..kw {
-                        let mut column = patches.column_mut((c * kh + a) * kw + b);
-                        for r in 0..block_rows {
-                            let start = (r * rows.stride + a * rows.dilation) * shape.width + b * cols.dilation;
-                            for j in 0..grad_w {
-                                column[r * grad_w + j] = tile[start + j * cols.stride];
-                            }
-                        }
-                    }
-                }
-            }
+            super::im2col::fill_patches(
+                problem,
+                image,
+                g,
+                row0,
+                block_rows,
+                grad_w,
+                &mut tile,
+                patches.view_mut(),
+            );
             let grads = block_grads(g);
             let grads = grads.as_standard_layout();
             let grads = grads
@@ -400,7 +395,7 @@ pub(crate) fn weight_gradient<A: Element + Float>(
                 .into_shape_with_order((outputs_per_group, pixels))
                 .expect("a standard-layout block reshapes");
             let dst = partial.slice_mut(s![g * outputs_per_group..(g + 1) * outputs_per_group, ..]);
-            super::gemm::matmul(grads, patches.view(), dst);
+            super::gemm::matmul(grads, patches.t(), dst);
         }
         partial
     });

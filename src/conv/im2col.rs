@@ -16,7 +16,7 @@
 //! the CPU has them, chosen at run time). Integer types have no fast
 //! product there; the planner sends them to the direct kernel instead.
 
-use ndarray::{s, ArrayView2, ArrayViewMut2, ArrayViewMut4, Axis};
+use ndarray::{s, ArrayView2, ArrayView3, ArrayViewMut2, ArrayViewMut4, Axis};
 
 use super::tile::{
     block_count, fill_tile, for_each_block, packed_weights, prefix, rows_per_block, workspace, TileShape, Workspace,
@@ -83,27 +83,16 @@ pub(crate) fn run<A: Element>(problem: &Problem<'_, A>, out: ArrayViewMut4<'_, A
                 ArrayViewMut2::from_shape((outputs_per_group, columns), product).expect("outputs × columns elements");
             let image = problem.input.index_axis(Axis(0), block.n);
             for g in 0..problem.groups {
-                for c in 0..channels_per_group {
-                    let plane = image.index_axis(Axis(0), g * channels_per_group + c);
-                    fill_tile(problem, plane, block.row0 * rows.stride, shape, tile);
-                    for a in 0..kh {
-                        for b in 0..kw {
-                            let mut dst = patches.row_mut((c * kh + a) * kw + b);
-                            let dst = dst.as_slice_mut().expect("patch rows are contiguous");
-                            for (r, dst_row) in dst[..pixels].chunks_exact_mut(out_cols).enumerate() {
-                                let start = (r * rows.stride + a * rows.dilation) * shape.width + b * cols.dilation;
-                                let src = &tile[start..];
-                                if cols.stride == 1 {
-                                    dst_row.copy_from_slice(&src[..out_cols]);
-                                } else {
-                                    for (j, d) in dst_row.iter_mut().enumerate() {
-                                        *d = src[j * cols.stride];
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
+                fill_patches(
+                    problem,
+                    image,
+                    g,
+                    block.row0,
+                    block_rows,
+                    out_cols,
+                    tile,
+                    patches.view_mut(),
+                );
                 let w: ArrayView2<'_, A> = weights.slice(s![g * outputs_per_group..(g + 1) * outputs_per_group, ..]);
                 super::gemm::matmul(w, patches.view(), product.view_mut());
                 for (o, result) in product.outer_iter().enumerate() {
@@ -120,6 +109,53 @@ pub(crate) fn run<A: Element>(problem: &Problem<'_, A>, out: ArrayViewMut4<'_, A
             }
         });
     });
+}
+
+/// Lays out the patches of group `g` of `image` (`[C, H, W]`) read by
+/// `block_rows` output rows of `out_cols` pixels from row `row0` on, as the
+/// first `block_rows · out_cols` columns of `patches`
+/// (`[C/G · kh · kw, ≥ block_rows · out_cols]`): row `(c·kh + a)·kw + b`
+/// holds what tap `(a, b)` of channel `c` reads for each output pixel.
+/// `tile` (at least the block's [`TileShape`]) holds one channel's padded
+/// input at a time.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn fill_patches<A: Element>(
+    problem: &Problem<'_, A>,
+    image: ArrayView3<'_, A>,
+    g: usize,
+    row0: usize,
+    block_rows: usize,
+    out_cols: usize,
+    tile: &mut [A],
+    mut patches: ArrayViewMut2<'_, A>,
+) {
+    let [rows, cols] = &problem.geometry;
+    let (kh, kw) = (rows.kernel, cols.kernel);
+    let channels_per_group = problem.weight.shape()[1];
+    let pixels = block_rows * out_cols;
+    let shape = TileShape::of(problem, block_rows, out_cols);
+    let tile = &mut tile[..shape.len()];
+    for c in 0..channels_per_group {
+        let plane = image.index_axis(Axis(0), g * channels_per_group + c);
+        fill_tile(problem, plane, row0 * rows.stride, shape, tile);
+        for a in 0..kh {
+            for b in 0..kw {
+                let mut dst = patches.row_mut((c * kh + a) * kw + b);
+                let dst = dst.as_slice_mut().expect("patch rows are contiguous");
+                for (r, dst_row) in dst[..pixels].chunks_exact_mut(out_cols).enumerate() {
+                    let start = (r * rows.stride + a * rows.dilation) * shape.width + b * cols.dilation;
+                    let src = &tile[start..];
+                    if cols.stride == 1 {
+                        dst_row.copy_from_slice(&src[..out_cols]);
+                    } else {
+                        for (j, d) in dst_row.iter_mut().enumerate() {
+                            *d = src[j * cols.stride];
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn gcd(a: usize, b: usize) -> usize {
