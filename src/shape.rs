@@ -179,6 +179,12 @@ impl AxisGeometry {
         Ok(())
     }
 
+    /// [`AxisGeometry::kernel_extent`] of a geometry the convolution entry
+    /// points have already checked, whose extent is known to fit.
+    pub(crate) fn extent(&self) -> usize {
+        self.dilation * (self.kernel - 1) + 1
+    }
+
     /// The number of input positions the dilated kernel spans:
     /// `dilation * (kernel - 1) + 1`.
     ///

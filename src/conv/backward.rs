@@ -139,8 +139,7 @@ pub(crate) fn input_gradient<A: Element + Float>(
             .assign(&block.permuted_axes([1, 0, 2, 3]));
     }
 
-    let extent = |g: &AxisGeometry| g.dilation * (g.kernel - 1) + 1;
-    let (ext_h, ext_w) = (extent(&rows), extent(&cols));
+    let (ext_h, ext_w) = (rows.extent(), cols.extent());
     let inner = |padding| ConvOptions {
         stride: [1, 1],
         dilation: [rows.dilation, cols.dilation],

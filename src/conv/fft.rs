@@ -192,8 +192,7 @@ impl<T: FftFloat> FftKernels<T> {
     /// The kernels of `problem` for an output of `outputs` rows and columns.
     pub(crate) fn new(problem: &Problem<'_, T>, outputs: [usize; 2]) -> Self {
         let [rows, cols] = problem.geometry;
-        let extent = |g: &crate::shape::AxisGeometry| g.dilation * (g.kernel - 1) + 1;
-        let (ext_h, ext_w) = (extent(&rows), extent(&cols));
+        let (ext_h, ext_w) = (rows.extent(), cols.extent());
         let (fh, fw) = (fft_len(ext_h, outputs[0]), fft_len(ext_w, outputs[1]));
         let transform = Transform::<T>::new(fh, fw);
         let spectrum_len = transform.spectrum_len();
@@ -234,8 +233,7 @@ pub(crate) fn run<T: FftFloat>(problem: &Problem<'_, T>, prepared: Option<&FftKe
         rows.stride == 1 && cols.stride == 1,
         "the planner sends only stride 1 here"
     );
-    let extent = |g: &crate::shape::AxisGeometry| g.dilation * (g.kernel - 1) + 1;
-    let (ext_h, ext_w) = (extent(&rows), extent(&cols));
+    let (ext_h, ext_w) = (rows.extent(), cols.extent());
     let [out_rows, out_cols] = [out.shape()[2], out.shape()[3]];
     let computed;
     let kernels = match prepared {

@@ -66,13 +66,12 @@ pub(crate) fn choose<A: Element>(
     separable: impl FnOnce() -> bool,
 ) -> Algorithm {
     let [rows, cols] = &shapes.geometry;
-    let extent = |g: &AxisGeometry| g.dilation * (g.kernel - 1) + 1;
     let row_tile = cols
         .output_len()
         .ok()
         .and_then(|wo| (wo - 1).checked_mul(cols.stride))
-        .and_then(|w| w.checked_add(extent(cols)))
-        .and_then(|w| w.checked_mul(extent(rows)))
+        .and_then(|w| w.checked_add(cols.extent()))
+        .and_then(|w| w.checked_mul(rows.extent()))
         .and_then(|t| t.checked_mul(shapes.channels_per_group.max(1)));
     if !matches!(row_tile, Some(t) if t <= TILE_LIMIT) {
         return Algorithm::Direct;
@@ -84,14 +83,14 @@ pub(crate) fn choose<A: Element>(
         };
         // One FFT block reads `fft_len` padded rows of every channel.
         let block_tile = row_tile
-            .map(|t| t / extent(rows))
-            .and_then(|t| t.checked_mul(super::fft::fft_len(extent(rows), outputs[0])));
+            .map(|t| t / rows.extent())
+            .and_then(|t| t.checked_mul(super::fft::fft_len(rows.extent(), outputs[0])));
         A::FFT
             && rows.stride == 1
             && cols.stride == 1
             && matches!(block_tile, Some(t) if t <= TILE_LIMIT)
             && matches!(
-                super::fft::spectra_len([extent(rows), extent(cols)], outputs, kernels),
+                super::fft::spectra_len([rows.extent(), cols.extent()], outputs, kernels),
                 Some(len) if len <= FFT_SPECTRA_LIMIT
             )
     };

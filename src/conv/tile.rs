@@ -196,10 +196,9 @@ impl TileShape {
     /// The tile of a block of `block_rows` output rows.
     pub(crate) fn of<A>(problem: &Problem<'_, A>, block_rows: usize, out_cols: usize) -> TileShape {
         let [rows, cols] = &problem.geometry;
-        let extent = |g: &crate::shape::AxisGeometry| g.dilation * (g.kernel - 1) + 1;
         TileShape {
-            rows: (block_rows - 1) * rows.stride + extent(rows),
-            width: (out_cols - 1) * cols.stride + extent(cols),
+            rows: (block_rows - 1) * rows.stride + rows.extent(),
+            width: (out_cols - 1) * cols.stride + cols.extent(),
         }
     }
 
