@@ -17,11 +17,13 @@ use crate::shape::{conv2d_output_shape, spatial_geometry, AxisGeometry, Operatio
 /// the FFT runs, the kernel spectra and FFT plans computed, all once.
 ///
 /// The plan also keeps the scratch buffers its blocks work in (a few
-/// hundred KiB per thread), so that once every thread has run a block,
-/// [`Conv2dPlan::run_into`] allocates nothing, except inside the `gemm`
-/// crate's matrix products when the plan runs [`Algorithm::Gemm`] (their
-/// packing buffers). A plan may be shared between threads; calls made at
-/// the same time each take their own buffers.
+/// hundred KiB per thread, made by the first call for every thread of the
+/// rayon pool it runs on), so that later calls of
+/// [`Conv2dPlan::run_into`] allocate nothing, except for a few bytes of
+/// bookkeeping inside each of the `gemm` crate's matrix products when the
+/// plan runs [`Algorithm::Gemm`]. A plan may be shared between threads;
+/// calls made at the same time each take their own buffers (the first time
+/// they overlap, that takes new ones).
 ///
 /// # Examples
 ///
