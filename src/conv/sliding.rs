@@ -58,10 +58,21 @@ pub(crate) fn run<A: Element>(problem: &Problem<'_, A>, out: ArrayViewMut4<'_, A
             let line = prefix(line, out_cols, 0);
             let image = problem.input.index_axis(Axis(0), block.n);
             for g in 0..problem.groups {
-                for (c, tile) in tiles.chunks_exact_mut(shape.len()).enumerate() {
-                    let plane = image.index_axis(Axis(0), g * channels_per_group + c);
-                    fill_tile(problem, plane, block.row0 * rows.stride, shape, tile);
-                }
+                let first_row = block.row0 * rows.stride;
+                let tiles = match Tiles::in_input(problem, block.n, g, first_row, shape) {
+                    Some(input) => input,
+                    None => {
+                        for (c, tile) in tiles.chunks_exact_mut(shape.len()).enumerate() {
+                            let plane = image.index_axis(Axis(0), g * channels_per_group + c);
+                            fill_tile(problem, plane, first_row, shape, tile);
+                        }
+                        Tiles {
+                            data: tiles,
+                            row: shape.width,
+                            channel: shape.len(),
+                        }
+                    }
+                };
                 for o in g * outputs_per_group..(g + 1) * outputs_per_group {
                     let w = &weights[o * channels_per_group * taps..][..channels_per_group * taps];
                     let bias = problem.bias.as_ref().map(|b| b[o]);
@@ -69,7 +80,6 @@ pub(crate) fn run<A: Element>(problem: &Problem<'_, A>, out: ArrayViewMut4<'_, A
                         out: block.out.index_axis_mut(Axis(0), o),
                         line,
                         tiles,
-                        shape,
                         w,
                         bias,
                         problem,
@@ -80,6 +90,37 @@ pub(crate) fn run<A: Element>(problem: &Problem<'_, A>, out: ArrayViewMut4<'_, A
     });
 }
 
+/// Where a block reads the padded input of a group: padded row `t`, column
+/// `q` of channel `c`'s tile is `data[c · channel + t · row + q]`.
+#[derive(Clone, Copy)]
+struct Tiles<'t, A> {
+    data: &'t [A],
+    row: usize,
+    channel: usize,
+}
+
+impl<'t, A> Tiles<'t, A> {
+    /// The input itself, when the block of image `n` whose tiles start at
+    /// padded row `first_row` reads no padding and the input is in standard
+    /// layout: then nothing needs copying.
+    fn in_input(problem: &Problem<'t, A>, n: usize, g: usize, first_row: usize, shape: TileShape) -> Option<Self> {
+        let [rows, cols] = &problem.geometry;
+        let [_, channels, height, width] = super::dims4(problem.input.shape());
+        let first = first_row.checked_sub(rows.pad_lo)?;
+        if cols.pad_lo != 0 || shape.width > width || first + shape.rows > height {
+            return None;
+        }
+        let data = problem.input.to_slice()?;
+        let first_channel = g * problem.weight.shape()[1];
+        let start = ((n * channels + first_channel) * height + first) * width;
+        Some(Tiles {
+            data: &data[start..],
+            row: width,
+            channel: height * width,
+        })
+    }
+}
+
 /// The block's rows of one output channel, run by `pulp` with the best
 /// instruction set the CPU has (AVX2 and FMA where present): the hot loop
 /// is inlined into the dispatched function, so the compiler vectorizes it
@@ -88,8 +129,7 @@ struct ChannelTask<'t, 'p, A> {
     /// `[rows, Wo]`.
     out: ArrayViewMut2<'t, A>,
     line: &'t mut [A],
-    tiles: &'t [A],
-    shape: TileShape,
+    tiles: Tiles<'t, A>,
     w: &'t [A],
     bias: Option<A>,
     problem: &'t Problem<'p, A>,
@@ -104,7 +144,6 @@ impl<A: Element> pulp::WithSimd for ChannelTask<'_, '_, A> {
             mut out,
             line,
             tiles,
-            shape,
             w,
             bias,
             problem,
@@ -120,10 +159,10 @@ impl<A: Element> pulp::WithSimd for ChannelTask<'_, '_, A> {
                 None => line,
             };
             match lanes {
-                64 => accumulate_row::<A, 64>(target, tiles, shape, w, r, problem),
-                32 => accumulate_row::<A, 32>(target, tiles, shape, w, r, problem),
-                16 => accumulate_row::<A, 16>(target, tiles, shape, w, r, problem),
-                _ => accumulate_row::<A, 8>(target, tiles, shape, w, r, problem),
+                64 => accumulate_row::<A, 64>(target, tiles, w, r, problem),
+                32 => accumulate_row::<A, 32>(target, tiles, w, r, problem),
+                16 => accumulate_row::<A, 16>(target, tiles, w, r, problem),
+                _ => accumulate_row::<A, 8>(target, tiles, w, r, problem),
             }
             if let Some(b) = bias {
                 target.iter_mut().for_each(|v| *v = v.plus(b));
@@ -140,16 +179,18 @@ impl<A: Element> pulp::WithSimd for ChannelTask<'_, '_, A> {
 #[inline(always)]
 fn accumulate_row<A: Element, const LANES: usize>(
     line: &mut [A],
-    tiles: &[A],
-    shape: TileShape,
+    tiles: Tiles<'_, A>,
     w: &[A],
     r: usize,
     problem: &Problem<'_, A>,
 ) {
     let [rows, cols] = &problem.geometry;
     let (kh, kw) = (rows.kernel, cols.kernel);
-    let row_offset = |a: usize| (r * rows.stride + a * rows.dilation) * shape.width;
-    let per_channel = tiles.chunks_exact(shape.len()).zip(w.chunks_exact(kh * kw));
+    let row_offset = |a: usize| (r * rows.stride + a * rows.dilation) * tiles.row;
+    let channels = w.len() / (kh * kw);
+    let per_channel = (0..channels)
+        .map(|c| &tiles.data[c * tiles.channel..])
+        .zip(w.chunks_exact(kh * kw));
     let (dw, sw) = (cols.dilation, cols.stride);
     let out_cols = line.len();
     // Chunk starts: every multiple of LANES, then one last chunk flush with
