@@ -150,7 +150,37 @@ impl<A: Element> pulp::WithSimd for ChannelTask<'_, '_, A> {
         } = self;
         // Narrow rows take narrower register blocks rather than the scalar
         // loop; every width sums each output's taps in the same order.
-        let lanes = widest_lanes::<A>().min(line.len().next_power_of_two() / 2).max(8);
+        let out_cols = line.len();
+        let lanes = widest_lanes::<A>().min(out_cols.next_power_of_two() / 2).max(8);
+        // Contiguous rows at unit column stride go two at a time: twice the
+        // independent sums in flight, and each tap loaded once for both.
+        if problem.geometry[1].stride == 1 && out_cols >= lanes {
+            if let Some(all) = out.as_slice_mut() {
+                for (i, rows) in all.chunks_mut(2 * out_cols).enumerate() {
+                    let r = 2 * i;
+                    if rows.len() == 2 * out_cols {
+                        let (first, second) = rows.split_at_mut(out_cols);
+                        match lanes {
+                            64 => accumulate_pair::<A, 64>(first, second, tiles, w, r, problem),
+                            32 => accumulate_pair::<A, 32>(first, second, tiles, w, r, problem),
+                            16 => accumulate_pair::<A, 16>(first, second, tiles, w, r, problem),
+                            _ => accumulate_pair::<A, 8>(first, second, tiles, w, r, problem),
+                        }
+                    } else {
+                        match lanes {
+                            64 => accumulate_row::<A, 64>(rows, tiles, w, r, problem),
+                            32 => accumulate_row::<A, 32>(rows, tiles, w, r, problem),
+                            16 => accumulate_row::<A, 16>(rows, tiles, w, r, problem),
+                            _ => accumulate_row::<A, 8>(rows, tiles, w, r, problem),
+                        }
+                    }
+                    if let Some(b) = bias {
+                        rows.iter_mut().for_each(|v| *v = v.plus(b));
+                    }
+                }
+                return;
+            }
+        }
         for (r, mut dst) in out.outer_iter_mut().enumerate() {
             // Contiguous output rows are written in place; others go
             // through `line`.
@@ -174,6 +204,60 @@ impl<A: Element> pulp::WithSimd for ChannelTask<'_, '_, A> {
     }
 }
 
+/// Chunk starts along a row of `out_cols ≥ LANES` outputs: every multiple
+/// of `LANES`, then one last chunk flush with the end of the row,
+/// overlapping the previous one, so that no output is left to a scalar
+/// loop (the overlapped outputs are computed twice, identically).
+#[inline(always)]
+fn chunk_starts<const LANES: usize>(out_cols: usize) -> impl Iterator<Item = usize> + Clone {
+    let last = out_cols.checked_sub(LANES);
+    (0..out_cols / LANES)
+        .map(|c| c * LANES)
+        .chain(last.filter(|&l| l % LANES != 0))
+}
+
+/// Output rows `r` and `r + 1` of the block at unit column stride, as
+/// [`accumulate_row`] computes each (the same sums in the same order), with
+/// every tap applied to both rows at once.
+#[inline(always)]
+fn accumulate_pair<A: Element, const LANES: usize>(
+    first: &mut [A],
+    second: &mut [A],
+    tiles: Tiles<'_, A>,
+    w: &[A],
+    r: usize,
+    problem: &Problem<'_, A>,
+) {
+    let [rows, cols] = &problem.geometry;
+    let (kh, kw) = (rows.kernel, cols.kernel);
+    let row_offset = |a: usize| (r * rows.stride + a * rows.dilation) * tiles.row;
+    let next = rows.stride * tiles.row;
+    let channels = w.len() / (kh * kw);
+    let per_channel = (0..channels)
+        .map(|c| &tiles.data[c * tiles.channel..])
+        .zip(w.chunks_exact(kh * kw));
+    let dw = cols.dilation;
+    for j0 in chunk_starts::<LANES>(first.len()) {
+        let mut acc = [[A::zero(); LANES]; 2];
+        for (tile, w_c) in per_channel.clone() {
+            for (a, w_a) in w_c.chunks_exact(kw).enumerate() {
+                let upper = &tile[row_offset(a) + j0..];
+                let lower = &tile[row_offset(a) + next + j0..];
+                for (b, &tap) in w_a.iter().enumerate() {
+                    let up: &[A; LANES] = upper[b * dw..][..LANES].try_into().expect("LANES elements");
+                    let down: &[A; LANES] = lower[b * dw..][..LANES].try_into().expect("LANES elements");
+                    for l in 0..LANES {
+                        acc[0][l] = acc[0][l].mul_add(up[l], tap);
+                        acc[1][l] = acc[1][l].mul_add(down[l], tap);
+                    }
+                }
+            }
+        }
+        first[j0..j0 + LANES].copy_from_slice(&acc[0]);
+        second[j0..j0 + LANES].copy_from_slice(&acc[1]);
+    }
+}
+
 /// One output row `r` of the block: `line[j] = Σ_c Σ_a Σ_b w[c, a, b] ·
 /// tile_c[r·sh + a·dh, j·sw + b·dw]`.
 #[inline(always)]
@@ -193,14 +277,8 @@ fn accumulate_row<A: Element, const LANES: usize>(
         .zip(w.chunks_exact(kh * kw));
     let (dw, sw) = (cols.dilation, cols.stride);
     let out_cols = line.len();
-    // Chunk starts: every multiple of LANES, then one last chunk flush with
-    // the end of the row, overlapping the previous one, so that no output
-    // is left to a scalar loop (the overlapped outputs are computed twice,
-    // identically).
     let last = out_cols.checked_sub(LANES);
-    let starts = (0..out_cols / LANES)
-        .map(|c| c * LANES)
-        .chain(last.filter(|&l| l % LANES != 0));
+    let starts = chunk_starts::<LANES>(out_cols);
     // Two copies of the loop nest, so that the unit-stride one (by far the
     // most common) has constant, contiguous loads the compiler vectorizes.
     if sw == 1 {
