@@ -376,6 +376,12 @@ pub(crate) fn weight_gradient<A: Element + Float>(
         }
         let mut tile = vec![A::zero(); shape.len()];
         let mut patches = Array2::zeros((depth, pixels));
+        // The product is taken transposed, `partialᵀ = patches · gradsᵀ`,
+        // with the gradient's output channels contiguous: the `gemm` crate
+        // then reads both operands in place instead of repacking the whole
+        // patch matrix.
+        let mut grads_t = Array2::zeros((pixels, outputs_per_group));
+        let mut partial_t = Array2::zeros((depth, out_channels));
         for g in 0..problem.groups {
             super::im2col::fill_patches(
                 problem,
@@ -387,15 +393,15 @@ pub(crate) fn weight_gradient<A: Element + Float>(
                 &mut tile,
                 patches.view_mut(),
             );
-            let grads = block_grads(g);
-            let grads = grads.as_standard_layout();
-            let grads = grads
-                .view()
-                .into_shape_with_order((outputs_per_group, pixels))
-                .expect("a standard-layout block reshapes");
-            let dst = partial.slice_mut(s![g * outputs_per_group..(g + 1) * outputs_per_group, ..]);
-            super::gemm::matmul(grads, patches.t(), dst);
+            for (o, grads) in block_grads(g).outer_iter().enumerate() {
+                for (dst, &v) in grads_t.column_mut(o).iter_mut().zip(grads.iter()) {
+                    *dst = v;
+                }
+            }
+            let dst = partial_t.slice_mut(s![.., g * outputs_per_group..(g + 1) * outputs_per_group]);
+            super::gemm::matmul(grads_t.t(), patches.t(), dst.reversed_axes());
         }
+        partial.assign(&partial_t.t());
         partial
     });
     let mut total = Array2::<A>::zeros((out_channels, depth));
