@@ -77,7 +77,8 @@ struct Transform<T: FftFloat> {
 /// Buffers one thread needs to run a [`Transform`].
 #[derive(Default)]
 struct Scratch<T> {
-    row: Vec<Complex<T>>,
+    /// The half spectra of a patch's rows, row-major.
+    rows: Vec<Complex<T>>,
     fft: Vec<Complex<T>>,
 }
 
@@ -111,42 +112,70 @@ impl<T: FftFloat> Transform<T> {
         .into_iter()
         .max()
         .unwrap_or(0);
-        scratch.row.resize(self.half, Complex::new(T::zero(), T::zero()));
+        scratch
+            .rows
+            .resize(self.half * self.rows, Complex::new(T::zero(), T::zero()));
         scratch.fft.resize(len, Complex::new(T::zero(), T::zero()));
     }
 
     /// The spectrum of `patch` (row-major `rows × cols`, destroyed), whose
     /// rows from `used_rows` on are zero.
     fn forward(&self, patch: &mut [T], used_rows: usize, spectrum: &mut [Complex<T>], scratch: &mut Scratch<T>) {
-        spectrum.fill(Complex::new(T::zero(), T::zero()));
-        for (r, row) in patch.chunks_exact_mut(self.cols).take(used_rows).enumerate() {
+        let Scratch { rows, fft } = scratch;
+        for (row, half) in patch
+            .chunks_exact_mut(self.cols)
+            .zip(rows.chunks_exact_mut(self.half))
+            .take(used_rows)
+        {
             self.r2c
-                .process_with_scratch(row, &mut scratch.row, &mut scratch.fft)
+                .process_with_scratch(row, half, fft)
                 .expect("buffer lengths follow the plan");
-            for (k, &v) in scratch.row.iter().enumerate() {
-                spectrum[k * self.rows + r] = v;
-            }
         }
-        self.forward_cols.process_with_scratch(spectrum, &mut scratch.fft);
+        for column in spectrum.chunks_exact_mut(self.rows) {
+            column[used_rows..].fill(Complex::new(T::zero(), T::zero()));
+        }
+        transpose(rows, self.half, used_rows, self.half, spectrum, self.rows);
+        self.forward_cols.process_with_scratch(spectrum, fft);
     }
 
     /// The first `rows_needed` rows of the inverse transform of `spectrum`
     /// (destroyed), unnormalized, into `out` (row-major, `cols` wide).
     fn inverse(&self, spectrum: &mut [Complex<T>], rows_needed: usize, out: &mut [T], scratch: &mut Scratch<T>) {
-        self.inverse_cols.process_with_scratch(spectrum, &mut scratch.fft);
-        for (r, row) in out.chunks_exact_mut(self.cols).take(rows_needed).enumerate() {
-            for (k, v) in scratch.row.iter_mut().enumerate() {
-                *v = spectrum[k * self.rows + r];
-            }
+        let Scratch { rows, fft } = scratch;
+        self.inverse_cols.process_with_scratch(spectrum, fft);
+        transpose(spectrum, self.rows, self.half, rows_needed, rows, self.half);
+        for (half, row) in rows
+            .chunks_exact_mut(self.half)
+            .zip(out.chunks_exact_mut(self.cols))
+            .take(rows_needed)
+        {
             // The spectrum of a real row has real first (and, for even
             // lengths, last) entries; clear the rounding noise there.
-            scratch.row[0].im = T::zero();
+            half[0].im = T::zero();
             if self.cols % 2 == 0 {
-                scratch.row[self.half - 1].im = T::zero();
+                half[self.half - 1].im = T::zero();
             }
             self.c2r
-                .process_with_scratch(&mut scratch.row, row, &mut scratch.fft)
+                .process_with_scratch(half, row, fft)
                 .expect("buffer lengths follow the plan");
+        }
+    }
+}
+
+/// `dst[k · dst_stride + r] = src[r · src_stride + k]` for `r < height`,
+/// `k < width`, in square tiles, so that both sides are read and written a
+/// few cache lines at a time rather than one element per line.
+fn transpose<C: Copy>(src: &[C], src_stride: usize, height: usize, width: usize, dst: &mut [C], dst_stride: usize) {
+    const TILE: usize = 16;
+    for r0 in (0..height).step_by(TILE) {
+        let r1 = (r0 + TILE).min(height);
+        for k0 in (0..width).step_by(TILE) {
+            for k in k0..(k0 + TILE).min(width) {
+                let column = &mut dst[k * dst_stride + r0..k * dst_stride + r1];
+                for (r, d) in (r0..r1).zip(column) {
+                    *d = src[r * src_stride + k];
+                }
+            }
         }
     }
 }

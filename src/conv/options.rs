@@ -71,7 +71,7 @@ impl<A: Zero> Default for Boundary<A> {
 /// one output per group) real floating-point problem whose kernels are all
 /// rank 1 and at least 2×2 runs [`Algorithm::Separable`]; a single-channel (or depthwise)
 /// real floating-point problem at stride 1 with a kernel of at least 196
-/// taps (`f32`) or 121 taps (`f64`) runs [`Algorithm::Fft`], provided every input, kernel and fill
+/// taps (`f32`) or 144 taps (`f64`) runs [`Algorithm::Fft`], provided every input, kernel and fill
 /// value is finite; a layer with at least 8 output
 /// channels per group and at least 16 multiply-adds per output
 /// (`C/groups · kh · kw`) runs [`Algorithm::Gemm`]; everything else runs
