@@ -100,6 +100,16 @@ struct Tiles<'t, A> {
 }
 
 impl<'t, A> Tiles<'t, A> {
+    /// Each input channel's tile with its `taps` weights from `w`.
+    #[inline(always)]
+    fn with_taps<'w>(self, w: &'w [A], taps: usize) -> impl Iterator<Item = (&'t [A], &'w [A])> + Clone {
+        let data = self.data;
+        let channel = self.channel;
+        (0..w.len() / taps)
+            .map(move |c| &data[c * channel..])
+            .zip(w.chunks_exact(taps))
+    }
+
     /// The input itself, when the block of image `n` whose tiles start at
     /// padded row `first_row` reads no padding and the input is in standard
     /// layout: then nothing needs copying.
@@ -167,12 +177,7 @@ impl<A: Element> pulp::WithSimd for ChannelTask<'_, '_, A> {
                             _ => accumulate_pair::<A, 8>(first, second, tiles, w, r, problem),
                         }
                     } else {
-                        match lanes {
-                            64 => accumulate_row::<A, 64>(rows, tiles, w, r, problem),
-                            32 => accumulate_row::<A, 32>(rows, tiles, w, r, problem),
-                            16 => accumulate_row::<A, 16>(rows, tiles, w, r, problem),
-                            _ => accumulate_row::<A, 8>(rows, tiles, w, r, problem),
-                        }
+                        accumulate_row_in(lanes, rows, tiles, w, r, problem);
                     }
                     if let Some(b) = bias {
                         rows.iter_mut().for_each(|v| *v = v.plus(b));
@@ -188,12 +193,7 @@ impl<A: Element> pulp::WithSimd for ChannelTask<'_, '_, A> {
                 Some(row) => row,
                 None => line,
             };
-            match lanes {
-                64 => accumulate_row::<A, 64>(target, tiles, w, r, problem),
-                32 => accumulate_row::<A, 32>(target, tiles, w, r, problem),
-                16 => accumulate_row::<A, 16>(target, tiles, w, r, problem),
-                _ => accumulate_row::<A, 8>(target, tiles, w, r, problem),
-            }
+            accumulate_row_in(lanes, target, tiles, w, r, problem);
             if let Some(b) = bias {
                 target.iter_mut().for_each(|v| *v = v.plus(b));
             }
@@ -201,6 +201,24 @@ impl<A: Element> pulp::WithSimd for ChannelTask<'_, '_, A> {
                 dst.iter_mut().zip(line.iter()).for_each(|(d, &v)| *d = v);
             }
         }
+    }
+}
+
+/// [`accumulate_row`] with register blocks of `lanes` outputs.
+#[inline(always)]
+fn accumulate_row_in<A: Element>(
+    lanes: usize,
+    line: &mut [A],
+    tiles: Tiles<'_, A>,
+    w: &[A],
+    r: usize,
+    problem: &Problem<'_, A>,
+) {
+    match lanes {
+        64 => accumulate_row::<A, 64>(line, tiles, w, r, problem),
+        32 => accumulate_row::<A, 32>(line, tiles, w, r, problem),
+        16 => accumulate_row::<A, 16>(line, tiles, w, r, problem),
+        _ => accumulate_row::<A, 8>(line, tiles, w, r, problem),
     }
 }
 
@@ -232,10 +250,7 @@ fn accumulate_pair<A: Element, const LANES: usize>(
     let (kh, kw) = (rows.kernel, cols.kernel);
     let row_offset = |a: usize| (r * rows.stride + a * rows.dilation) * tiles.row;
     let next = rows.stride * tiles.row;
-    let channels = w.len() / (kh * kw);
-    let per_channel = (0..channels)
-        .map(|c| &tiles.data[c * tiles.channel..])
-        .zip(w.chunks_exact(kh * kw));
+    let per_channel = tiles.with_taps(w, kh * kw);
     let dw = cols.dilation;
     for j0 in chunk_starts::<LANES>(first.len()) {
         let mut acc = [[A::zero(); LANES]; 2];
@@ -271,10 +286,7 @@ fn accumulate_row<A: Element, const LANES: usize>(
     let [rows, cols] = &problem.geometry;
     let (kh, kw) = (rows.kernel, cols.kernel);
     let row_offset = |a: usize| (r * rows.stride + a * rows.dilation) * tiles.row;
-    let channels = w.len() / (kh * kw);
-    let per_channel = (0..channels)
-        .map(|c| &tiles.data[c * tiles.channel..])
-        .zip(w.chunks_exact(kh * kw));
+    let per_channel = tiles.with_taps(w, kh * kw);
     let (dw, sw) = (cols.dilation, cols.stride);
     let out_cols = line.len();
     let last = out_cols.checked_sub(LANES);
