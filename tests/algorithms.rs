@@ -248,6 +248,18 @@ fn multi_block_problems_match_the_reference() {
             [16, 3, 7, 7],
             ConvOptions::new().stride(2).dilation(2).padding(Padding::Full),
         ),
+        // Pointwise layers, whose GEMM reads standard-layout inputs in
+        // place: blocks of 16 rows of 24 and of 12 and 8 rows of 40 pixels.
+        ([2, 32, 16, 24], [16, 32, 1, 1], ConvOptions::new()),
+        ([1, 8, 20, 40], [16, 4, 1, 1], ConvOptions::new().groups(2)),
+        // ... and the copied patches when a block's pixels are not a
+        // multiple of 16 (7 rows of 9) or the layer pads.
+        ([1, 16, 7, 9], [8, 16, 1, 1], ConvOptions::new()),
+        (
+            [1, 16, 16, 16],
+            [8, 16, 1, 1],
+            ConvOptions::new().padding(Padding::uniform(1)),
+        ),
     ];
     for (seed, (input, weight, options)) in cases.into_iter().enumerate() {
         let case = Case {

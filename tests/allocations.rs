@@ -185,6 +185,7 @@ fn a_warm_gemm_plan_allocates_only_the_gemm_crates_bookkeeping() {
     for (input_shape, weight) in [
         ([2, 16, 30, 30], values((32, 16, 3, 3), 5)),
         ([1, 8, 27, 33], values((128, 8, 3, 3), 6)),
+        ([2, 32, 16, 24], values((16, 32, 1, 1), 7)),
     ] {
         let bias = Array1::from_elem(weight.shape()[0], 0.25);
         let plan = Conv2dPlan::new(input_shape, &weight, Some(&bias), &options).unwrap();

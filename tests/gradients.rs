@@ -331,6 +331,8 @@ fn multi_block_gradients_match_the_reference() {
                 .padding(Padding::uniform(5))
                 .boundary(Boundary::Fill(0.5)),
         ),
+        // A pointwise layer, whose weight gradient reads the input in place.
+        ([2, 32, 16, 24], [16, 32, 1, 1], ConvOptions::new()),
         // Wide groups: 16 outputs of 8 channels.
         (
             [1, 8, 35, 26],

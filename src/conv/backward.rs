@@ -383,16 +383,22 @@ pub(crate) fn weight_gradient<A: Element + Float>(
         let mut grads_t = Array2::zeros((pixels, outputs_per_group));
         let mut partial_t = Array2::zeros((depth, out_channels));
         for g in 0..problem.groups {
-            super::im2col::fill_patches(
-                problem,
-                image,
-                g,
-                row0,
-                block_rows,
-                grad_w,
-                &mut tile,
-                patches.view_mut(),
-            );
+            let patches = match super::im2col::pointwise_patches(problem, n, g, row0, pixels) {
+                Some(input) => input,
+                None => {
+                    super::im2col::fill_patches(
+                        problem,
+                        image,
+                        g,
+                        row0,
+                        block_rows,
+                        grad_w,
+                        &mut tile,
+                        patches.view_mut(),
+                    );
+                    patches.view()
+                }
+            };
             for (o, grads) in block_grads(g).outer_iter().enumerate() {
                 for (dst, &v) in grads_t.column_mut(o).iter_mut().zip(grads.iter()) {
                     *dst = v;

@@ -16,7 +16,7 @@
 //! the CPU has them, chosen at run time). Integer types have no fast
 //! product there; the planner sends them to the direct kernel instead.
 
-use ndarray::{s, ArrayView2, ArrayView3, ArrayViewMut2, ArrayViewMut4, Axis};
+use ndarray::{s, ArrayView2, ArrayView3, ArrayViewMut2, ArrayViewMut4, Axis, ShapeBuilder};
 
 use super::tile::{
     block_count, fill_tile, for_each_block, packed_weights, prefix, rows_per_block, workspace, TileShape, Workspace,
@@ -83,18 +83,22 @@ pub(crate) fn run<A: Element>(problem: &Problem<'_, A>, out: ArrayViewMut4<'_, A
                 ArrayViewMut2::from_shape((outputs_per_group, columns), product).expect("outputs × columns elements");
             let image = problem.input.index_axis(Axis(0), block.n);
             for g in 0..problem.groups {
-                fill_patches(
-                    problem,
-                    image,
-                    g,
-                    block.row0,
-                    block_rows,
-                    out_cols,
-                    tile,
-                    patches.view_mut(),
-                );
                 let w: ArrayView2<'_, A> = weights.slice(s![g * outputs_per_group..(g + 1) * outputs_per_group, ..]);
-                super::gemm::matmul(w, patches.view(), product.view_mut());
+                if let Some(input) = pointwise_patches(problem, block.n, g, block.row0, pixels) {
+                    super::gemm::matmul(w, input, product.slice_mut(s![.., ..pixels]));
+                } else {
+                    fill_patches(
+                        problem,
+                        image,
+                        g,
+                        block.row0,
+                        block_rows,
+                        out_cols,
+                        tile,
+                        patches.view_mut(),
+                    );
+                    super::gemm::matmul(w, patches.view(), product.view_mut());
+                }
                 for (o, result) in product.outer_iter().enumerate() {
                     let channel = g * outputs_per_group + o;
                     let bias = problem.bias.as_ref().map(|b| b[channel]);
@@ -109,6 +113,37 @@ pub(crate) fn run<A: Element>(problem: &Problem<'_, A>, out: ArrayViewMut4<'_, A
             }
         });
     });
+}
+
+/// The patch matrix of group `g` for the block of image `n` from output row
+/// `row0` on, when it is the input itself: a 1×1 kernel at unit stride
+/// without padding over a standard-layout input reads each channel's rows
+/// as they lie, `[C/G, pixels]` with rows `H · W` apart. Only blocks whose
+/// pixel count is a multiple of `COLUMN_MULTIPLE` qualify, so that the
+/// `gemm` crate reads the matrix in place.
+pub(crate) fn pointwise_patches<'a, A>(
+    problem: &Problem<'a, A>,
+    n: usize,
+    g: usize,
+    row0: usize,
+    pixels: usize,
+) -> Option<ArrayView2<'a, A>> {
+    let [rows, cols] = &problem.geometry;
+    let unit = |axis: &crate::shape::AxisGeometry| {
+        axis.kernel == 1 && axis.stride == 1 && axis.pad_lo == 0 && axis.pad_hi == 0
+    };
+    if !unit(rows) || !unit(cols) || pixels % COLUMN_MULTIPLE != 0 {
+        return None;
+    }
+    let data = problem.input.to_slice()?;
+    let [_, channels, height, width] = super::dims4(problem.input.shape());
+    let channels_per_group = problem.weight.shape()[1];
+    let start = ((n * channels + g * channels_per_group) * height + row0) * width;
+    ArrayView2::from_shape(
+        (channels_per_group, pixels).strides((height * width, 1)),
+        &data[start..],
+    )
+    .ok()
 }
 
 /// Lays out the patches of group `g` of `image` (`[C, H, W]`) read by
