@@ -322,4 +322,59 @@ mod found_by_fuzzing {
             );
         }
     }
+
+    /// A separable kernel over a tall input with a huge row stride and huge
+    /// column padding once made the separable path filter every input row
+    /// into an `H · Wo` intermediate of 2.5 GB for an output of 2.5 MB
+    /// (`fuzz/artifacts/correlate2d/repro-bug6-separable-intermediate-oom`).
+    /// Such problems now run the vectorized kernel, whose tiles are small.
+    #[test]
+    fn separable_intermediates_stay_bounded() {
+        let x = Array2::from_shape_vec((1000, 3), values(3000, 15)).unwrap();
+        let k = Array2::<f64>::ones((3, 3));
+        let opts = ConvOptions::new().strides(1000, 1).padding(Padding::Explicit {
+            top: 0,
+            bottom: 0,
+            left: 160_000,
+            right: 160_000,
+        });
+        for alg in [Algorithm::Auto, Algorithm::Separable] {
+            assert_eq!(
+                convolve::correlate2d_algorithm([1000, 3], [3, 3], &opts.algorithm(alg)).unwrap(),
+                Algorithm::Vectorized
+            );
+        }
+        let want = correlate2d(&x, &k, &opts.algorithm(Algorithm::Direct)).unwrap();
+        assert_eq!(want.dim(), (1, 320_001));
+        assert_eq!(
+            correlate2d(&x, &k, &opts.algorithm(Algorithm::Separable)).unwrap(),
+            want
+        );
+        // Below the bound the same kernel still runs in two passes.
+        let small = ConvOptions::<f64>::new()
+            .padding(Padding::Same)
+            .algorithm(Algorithm::Separable);
+        assert_eq!(
+            convolve::correlate2d_algorithm([1000, 3], [3, 3], &small).unwrap(),
+            Algorithm::Separable
+        );
+    }
+
+    /// A NaN tap compares as equal to every other, so the search for the
+    /// largest tap could end on a zero and take the whole kernel for the
+    /// zero kernel, which the separable path then ran: zeros where the
+    /// definition gives NaN
+    /// (`fuzz/artifacts/correlate2d/repro-bug7-nan-kernel-taken-as-zero`).
+    #[test]
+    fn a_nan_tap_is_never_factored_away() {
+        let x = Array2::from_shape_vec((9, 7), values(63, 16)).unwrap();
+        let k = ndarray::array![[0.0, 0.5, 85.0], [85.0, f64::NAN, 0.0]];
+        let opts = ConvOptions::new().padding(Padding::Same).boundary(Boundary::Symmetric);
+        let want = correlate2d(&x, &k, &opts.algorithm(Algorithm::Direct)).unwrap();
+        assert!(want.iter().all(|v| v.is_nan()));
+        for alg in [Algorithm::Auto, Algorithm::Separable] {
+            let got = correlate2d(&x, &k, &opts.algorithm(alg)).unwrap();
+            assert!(got.iter().all(|v| v.is_nan()), "{alg:?}");
+        }
+    }
 }

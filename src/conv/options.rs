@@ -124,7 +124,9 @@ pub enum Algorithm {
     /// box and Gaussian filters): `kh + kw` multiply-adds per output instead
     /// of `kh · kw`. Real floating point, one input and one output channel
     /// per group, every kernel rank 1 to within a few rounding errors of
-    /// its largest tap; anything else runs [`Algorithm::Vectorized`].
+    /// its largest tap, and an intermediate (each input row filtered along
+    /// the columns, `H · Wo` values for one plane at a time) of at most
+    /// 2^22 values; anything else runs [`Algorithm::Vectorized`].
     Separable,
 }
 

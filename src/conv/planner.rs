@@ -13,6 +13,10 @@
 //!    groups, tiny kernels) [`Algorithm::Vectorized`], which does no
 //!    packing at all.
 //!
+//! [`Algorithm::Separable`], chosen or forced, gives way to
+//! [`Algorithm::Vectorized`] when its intermediate (each input row filtered
+//! along the columns, one plane at a time) would exceed 2^22 elements.
+//!
 //! Any fast algorithm, chosen or forced, gives way to
 //! [`Algorithm::Direct`] when one block's padded input tile would exceed
 //! 2^24 elements (a stride far larger than the kernel over an
@@ -52,6 +56,10 @@ const fn fft_min_taps<A>() -> usize {
         144
     }
 }
+
+/// The most elements the separable path's intermediate (every input row
+/// filtered along the columns, `H · Wo` for one plane at a time) may take.
+pub(crate) const SEPARABLE_LIMIT: usize = 1 << 22;
 
 /// The most complex values the kernel spectra of the FFT path may take.
 pub(crate) const FFT_SPECTRA_LIMIT: usize = 1 << 22;
@@ -94,13 +102,19 @@ pub(crate) fn choose<A: Element>(
                 Some(len) if len <= FFT_SPECTRA_LIMIT
             )
     };
+    let separable_fits = || {
+        cols.output_len()
+            .ok()
+            .and_then(|wo| wo.checked_mul(rows.input))
+            .is_some_and(|len| len <= SEPARABLE_LIMIT)
+    };
     match requested {
         Algorithm::Auto => {
             let taps = rows.kernel * cols.kernel;
             let depth = shapes.channels_per_group * taps;
             let outputs_per_group = shapes.out_channels / shapes.groups.max(1);
             let one_to_one = shapes.channels_per_group == 1 && outputs_per_group == 1;
-            if A::FFT && one_to_one && rows.kernel > 1 && cols.kernel > 1 && separable() {
+            if A::FFT && one_to_one && rows.kernel > 1 && cols.kernel > 1 && separable_fits() && separable() {
                 Algorithm::Separable
             } else if shapes.channels_per_group == 1 && taps >= fft_min_taps::<A>() && fft_fits() && finite() {
                 Algorithm::Fft
@@ -112,7 +126,7 @@ pub(crate) fn choose<A: Element>(
         }
         Algorithm::Gemm if !A::FAST_GEMM => Algorithm::Vectorized,
         Algorithm::Fft if !fft_fits() => Algorithm::Vectorized,
-        Algorithm::Separable if !A::FFT => Algorithm::Vectorized,
+        Algorithm::Separable if !A::FFT || !separable_fits() => Algorithm::Vectorized,
         forced => forced,
     }
 }

@@ -53,6 +53,11 @@ pub(crate) fn factors<A: Element + Float>(problem: &Problem<'_, A>) -> Option<Fa
 }
 
 fn rank_one<A: Element + Float>(k: ArrayView2<'_, A>) -> Option<(Vec<A>, Vec<A>)> {
+    // A NaN compares as equal to everything below, so it could hide the
+    // largest tap; a kernel with a non-finite tap is never factored.
+    if !k.iter().all(|v| v.is_finite()) {
+        return None;
+    }
     let ((p, q), &peak) = k
         .indexed_iter()
         .max_by(|a, b| a.1.abs().partial_cmp(&b.1.abs()).unwrap_or(std::cmp::Ordering::Equal))?;
