@@ -19,7 +19,8 @@
 use ndarray::{s, ArrayView2, ArrayView3, ArrayViewMut2, ArrayViewMut4, Axis, ShapeBuilder};
 
 use super::tile::{
-    block_count, fill_tile, for_each_block, packed_weights, prefix, rows_per_block, workspace, TileShape, Workspace,
+    block_count, fill_tile, for_each_block, input_in_place, packed_weights, prefix, rows_per_block, workspace,
+    TileShape, Workspace,
 };
 use super::{Element, Problem};
 
@@ -135,13 +136,10 @@ pub(crate) fn pointwise_patches<'a, A>(
     if !unit(rows) || !unit(cols) || pixels % COLUMN_MULTIPLE != 0 {
         return None;
     }
-    let data = problem.input.to_slice()?;
-    let [_, channels, height, width] = super::dims4(problem.input.shape());
-    let channels_per_group = problem.weight.shape()[1];
-    let start = ((n * channels + g * channels_per_group) * height + row0) * width;
+    let input = input_in_place(problem, n, g, row0)?;
     ArrayView2::from_shape(
-        (channels_per_group, pixels).strides((height * width, 1)),
-        &data[start..],
+        (problem.weight.shape()[1], pixels).strides((input.channel, 1)),
+        input.data,
     )
     .ok()
 }

@@ -13,8 +13,9 @@ use crate::shape::{conv2d_output_shape, spatial_geometry, AxisGeometry, Operatio
 
 /// A [`conv2d`](crate::conv2d) of fixed weights, bias, options and input
 /// shape, prepared for repeated calls: shapes checked, the algorithm
-/// chosen, the weights packed for the direct and GEMM kernels and, where
-/// the FFT runs, the kernel spectra and FFT plans computed, all once.
+/// chosen, the weights laid out contiguously for the direct and GEMM
+/// kernels, the factors of rank-1 kernels found and, where the FFT runs,
+/// the kernel spectra and FFT plans computed, all once.
 ///
 /// The plan also keeps the scratch buffers its blocks work in (a few
 /// hundred KiB per thread, made by the first call for every thread of the

@@ -10,7 +10,8 @@
 use ndarray::{ArrayViewMut2, ArrayViewMut4, Axis};
 
 use super::tile::{
-    block_count, fill_tile, for_each_block, packed_weights, prefix, rows_per_block, workspace, TileShape, Workspace,
+    block_count, fill_tile, for_each_block, input_in_place, packed_weights, prefix, rows_per_block, workspace,
+    InputRows, TileShape, Workspace,
 };
 use super::{Element, Problem};
 
@@ -91,13 +92,9 @@ pub(crate) fn run<A: Element>(problem: &Problem<'_, A>, out: ArrayViewMut4<'_, A
 }
 
 /// Where a block reads the padded input of a group: padded row `t`, column
-/// `q` of channel `c`'s tile is `data[c · channel + t · row + q]`.
-#[derive(Clone, Copy)]
-struct Tiles<'t, A> {
-    data: &'t [A],
-    row: usize,
-    channel: usize,
-}
+/// `q` of channel `c`'s tile is `data[c · channel + t · row + q]`, in the
+/// block's copied tiles or in the input itself.
+type Tiles<'t, A> = InputRows<'t, A>;
 
 impl<'t, A> Tiles<'t, A> {
     /// Each input channel's tile with its `taps` weights from `w`.
@@ -115,19 +112,12 @@ impl<'t, A> Tiles<'t, A> {
     /// layout: then nothing needs copying.
     fn in_input(problem: &Problem<'t, A>, n: usize, g: usize, first_row: usize, shape: TileShape) -> Option<Self> {
         let [rows, cols] = &problem.geometry;
-        let [_, channels, height, width] = super::dims4(problem.input.shape());
+        let [_, _, height, width] = super::dims4(problem.input.shape());
         let first = first_row.checked_sub(rows.pad_lo)?;
         if cols.pad_lo != 0 || shape.width > width || first + shape.rows > height {
             return None;
         }
-        let data = problem.input.to_slice()?;
-        let first_channel = g * problem.weight.shape()[1];
-        let start = ((n * channels + first_channel) * height + first) * width;
-        Some(Tiles {
-            data: &data[start..],
-            row: width,
-            channel: height * width,
-        })
+        input_in_place(problem, n, g, first)
     }
 }
 

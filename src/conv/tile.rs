@@ -100,8 +100,8 @@ fn join(first: impl FnOnce() + Send, second: impl FnOnce() + Send) {
 
 /// Buffers kept for reuse: each block takes a set, works in it and gives
 /// it back, so a call allocates at most one set per thread, and a
-/// [`Conv2dPlan`](crate::Conv2dPlan), which keeps its pool, none once
-/// every thread has run a block.
+/// [`Conv2dPlan`](crate::Conv2dPlan), which keeps its pool, none after its
+/// first call (see [`Pool::prepare`]).
 pub(crate) struct Pool<S> {
     free: Mutex<Vec<S>>,
 }
@@ -181,6 +181,36 @@ pub(crate) fn prefix<T: Clone + num_traits::Zero>(buffer: &mut Vec<T>, len: usiz
         buffer.resize(full, T::zero());
     }
     &mut buffer[..len]
+}
+
+/// The input of group `g` of image `n` from input row `row` on, where it
+/// lies: `[C/G, rows, W]` with channels `H · W` and rows `W` apart, for a
+/// standard-layout input (`None` for any other layout, which must be
+/// copied).
+pub(crate) fn input_in_place<'a, A>(
+    problem: &Problem<'a, A>,
+    n: usize,
+    g: usize,
+    row: usize,
+) -> Option<InputRows<'a, A>> {
+    let data = problem.input.to_slice()?;
+    let [_, channels, height, width] = super::dims4(problem.input.shape());
+    let first_channel = g * problem.weight.shape()[1];
+    let start = ((n * channels + first_channel) * height + row) * width;
+    Some(InputRows {
+        data: &data[start..],
+        row: width,
+        channel: height * width,
+    })
+}
+
+/// A run of a standard-layout input (see [`input_in_place`]): element `q`
+/// of row `t` of channel `c` is `data[c · channel + t · row + q]`.
+#[derive(Clone, Copy)]
+pub(crate) struct InputRows<'a, A> {
+    pub(crate) data: &'a [A],
+    pub(crate) row: usize,
+    pub(crate) channel: usize,
 }
 
 /// The shape of the padded input a block of output rows reads.
