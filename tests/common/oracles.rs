@@ -96,7 +96,7 @@ fn window_sum<T: Scalar>(
 ) -> T {
     let [[sh, sw], [dh, dw]] = [options.stride, options.dilation];
     k.indexed_iter().fold(T::zero(), |acc, ((a, b), &tap)| {
-        acc.mul_add(padded[[i * sh + a * dh, j * sw + b * dw]], tap)
+        acc.add_product(padded[[i * sh + a * dh, j * sw + b * dw]], tap)
     })
 }
 
@@ -157,8 +157,8 @@ pub fn direct_conv2d<T: Scalar>(problem: &Batched<T>, options: &ConvOptions<T>) 
         let first = out / outputs_per_group * cg;
         let sum = (0..cg).fold(T::zero(), |acc, channel| {
             let taps = weight.slice(s![out, channel, .., ..]);
-            acc.plus(window_sum(&padded[image][first + channel], taps, (i, j), options))
+            acc.add_term(window_sum(&padded[image][first + channel], taps, (i, j), options))
         });
-        bias.as_ref().map_or(sum, |bias| sum.plus(bias[out]))
+        bias.as_ref().map_or(sum, |bias| sum.add_term(bias[out]))
     }))
 }

@@ -18,6 +18,11 @@ pub trait Scalar: Element + LinalgScalar + ScalarOperand {
     fn element() -> BoxedStrategy<Self>;
     /// Whether two results agree.
     fn close(a: Self, b: Self) -> bool;
+    /// `self + term`, wrapping for integers as numpy's arithmetic does.
+    fn add_term(self, term: Self) -> Self;
+    /// `self + a·b`, wrapping for integers, rounded after the product and
+    /// after the sum for floating point (not fused, unlike `f64::mul_add`).
+    fn add_product(self, a: Self, b: Self) -> Self;
 }
 
 impl Scalar for i64 {
@@ -28,6 +33,14 @@ impl Scalar for i64 {
     fn close(a: Self, b: Self) -> bool {
         a == b
     }
+
+    fn add_term(self, term: Self) -> Self {
+        self.wrapping_add(term)
+    }
+
+    fn add_product(self, a: Self, b: Self) -> Self {
+        self.wrapping_add(a.wrapping_mul(b))
+    }
 }
 
 impl Scalar for f64 {
@@ -37,6 +50,14 @@ impl Scalar for f64 {
 
     fn close(a: Self, b: Self) -> bool {
         approx::relative_eq!(a, b, epsilon = FLOAT_TOL, max_relative = FLOAT_TOL)
+    }
+
+    fn add_term(self, term: Self) -> Self {
+        self + term
+    }
+
+    fn add_product(self, a: Self, b: Self) -> Self {
+        self + a * b
     }
 }
 
@@ -49,5 +70,13 @@ impl Scalar for Complex64 {
 
     fn close(a: Self, b: Self) -> bool {
         f64::close(a.re, b.re) && f64::close(a.im, b.im)
+    }
+
+    fn add_term(self, term: Self) -> Self {
+        self + term
+    }
+
+    fn add_product(self, a: Self, b: Self) -> Self {
+        self + a * b
     }
 }
