@@ -9,27 +9,14 @@
 use std::hint::black_box;
 use std::time::Duration;
 
+// The tests' seeded generator, so that inputs are the same on every run.
+#[path = "../tests/common/rng.rs"]
+mod rng;
+
 use convolve::{conv2d, conv2d_backward_into, correlate2d, Algorithm, Conv2dGradsMut, ConvOptions, Padding};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use ndarray::{Array, Array2, Array4, Dimension, ShapeBuilder};
+use ndarray::Array4;
 use ndarray_conv::{ConvExt, ConvFFTExt, ConvMode, PaddingMode, ReverseKernel};
-use num_traits::FromPrimitive;
-
-/// Seeded uniform values in [-1, 1), the same on every run.
-fn seeded<A: FromPrimitive + Clone, D: Dimension, Sh: ShapeBuilder<Dim = D>>(shape: Sh, seed: u64) -> Array<A, D> {
-    let mut state = seed ^ 0x9e37_79b9_7f4a_7c15;
-    let shape = shape.into_shape_with_order();
-    let len = shape.size();
-    let v: Vec<A> = (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            A::from_f64((state >> 11) as f64 / (1u64 << 52) as f64 - 1.0).unwrap()
-        })
-        .collect();
-    Array::from_shape_vec(shape, v).unwrap()
-}
 
 fn pool(threads: usize) -> rayon::ThreadPool {
     rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap()
@@ -87,8 +74,8 @@ macro_rules! single_channel_group {
                 .measurement_time(Duration::from_secs(4));
             let (one, two) = (pool(1), pool(2));
             for case in &SINGLE {
-                let x: Array2<$t> = seeded((case.side, case.side), 1);
-                let k: Array2<$t> = seeded((case.kernel, case.kernel), 2);
+                let x = rng::seeded((case.side, case.side), 1).mapv(|v| v as $t);
+                let k = rng::seeded((case.kernel, case.kernel), 2).mapv(|v| v as $t);
                 group.throughput(Throughput::Elements(single_flops(case)));
                 for alg in [Algorithm::Auto, Algorithm::Vectorized] {
                     let opts = ConvOptions::new().padding(case.padding).algorithm(alg);
@@ -210,8 +197,8 @@ fn batched(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(5));
     let (one, two) = (pool(1), pool(2));
     for case in &BATCHED {
-        let x: Array4<f32> = seeded(case.input, 3);
-        let w: Array4<f32> = seeded(case.weight, 4);
+        let x = rng::seeded(case.input, 3).mapv(|v| v as f32);
+        let w = rng::seeded(case.weight, 4).mapv(|v| v as f32);
         group.throughput(Throughput::Elements(batched_flops(case)));
         for alg in [Algorithm::Auto, Algorithm::Gemm, Algorithm::Vectorized] {
             let opts = batched_options(case).algorithm(alg);
@@ -237,11 +224,11 @@ fn forward_backward(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(5));
     let (one, two) = (pool(1), pool(2));
     for case in &BATCHED {
-        let x: Array4<f32> = seeded(case.input, 3);
-        let w: Array4<f32> = seeded(case.weight, 4);
+        let x = rng::seeded(case.input, 3).mapv(|v| v as f32);
+        let w = rng::seeded(case.weight, 4).mapv(|v| v as f32);
         let opts = batched_options(case);
         let y = conv2d(&x, &w, None, &opts).unwrap();
-        let g: Array4<f32> = seeded(y.raw_dim(), 5);
+        let g = rng::seeded(y.raw_dim(), 5).mapv(|v| v as f32);
         let mut dx = Array4::zeros(x.raw_dim());
         let mut dw = Array4::zeros(w.raw_dim());
         group.throughput(Throughput::Elements(3 * batched_flops(case)));

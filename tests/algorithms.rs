@@ -1,10 +1,13 @@
 //! Every fast algorithm against the reference (`Algorithm::Direct`), over
 //! the whole option space and over odd layouts.
 
+mod common;
+
+use common::seeded;
 use convolve::{
     conv2d, conv2d_into, convolve2d, correlate2d, correlate2d_into, Algorithm, Boundary, ConvOptions, Padding,
 };
-use ndarray::{s, Array, Array1, Array2, Array4, ArrayBase, Data, Dimension, ShapeBuilder};
+use ndarray::{s, Array, Array2, Array4, ArrayBase, Data, Dimension, ShapeBuilder};
 use num_complex::Complex;
 use proptest::prelude::*;
 
@@ -25,20 +28,6 @@ const MAX_KERNEL: usize = 5;
 const MAX_STRIDE: usize = 3;
 const MAX_DILATION: usize = 3;
 const MAX_PAD: usize = 6;
-
-/// A small deterministic generator, so that the values of a case follow
-/// from its seed.
-fn values(len: usize, seed: u64) -> Vec<f64> {
-    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-    (0..len)
-        .map(|_| {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
-        })
-        .collect()
-}
 
 fn boundary_strategy() -> impl Strategy<Value = Boundary<f64>> {
     prop_oneof![
@@ -127,9 +116,9 @@ fn assert_close<D: Dimension>(got: &Array<f64, D>, want: &Array<f64, D>, tol: f6
 }
 
 fn check_batched(case: &Case) -> Result<(), TestCaseError> {
-    let x = Array4::from_shape_vec(case.input, values(case.input.iter().product(), case.seed)).unwrap();
-    let w = Array4::from_shape_vec(case.weight, values(case.weight.iter().product(), case.seed ^ 1)).unwrap();
-    let b = Array1::from(values(case.weight[0], case.seed ^ 2));
+    let x = seeded(case.input, case.seed);
+    let w = seeded(case.weight, case.seed ^ 1);
+    let b = seeded(case.weight[0], case.seed ^ 2);
     let bias = case.bias.then_some(&b);
     let reference = conv2d(&x, &w, bias, &case.options.algorithm(Algorithm::Direct));
     let Ok(reference) = reference else {
@@ -201,8 +190,8 @@ proptest! {
         options in options_strategy(),
         seed in any::<u64>(),
     ) {
-        let x = Array2::from_shape_vec((h, w), values(h * w, seed)).unwrap();
-        let k = Array2::from_shape_vec((kh, kw), values(kh * kw, seed ^ 7)).unwrap();
+        let x = seeded((h, w), seed);
+        let k = seeded((kh, kw), seed ^ 7);
         for op in [correlate2d::<f64, _, _>, convolve2d::<f64, _, _>] {
             let reference = op(&x, &k, &options.algorithm(Algorithm::Direct));
             for alg in FAST {
@@ -276,9 +265,9 @@ fn multi_block_problems_match_the_reference() {
 /// The thread count changes nothing, not even the last bit.
 #[test]
 fn results_do_not_depend_on_the_thread_count() {
-    let x = Array4::from_shape_vec((2, 8, 40, 40), values(2 * 8 * 1600, 3)).unwrap();
-    let w = Array4::from_shape_vec((16, 8, 3, 3), values(16 * 72, 4)).unwrap();
-    let k = Array2::from_shape_vec((9, 9), values(81, 5)).unwrap();
+    let x = seeded((2, 8, 40, 40), 3);
+    let w = seeded((16, 8, 3, 3), 4);
+    let k = seeded((9, 9), 5);
     let plane = x.slice(s![0, 0, .., ..]);
     let run = |threads: usize, alg: Algorithm| {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
@@ -306,8 +295,8 @@ fn results_do_not_depend_on_the_thread_count() {
 /// view and nothing outside it.
 #[test]
 fn into_forms_write_exactly_their_view() {
-    let x = Array2::from_shape_vec((20, 33), values(660, 9)).unwrap();
-    let k = Array2::from_shape_vec((3, 4), values(12, 10)).unwrap();
+    let x = seeded((20, 33), 9);
+    let k = seeded((3, 4), 10);
     for alg in FAST {
         let opts = ConvOptions::new().padding(Padding::Same).algorithm(alg);
         let want = correlate2d(&x, &k, &opts.algorithm(Algorithm::Direct)).unwrap();
@@ -323,8 +312,8 @@ fn into_forms_write_exactly_their_view() {
 /// outputs whose window covers it, as in the direct definition.
 #[test]
 fn auto_keeps_non_finite_values_local() {
-    let mut x = Array2::from_shape_vec((40, 40), values(1600, 11)).unwrap();
-    let k = Array2::from_shape_vec((13, 13), values(169, 12)).unwrap();
+    let mut x = seeded((40, 40), 11);
+    let k = seeded((13, 13), 12);
     let opts = ConvOptions::new().padding(Padding::Same);
     assert_eq!(
         convolve::correlate2d_algorithm([40, 40], [13, 13], &opts).unwrap(),
@@ -369,8 +358,8 @@ fn plans_match_one_off_calls() {
         ),
     ];
     for (seed, (input, weight, options)) in cases.into_iter().enumerate() {
-        let w = Array4::from_shape_vec(weight, values(weight.iter().product(), seed as u64)).unwrap();
-        let b = Array1::from(values(weight[0], 99));
+        let w = seeded(weight, seed as u64);
+        let b = seeded(weight[0], 99);
         for alg in [
             Algorithm::Direct,
             Algorithm::Vectorized,
@@ -381,7 +370,7 @@ fn plans_match_one_off_calls() {
             let opts = options.algorithm(alg);
             let plan = convolve::Conv2dPlan::new(input, &w, Some(&b), &opts).unwrap();
             for call in 0..3u64 {
-                let mut x = Array4::from_shape_vec(input, values(input.iter().product(), call + 10)).unwrap();
+                let mut x = seeded(input, call + 10);
                 if call == 2 {
                     x[[0, 0, 3, 3]] = f64::NAN;
                 }
@@ -413,18 +402,18 @@ proptest! {
         bias in any::<bool>(),
         seed in any::<u64>(),
     ) {
-        let x = Array4::from_shape_vec((2, groups, h, w), values(2 * groups * h * w, seed)).unwrap();
+        let x = seeded((2, groups, h, w), seed);
         let mut weight = Array4::zeros((groups, 1, kh, kw));
         for g in 0..groups {
-            let u = values(kh, seed ^ (10 + g as u64));
-            let v = values(kw, seed ^ (20 + g as u64));
+            let u = seeded(kh, seed ^ (10 + g as u64));
+            let v = seeded(kw, seed ^ (20 + g as u64));
             for a in 0..kh {
                 for b in 0..kw {
                     weight[[g, 0, a, b]] = u[a] * v[b];
                 }
             }
         }
-        let b = Array1::from(values(groups, seed ^ 3));
+        let b = seeded(groups, seed ^ 3);
         let bias = bias.then_some(&b);
         let opts = options.groups(groups);
         let Ok(want) = conv2d(&x, &weight, bias, &opts.algorithm(Algorithm::Direct)) else { return Ok(()) };

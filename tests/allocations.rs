@@ -8,8 +8,11 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+mod common;
+
+use common::seeded;
 use convolve::{Algorithm, Boundary, Conv2dPlan, ConvOptions, Padding};
-use ndarray::{Array1, Array4};
+use ndarray::{Array1, Array4, Ix4, ShapeBuilder};
 
 struct Counting;
 
@@ -71,14 +74,9 @@ fn allocations(work: impl FnOnce()) -> (usize, usize) {
     (ALLOCATIONS.load(Ordering::SeqCst), LARGEST.load(Ordering::SeqCst))
 }
 
-fn values(shape: (usize, usize, usize, usize), seed: u64) -> Array4<f32> {
-    let mut state = seed;
-    Array4::from_shape_simple_fn(shape, || {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((state >> 40) as f32 / (1u64 << 24) as f32) - 0.5
-    })
+/// The common seeded values, in the plans' element type.
+fn seeded_f32(shape: impl ShapeBuilder<Dim = Ix4>, seed: u64) -> Array4<f32> {
+    seeded(shape, seed).mapv(|v| v as f32)
 }
 
 /// A pool of `threads` threads whose allocations are counted.
@@ -106,8 +104,7 @@ fn warm_allocations(
     options: &ConvOptions<f32>,
     pool: &rayon::ThreadPool,
 ) -> (usize, usize) {
-    let shape = plan.input_shape();
-    let x = values((shape[0], shape[1], shape[2], shape[3]), 9);
+    let x = seeded_f32(plan.input_shape(), 9);
     let mut out = Array4::zeros(plan.output_shape());
     pool.broadcast(|_| plan.run(&x).unwrap());
     let counted = pool.install(|| {
@@ -133,17 +130,17 @@ fn a_warm_plan_allocates_nothing() {
     let cases = [
         (
             [2, 3, 20, 24],
-            values((4, 3, 3, 3), 1),
+            seeded_f32((4, 3, 3, 3), 1),
             same.algorithm(Algorithm::Direct),
         ),
         (
             [2, 3, 40, 72],
-            values((4, 3, 3, 3), 2),
+            seeded_f32((4, 3, 3, 3), 2),
             same.algorithm(Algorithm::Vectorized),
         ),
         (
             [2, 4, 41, 70],
-            values((4, 2, 3, 3), 3),
+            seeded_f32((4, 2, 3, 3), 3),
             same.stride(2)
                 .groups(2)
                 .boundary(Boundary::Reflect)
@@ -151,7 +148,7 @@ fn a_warm_plan_allocates_nothing() {
         ),
         (
             [3, 2, 100, 90],
-            values((3, 2, 15, 15), 4),
+            seeded_f32((3, 2, 15, 15), 4),
             same.algorithm(Algorithm::Fft),
         ),
         (
@@ -183,9 +180,9 @@ fn a_warm_gemm_plan_allocates_only_the_gemm_crates_bookkeeping() {
     let (one, two) = (counted_pool(1), counted_pool(2));
     let options = ConvOptions::new().padding(Padding::Same).algorithm(Algorithm::Gemm);
     for (input_shape, weight) in [
-        ([2, 16, 30, 30], values((32, 16, 3, 3), 5)),
-        ([1, 8, 27, 33], values((128, 8, 3, 3), 6)),
-        ([2, 32, 16, 24], values((16, 32, 1, 1), 7)),
+        ([2, 16, 30, 30], seeded_f32((32, 16, 3, 3), 5)),
+        ([1, 8, 27, 33], seeded_f32((128, 8, 3, 3), 6)),
+        ([2, 32, 16, 24], seeded_f32((16, 32, 1, 1), 7)),
     ] {
         let bias = Array1::from_elem(weight.shape()[0], 0.25);
         let plan = Conv2dPlan::new(input_shape, &weight, Some(&bias), &options).unwrap();

@@ -1,6 +1,9 @@
 //! Gradients of `conv2d` by finite differences, the adjoint identity of
 //! `conv_transpose2d`, and every algorithm against the reference.
 
+mod common;
+
+use common::seeded;
 use convolve::{
     conv2d, conv2d_backward, conv2d_backward_into, conv_transpose2d, Algorithm, Boundary, Conv2dGradsMut, ConvOptions,
     Error, Padding,
@@ -19,22 +22,6 @@ const MAX_DILATION: usize = 2;
 const MAX_PAD: usize = 3;
 /// Coordinates of each tensor checked by finite differences per case.
 const PROBES: usize = 6;
-
-fn values(len: usize, seed: u64) -> Vec<f64> {
-    let mut state = seed ^ 0x2545_f491_4f6c_dd1d;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-        })
-        .collect()
-}
-
-fn array4(shape: [usize; 4], seed: u64) -> Array4<f64> {
-    Array4::from_shape_vec(shape, values(shape.iter().product(), seed)).unwrap()
-}
 
 #[derive(Clone, Debug)]
 struct Case {
@@ -112,20 +99,20 @@ fn central_difference(t: &Array4<f64>, index: usize, f: impl Fn(&Array4<f64>) ->
 }
 
 fn check_gradients(case: &Case) -> Result<(), TestCaseError> {
-    let x = array4(case.input, case.seed);
-    let w = array4(case.weight, case.seed ^ 1);
-    let b = Array1::from(values(case.weight[0], case.seed ^ 2));
+    let x = seeded(case.input, case.seed);
+    let w = seeded(case.weight, case.seed ^ 1);
+    let b = seeded(case.weight[0], case.seed ^ 2);
     let Ok(y) = conv2d(&x, &w, Some(&b), &case.options) else {
         // Not a valid forward problem: the backward pass must say so too.
         let shape = [1, 1, 1, 1];
         prop_assert!(conv2d_backward(&x, &w, &Array4::zeros(shape), &case.options).is_err());
         return Ok(());
     };
-    let g = Array4::from_shape_vec(y.raw_dim(), values(y.len(), case.seed ^ 3)).unwrap();
+    let g = seeded(y.raw_dim(), case.seed ^ 3);
     let reference = conv2d_backward(&x, &w, &g, &case.options.algorithm(Algorithm::Direct)).unwrap();
 
     let probes = |len: usize, salt: u64| -> Vec<usize> {
-        values(PROBES, case.seed ^ salt)
+        seeded(PROBES, case.seed ^ salt)
             .iter()
             .map(|v| ((v + 1.0) / 2.0 * len as f64) as usize % len)
             .collect()
@@ -178,11 +165,10 @@ proptest! {
             // Same is resolved against the forward input; spell it out.
             opts.padding = Padding::Explicit { top: 1, bottom: 1, left: 0, right: 2 };
         }
-        let x = array4(case.input, case.seed);
-        let w = array4(case.weight, case.seed ^ 1);
+        let x = seeded(case.input, case.seed);
+        let w = seeded(case.weight, case.seed ^ 1);
         let Ok(y_shape) = conv2d(&x, &w, None, &opts).map(|y| y.raw_dim()) else { return Ok(()) };
-        let y_len = ndarray::Dimension::size(&y_shape);
-        let y = Array4::from_shape_vec(y_shape, values(y_len, case.seed ^ 4)).unwrap();
+        let y = seeded(y_shape, case.seed ^ 4);
         // The output padding that makes the transposed output x's size.
         let extent = |k: usize, d: usize| d * (k - 1) + 1;
         let (top, bottom, left, right) = match opts.padding {
@@ -244,9 +230,9 @@ fn backward_checks_every_shape() {
 
 #[test]
 fn a_subset_of_gradients_leaves_the_rest_alone() {
-    let x = array4([2, 3, 6, 6], 1);
-    let w = array4([4, 3, 3, 3], 2);
-    let g = array4([2, 4, 4, 4], 3);
+    let x = seeded([2, 3, 6, 6], 1);
+    let w = seeded([4, 3, 3, 3], 2);
+    let g = seeded([2, 4, 4, 4], 3);
     let opts = ConvOptions::new();
     let all = conv2d_backward(&x, &w, &g, &opts).unwrap();
     let mut dx = Array4::from_elem((2, 3, 6, 6), f64::NAN);
@@ -341,12 +327,12 @@ fn multi_block_gradients_match_the_reference() {
         ),
     ];
     for (seed, (input, weight, opts)) in cases.into_iter().enumerate() {
-        let x = array4(input, seed as u64);
-        let w = array4(weight, seed as u64 ^ 1);
+        let x = seeded(input, seed as u64);
+        let w = seeded(weight, seed as u64 ^ 1);
         let y = conv2d(&x, &w, None, &opts).unwrap();
         // The upstream gradient in column-major layout.
         let mut g = Array4::zeros(y.raw_dim().f());
-        g.assign(&array4(y.shape().try_into().unwrap(), seed as u64 ^ 2));
+        g.assign(&seeded(y.raw_dim(), seed as u64 ^ 2));
         let reference = conv2d_backward(&x, &w, &g, &opts.algorithm(Algorithm::Direct)).unwrap();
         let scale = |a: &Array4<f64>| a.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         for alg in [Algorithm::Auto, Algorithm::Vectorized, Algorithm::Gemm] {

@@ -2,31 +2,23 @@
 
 use std::thread;
 
+mod common;
+
+use common::seeded;
+
 use convolve::{
     conv2d, conv2d_backward, conv_transpose2d, correlate2d, Algorithm, Boundary, Conv2dGrads, ConvOptions, Error,
     Padding,
 };
 use ndarray::{Array2, Array4};
 
-fn values(len: usize, seed: u64) -> Vec<f64> {
-    let mut state = seed ^ 0x9e37_79b9_7f4a_7c15;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-        })
-        .collect()
-}
-
 /// NaN and infinities reach exactly the outputs whose window covers them,
 /// in every algorithm that `Auto` may pick for non-finite data and in the
 /// direct, vectorized and GEMM paths forced.
 #[test]
 fn non_finite_values_stay_in_their_windows() {
-    let mut x = Array4::from_shape_vec((1, 2, 20, 20), values(800, 1)).unwrap();
-    let w = Array4::from_shape_vec((16, 2, 3, 3), values(288, 2)).unwrap();
+    let mut x = seeded((1, 2, 20, 20), 1);
+    let w = seeded((16, 2, 3, 3), 2);
     x[[0, 0, 5, 6]] = f64::NAN;
     x[[0, 1, 15, 2]] = f64::INFINITY;
     x[[0, 1, 0, 19]] = f64::NEG_INFINITY;
@@ -49,8 +41,8 @@ fn non_finite_values_stay_in_their_windows() {
         }
     }
     // A NaN fill value is non-finite data too: `Auto` keeps it in the border.
-    let plane = Array2::from_shape_vec((30, 30), values(900, 3)).unwrap();
-    let k = Array2::from_shape_vec((15, 15), values(225, 4)).unwrap();
+    let plane = seeded((30, 30), 3);
+    let k = seeded((15, 15), 4);
     let y = correlate2d(
         &plane,
         &k,
@@ -70,7 +62,7 @@ fn non_finite_values_stay_in_their_windows() {
 /// their standard-layout copies.
 #[test]
 fn broadcast_inputs_and_kernels() {
-    let row = ndarray::Array1::from(values(9, 5));
+    let row = seeded(9, 5);
     let x = row.broadcast((7, 9)).unwrap();
     let k = ndarray::arr1(&[0.5, -1.0, 2.0]).broadcast((2, 3)).unwrap().to_owned();
     let k_view = ndarray::arr1(&[0.5, -1.0, 2.0]);
@@ -89,9 +81,9 @@ fn broadcast_inputs_and_kernels() {
         let got = correlate2d(&x, &k_broadcast, &opts).unwrap();
         assert!(want.iter().zip(&got).all(|(a, b)| (a - b).abs() < 1e-12), "{alg:?}");
     }
-    let plane = Array4::from_shape_vec((1, 1, 6, 8), values(48, 6)).unwrap();
+    let plane = seeded((1, 1, 6, 8), 6);
     let x4 = plane.broadcast((3, 4, 6, 8)).unwrap();
-    let w = Array4::from_shape_vec((8, 4, 2, 2), values(128, 7)).unwrap();
+    let w = seeded((8, 4, 2, 2), 7);
     for alg in [Algorithm::Direct, Algorithm::Gemm, Algorithm::Vectorized] {
         let opts = ConvOptions::new().stride(2).algorithm(alg);
         assert_eq!(
@@ -119,8 +111,8 @@ fn public_types_are_send_and_sync() {
 /// Many threads calling the crate at once get what one thread gets.
 #[test]
 fn concurrent_calls_agree_with_a_single_call() {
-    let x = Array4::from_shape_vec((2, 4, 24, 24), values(4608, 8)).unwrap();
-    let w = Array4::from_shape_vec((8, 2, 3, 3), values(144, 9)).unwrap();
+    let x = seeded((2, 4, 24, 24), 8);
+    let w = seeded((8, 2, 3, 3), 9);
     let algorithms = [
         Algorithm::Direct,
         Algorithm::Vectorized,
@@ -174,31 +166,15 @@ fn concurrent_calls_agree_with_a_single_call() {
 #[test]
 fn a_shared_plan_forgets_what_its_buffers_held() {
     // 30 output columns: the GEMM path pads its blocks' patch matrices.
-    let clean = Array4::from_shape_vec((2, 4, 30, 30), values(7200, 10)).unwrap();
+    let clean = seeded((2, 4, 30, 30), 10);
     let mut dirty = clean.clone();
     dirty.slice_mut(ndarray::s![.., .., 3..9, ..]).fill(f64::NAN);
     let separable = Array4::from_shape_fn((4, 1, 5, 5), |(o, _, a, b)| ((a + 1) * (5 - b) + o * a * b) as f64);
     let cases = [
-        (
-            Algorithm::Direct,
-            Array4::from_shape_vec((16, 4, 3, 3), values(576, 11)).unwrap(),
-            1,
-        ),
-        (
-            Algorithm::Vectorized,
-            Array4::from_shape_vec((8, 2, 3, 3), values(144, 12)).unwrap(),
-            2,
-        ),
-        (
-            Algorithm::Gemm,
-            Array4::from_shape_vec((16, 4, 3, 3), values(576, 13)).unwrap(),
-            1,
-        ),
-        (
-            Algorithm::Fft,
-            Array4::from_shape_vec((4, 1, 13, 13), values(676, 14)).unwrap(),
-            4,
-        ),
+        (Algorithm::Direct, seeded((16, 4, 3, 3), 11), 1),
+        (Algorithm::Vectorized, seeded((8, 2, 3, 3), 12), 2),
+        (Algorithm::Gemm, seeded((16, 4, 3, 3), 13), 1),
+        (Algorithm::Fft, seeded((4, 1, 13, 13), 14), 4),
         (Algorithm::Separable, separable, 4),
     ];
     for (algorithm, w, groups) in cases {
@@ -283,8 +259,8 @@ mod found_by_fuzzing {
     /// the fast input gradient build its padded gradient and panic.
     #[test]
     fn huge_dilations_in_the_backward_pass() {
-        let x = Array4::from_shape_vec((1, 1, 3, 3), values(9, 12)).unwrap();
-        let w = Array4::from_shape_vec((1, 1, 2, 2), values(4, 13)).unwrap();
+        let x = seeded((1, 1, 3, 3), 12);
+        let w = seeded((1, 1, 2, 2), 13);
         let opts = ConvOptions::new().dilations(1 << 62, 1).padding(Padding::Same);
         let y = conv2d(&x, &w, None, &opts).unwrap();
         let want = conv2d_backward(&x, &w, &y, &opts.algorithm(Algorithm::Direct)).unwrap();
@@ -330,7 +306,7 @@ mod found_by_fuzzing {
     /// Such problems now run the vectorized kernel, whose tiles are small.
     #[test]
     fn separable_intermediates_stay_bounded() {
-        let x = Array2::from_shape_vec((1000, 3), values(3000, 15)).unwrap();
+        let x = seeded((1000, 3), 15);
         let k = Array2::<f64>::ones((3, 3));
         let opts = ConvOptions::new().strides(1000, 1).padding(Padding::Explicit {
             top: 0,
@@ -367,7 +343,7 @@ mod found_by_fuzzing {
     /// (`fuzz/artifacts/correlate2d/repro-bug7-nan-kernel-taken-as-zero`).
     #[test]
     fn a_nan_tap_is_never_factored_away() {
-        let x = Array2::from_shape_vec((9, 7), values(63, 16)).unwrap();
+        let x = seeded((9, 7), 16);
         let k = ndarray::array![[0.0, 0.5, 85.0], [85.0, f64::NAN, 0.0]];
         let opts = ConvOptions::new().padding(Padding::Same).boundary(Boundary::Symmetric);
         let want = correlate2d(&x, &k, &opts.algorithm(Algorithm::Direct)).unwrap();

@@ -1,6 +1,6 @@
-//! Helpers shared by the integration tests: proptest strategies,
-//! independent oracles, storage layouts and the checks that compare
-//! results.
+//! Helpers shared by the integration tests: one seeded generator,
+//! proptest strategies, independent oracles, storage layouts and the
+//! checks that compare results.
 //!
 //! The oracles are written from the definitions in the crate docs and
 //! `numpy.pad`, not from the crate's code, so that a failing test points
@@ -13,12 +13,10 @@ pub mod checks;
 pub mod layouts;
 pub mod op;
 pub mod oracles;
+pub mod rng;
 pub mod scalar;
 pub mod strategies;
 
-pub use checks::*;
-pub use layouts::*;
-pub use op::*;
-pub use oracles::*;
-pub use scalar::Scalar;
-pub use strategies::*;
+// Flat names for the property tests; the other test binaries use fewer.
+#[allow(unused_imports)]
+pub use self::{checks::*, layouts::*, op::*, oracles::*, rng::seeded, scalar::Scalar, strategies::*};
