@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::seeded;
+use common::{case_options, seeded, seeded_case, SeededCase, ALGORITHM_RANGES};
 use convolve::{
     conv2d, conv2d_into, convolve2d, correlate2d, correlate2d_into, Algorithm, Boundary, ConvOptions, Padding,
 };
@@ -19,89 +19,6 @@ const FAST: [Algorithm; 5] = [
     Algorithm::Fft,
     Algorithm::Separable,
 ];
-const MAX_BATCH: usize = 2;
-const MAX_GROUPS: usize = 3;
-const MAX_CHANNELS_PER_GROUP: usize = 3;
-const MAX_OUTPUTS_PER_GROUP: usize = 10;
-const MAX_SIDE: usize = 37;
-const MAX_KERNEL: usize = 5;
-const MAX_STRIDE: usize = 3;
-const MAX_DILATION: usize = 3;
-const MAX_PAD: usize = 6;
-
-fn boundary_strategy() -> impl Strategy<Value = Boundary<f64>> {
-    prop_oneof![
-        Just(Boundary::Fill(0.0)),
-        Just(Boundary::Fill(0.75)),
-        Just(Boundary::Wrap),
-        Just(Boundary::Symmetric),
-        Just(Boundary::Reflect),
-        Just(Boundary::Replicate),
-    ]
-}
-
-fn padding_strategy() -> impl Strategy<Value = Padding> {
-    prop_oneof![
-        Just(Padding::Valid),
-        Just(Padding::Same),
-        Just(Padding::Full),
-        (0..=MAX_PAD, 0..=MAX_PAD, 0..=MAX_PAD, 0..=MAX_PAD).prop_map(|(top, bottom, left, right)| {
-            Padding::Explicit {
-                top,
-                bottom,
-                left,
-                right,
-            }
-        }),
-    ]
-}
-
-fn options_strategy() -> impl Strategy<Value = ConvOptions<f64>> {
-    (
-        (1..=MAX_STRIDE, 1..=MAX_STRIDE),
-        (1..=MAX_DILATION, 1..=MAX_DILATION),
-        padding_strategy(),
-        boundary_strategy(),
-    )
-        .prop_map(|((sh, sw), (dh, dw), padding, boundary)| {
-            ConvOptions::new()
-                .strides(sh, sw)
-                .dilations(dh, dw)
-                .padding(padding)
-                .boundary(boundary)
-        })
-}
-
-/// A batched problem: shapes, options, a seed and whether it has a bias.
-#[derive(Clone, Debug)]
-struct Case {
-    input: [usize; 4],
-    weight: [usize; 4],
-    options: ConvOptions<f64>,
-    bias: bool,
-    seed: u64,
-}
-
-fn case_strategy() -> impl Strategy<Value = Case> {
-    (
-        1..=MAX_BATCH,
-        1..=MAX_GROUPS,
-        1..=MAX_CHANNELS_PER_GROUP,
-        1..=MAX_OUTPUTS_PER_GROUP,
-        (1..=MAX_SIDE, 1..=MAX_SIDE),
-        (1..=MAX_KERNEL, 1..=MAX_KERNEL),
-        options_strategy(),
-        any::<bool>(),
-        any::<u64>(),
-    )
-        .prop_map(|(n, g, cg, og, (h, w), (kh, kw), options, bias, seed)| Case {
-            input: [n, g * cg, h, w],
-            weight: [g * og, cg, kh, kw],
-            options: options.groups(g),
-            bias,
-            seed,
-        })
-}
 
 fn max_abs<S: Data<Elem = f64>, D: Dimension>(a: &ArrayBase<S, D>) -> f64 {
     a.iter().fold(0.0, |m, v| m.max(v.abs()))
@@ -115,11 +32,11 @@ fn assert_close<D: Dimension>(got: &Array<f64, D>, want: &Array<f64, D>, tol: f6
     }
 }
 
-fn check_batched(case: &Case) -> Result<(), TestCaseError> {
+fn check_batched(case: &SeededCase, has_bias: bool) -> Result<(), TestCaseError> {
     let x = seeded(case.input, case.seed);
     let w = seeded(case.weight, case.seed ^ 1);
     let b = seeded(case.weight[0], case.seed ^ 2);
-    let bias = case.bias.then_some(&b);
+    let bias = has_bias.then_some(&b);
     let reference = conv2d(&x, &w, bias, &case.options.algorithm(Algorithm::Direct));
     let Ok(reference) = reference else {
         // Invalid combination: every algorithm must agree that it is.
@@ -138,7 +55,7 @@ fn check_batched(case: &Case) -> Result<(), TestCaseError> {
         let wf = w.mapv(|v| v as f32);
         let bf = b.mapv(|v| v as f32);
         let opts32 = opts.map_fill(|v| v as f32);
-        let got32 = conv2d(&xf, &wf, case.bias.then_some(&bf), &opts32).unwrap();
+        let got32 = conv2d(&xf, &wf, has_bias.then_some(&bf), &opts32).unwrap();
         assert_close(&got32.mapv(f64::from), &reference, 1e-4, &format!("{alg:?} f32"));
 
         // Complex: real and imaginary parts carry two independent problems.
@@ -179,15 +96,15 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
     #[test]
-    fn batched_algorithms_match_the_reference(case in case_strategy()) {
-        check_batched(&case)?;
+    fn batched_algorithms_match_the_reference(case in seeded_case(ALGORITHM_RANGES), bias in any::<bool>()) {
+        check_batched(&case, bias)?;
     }
 
     #[test]
     fn single_channel_algorithms_match_the_reference(
-        (h, w) in (1..=MAX_SIDE, 1..=MAX_SIDE),
-        (kh, kw) in (1..=MAX_SIDE / 2, 1..=MAX_SIDE / 2),
-        options in options_strategy(),
+        (h, w) in (1..=ALGORITHM_RANGES.side, 1..=ALGORITHM_RANGES.side),
+        (kh, kw) in (1..=ALGORITHM_RANGES.side / 2, 1..=ALGORITHM_RANGES.side / 2),
+        options in case_options(ALGORITHM_RANGES),
         seed in any::<u64>(),
     ) {
         let x = seeded((h, w), seed);
@@ -251,14 +168,13 @@ fn multi_block_problems_match_the_reference() {
         ),
     ];
     for (seed, (input, weight, options)) in cases.into_iter().enumerate() {
-        let case = Case {
+        let case = SeededCase {
             input,
             weight,
             options,
-            bias: seed % 2 == 0,
             seed: seed as u64,
         };
-        check_batched(&case).unwrap();
+        check_batched(&case, seed % 2 == 0).unwrap();
     }
 }
 
@@ -395,10 +311,10 @@ proptest! {
     /// `Separable`, for every option, single-channel and depthwise.
     #[test]
     fn separable_kernels_match_the_reference(
-        (h, w) in (1..=MAX_SIDE, 1..=MAX_SIDE),
+        (h, w) in (1..=ALGORITHM_RANGES.side, 1..=ALGORITHM_RANGES.side),
         (kh, kw) in (2..=7usize, 2..=7usize),
         groups in 1..=3usize,
-        options in options_strategy(),
+        options in case_options(ALGORITHM_RANGES),
         bias in any::<bool>(),
         seed in any::<u64>(),
     ) {

@@ -98,14 +98,17 @@ pub fn boundary<T: Scalar>() -> impl Strategy<Value = Boundary<T>> {
 
 /// `Padding::Explicit`: every side in `0..=MAX_PAD`, or lopsided.
 pub fn explicit_padding() -> impl Strategy<Value = Padding> {
-    let even =
-        (0..=MAX_PAD, 0..=MAX_PAD, 0..=MAX_PAD, 0..=MAX_PAD).prop_map(|(top, bottom, left, right)| Padding::Explicit {
-            top,
-            bottom,
-            left,
-            right,
-        });
-    prop_oneof![3 => even, 1 => lopsided_padding()]
+    prop_oneof![3 => explicit_sides(MAX_PAD), 1 => lopsided_padding()]
+}
+
+/// `Padding::Explicit` with every side in `0..=max_pad`.
+pub fn explicit_sides(max_pad: usize) -> impl Strategy<Value = Padding> {
+    (0..=max_pad, 0..=max_pad, 0..=max_pad, 0..=max_pad).prop_map(|(top, bottom, left, right)| Padding::Explicit {
+        top,
+        bottom,
+        left,
+        right,
+    })
 }
 
 /// `Padding::Explicit` with up to `MAX_LOPSIDED_PAD` on one side of an
@@ -228,4 +231,139 @@ pub fn layout() -> impl Strategy<Value = Layout> {
         Just(Layout::Stepped),
         Just(Layout::Reversed),
     ]
+}
+
+// ---------------------------------------------------------------------------
+// Seeded batched problems: proptest draws the shapes and options, and
+// `seeded` the values from the case's seed, so that a case stays small to
+// print and to shrink however large its arrays.
+
+/// The ranges a seeded batched problem is drawn from.
+#[derive(Clone, Copy, Debug)]
+pub struct CaseRanges {
+    /// Largest batch; at least 1.
+    pub batch: usize,
+    /// Largest number of groups.
+    pub groups: usize,
+    /// Largest number of input channels per group.
+    pub channels_per_group: usize,
+    /// Largest number of output channels per group.
+    pub outputs_per_group: usize,
+    /// Largest input height and width.
+    pub side: usize,
+    /// Largest kernel height and width.
+    pub kernel: usize,
+    /// Largest stride along each axis.
+    pub stride: usize,
+    /// Largest dilation along each axis.
+    pub dilation: usize,
+    /// Largest explicit padding on one side.
+    pub pad: usize,
+    /// The nonzero fill value among the boundary rules (0 is the other).
+    pub fill: f64,
+}
+
+/// Every fast algorithm against the reference: sides up to 37, past the
+/// vectorized kernel's 16 lanes.
+pub const ALGORITHM_RANGES: CaseRanges = CaseRanges {
+    batch: 2,
+    groups: 3,
+    channels_per_group: 3,
+    outputs_per_group: 10,
+    side: 37,
+    kernel: 5,
+    stride: 3,
+    dilation: 3,
+    pad: 6,
+    fill: 0.75,
+};
+
+/// Gradients by finite differences: small problems, since each probed
+/// coordinate costs two forward passes.
+pub const GRADIENT_RANGES: CaseRanges = CaseRanges {
+    batch: 2,
+    groups: 2,
+    channels_per_group: 2,
+    outputs_per_group: 3,
+    side: 7,
+    kernel: 3,
+    stride: 3,
+    dilation: 2,
+    pad: 3,
+    fill: -1.5,
+};
+
+/// A batched problem: its shapes and options, and the seed of its values.
+#[derive(Clone, Debug)]
+pub struct SeededCase {
+    /// `[N, C, H, W]`.
+    pub input: [usize; 4],
+    /// `[O, C / groups, kh, kw]`.
+    pub weight: [usize; 4],
+    /// With the groups of `input` and `weight`.
+    pub options: ConvOptions<f64>,
+    /// Seeds the values, through `seeded`.
+    pub seed: u64,
+}
+
+/// Every boundary rule, the fill value 0 or `fill`.
+pub fn boundary_with_fill(fill: f64) -> impl Strategy<Value = Boundary<f64>> {
+    prop_oneof![
+        Just(Boundary::Fill(0.0)),
+        Just(Boundary::Fill(fill)),
+        Just(Boundary::Wrap),
+        Just(Boundary::Symmetric),
+        Just(Boundary::Reflect),
+        Just(Boundary::Replicate),
+    ]
+}
+
+/// Every padding, explicit sides in `0..=max_pad`.
+pub fn padding_up_to(max_pad: usize) -> impl Strategy<Value = Padding> {
+    prop_oneof![
+        Just(Padding::Valid),
+        Just(Padding::Same),
+        Just(Padding::Full),
+        explicit_sides(max_pad),
+    ]
+}
+
+/// Strides, dilations, padding and boundary rule within `ranges`; one
+/// group, the automatic choice of algorithm.
+pub fn case_options(ranges: CaseRanges) -> impl Strategy<Value = ConvOptions<f64>> {
+    (
+        (1..=ranges.stride, 1..=ranges.stride),
+        (1..=ranges.dilation, 1..=ranges.dilation),
+        padding_up_to(ranges.pad),
+        boundary_with_fill(ranges.fill),
+    )
+        .prop_map(|((sh, sw), (dh, dw), padding, boundary)| {
+            ConvOptions::new()
+                .strides(sh, sw)
+                .dilations(dh, dw)
+                .padding(padding)
+                .boundary(boundary)
+        })
+}
+
+/// A consistent batched problem within `ranges`.
+pub fn seeded_case(ranges: CaseRanges) -> impl Strategy<Value = SeededCase> {
+    (
+        (
+            1..=ranges.batch,
+            1..=ranges.groups,
+            1..=ranges.channels_per_group,
+            1..=ranges.outputs_per_group,
+        ),
+        (1..=ranges.side, 1..=ranges.side),
+        (1..=ranges.kernel, 1..=ranges.kernel),
+        case_options(ranges),
+        any::<u64>(),
+    )
+        .prop_map(|((n, g, cg, og), (h, w), (kh, kw), options, seed)| SeededCase {
+            input: [n, g * cg, h, w],
+            weight: [g * og, cg, kh, kw],
+            options: options.groups(g),
+            seed,
+        })
 }
