@@ -21,17 +21,20 @@
 //! and 1e-4 for `f32` (torch computed the `f32` cases in single precision,
 //! and sums its terms in another order).
 
-use std::fmt::{Debug, Display};
+use std::fmt::Display;
 
+mod common;
+
+use common::golden::{self, Golden, Precision};
 use convolve::{
-    conv2d, conv2d_backward, conv2d_backward_into, conv_transpose2d, conv_transpose2d_into, Algorithm, Boundary,
-    Conv2dGradsMut, ConvOptions, Element, Padding,
+    conv2d, conv2d_backward, conv2d_backward_into, conv_transpose2d, conv_transpose2d_into, Algorithm, Conv2dGradsMut,
+    ConvOptions,
 };
-use ndarray::{Array, ArrayBase, ArrayD, Data, Dimension, Ix1, Ix4, IxDyn, ShapeBuilder};
+use ndarray::{Array, ArrayBase, Data, Dimension, Ix1, Ix4, IxDyn, ShapeBuilder};
 use num_traits::Float;
 use serde_json::Value;
 
-const FIXTURE: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/gradients.json"));
+const FIXTURE: &str = "gradients.json";
 
 /// Cases in the fixture, of `conv2d_backward` and of `conv_transpose2d`;
 /// checked so that a loader that drops cases cannot pass.
@@ -46,108 +49,19 @@ const ALGORITHMS: [Algorithm; 5] = [
     Algorithm::Fft,
 ];
 
-/// A floating-point type the fixture holds, with its tolerance.
-trait Golden: Element + Float + Debug {
-    /// The name the fixture gives the type.
-    const NAME: &'static str;
-    /// Allowed error relative to `max(1, max|expected|)`.
-    const TOLERANCE: f64;
-    fn from_json(value: &Value) -> Self;
-    fn widen(self) -> f64;
-}
-
-macro_rules! golden {
-    ($t:ty, $name:literal, $tol:expr) => {
-        impl Golden for $t {
-            const NAME: &'static str = $name;
-            const TOLERANCE: f64 = $tol;
-            fn from_json(value: &Value) -> Self {
-                value.as_f64().unwrap_or_else(|| panic!("not a number: {value}")) as $t
-            }
-            fn widen(self) -> f64 {
-                f64::from(self)
-            }
-        }
-    };
-}
-
-golden!(f64, "f64", 1e-10);
-golden!(f32, "f32", 1e-4);
-
-fn usize_of(value: &Value) -> usize {
-    value
-        .as_u64()
-        .and_then(|v| usize::try_from(v).ok())
-        .unwrap_or_else(|| panic!("not a length: {value}"))
-}
-
-fn array<T: Golden, D: Dimension>(value: &Value) -> Array<T, D> {
-    let shape: Vec<usize> = value["shape"]
-        .as_array()
-        .expect("an array's shape")
-        .iter()
-        .map(usize_of)
-        .collect();
-    let data: Vec<T> = value["data"]
-        .as_array()
-        .expect("an array's data")
-        .iter()
-        .map(T::from_json)
-        .collect();
-    ArrayD::from_shape_vec(IxDyn(&shape), data)
-        .expect("data matching the shape")
-        .into_dimensionality()
-        .expect("the array's number of axes")
-}
-
-fn pair(value: &Value) -> [usize; 2] {
-    match value.as_array().map(Vec::as_slice) {
-        Some([a, b]) => [usize_of(a), usize_of(b)],
-        _ => panic!("not a pair: {value}"),
+/// Allowed error relative to `max(1, max|expected|)`.
+fn tolerance<T: Golden>() -> f64 {
+    match T::PRECISION {
+        Precision::Double => 1e-10,
+        Precision::Single => 1e-4,
+        Precision::Exact => 0.0,
     }
 }
 
-fn padding(value: &Value) -> Padding {
-    match value.as_str() {
-        Some("Valid") => Padding::Valid,
-        Some("Same") => Padding::Same,
-        Some("Full") => Padding::Full,
-        Some(other) => panic!("unknown padding {other}"),
-        None => {
-            let side = |name: &str| usize_of(&value["Explicit"][name]);
-            Padding::Explicit {
-                top: side("top"),
-                bottom: side("bottom"),
-                left: side("left"),
-                right: side("right"),
-            }
-        }
-    }
-}
-
-fn boundary<T: Golden>(value: &Value) -> Boundary<T> {
-    match value.as_str() {
-        Some("Wrap") => Boundary::Wrap,
-        Some("Symmetric") => Boundary::Symmetric,
-        Some("Reflect") => Boundary::Reflect,
-        Some("Replicate") => Boundary::Replicate,
-        Some(other) => panic!("unknown boundary {other}"),
-        None => Boundary::Fill(T::from_json(&value["Fill"])),
-    }
-}
-
+/// A case's options, run with `algorithm`.
 fn options<T: Golden>(value: &Value, algorithm: Algorithm) -> ConvOptions<T> {
-    let [sh, sw] = pair(&value["stride"]);
-    let [dh, dw] = pair(&value["dilation"]);
-    let [oh, ow] = pair(&value["output_padding"]);
-    ConvOptions::new()
-        .strides(sh, sw)
-        .dilations(dh, dw)
-        .padding(padding(&value["padding"]))
-        .groups(usize_of(&value["groups"]))
-        .boundary(boundary(&value["boundary"]))
-        .output_paddings(oh, ow)
-        .algorithm(algorithm)
+    let [oh, ow] = golden::pair(&value["output_padding"]);
+    golden::options(value).output_paddings(oh, ow).algorithm(algorithm)
 }
 
 /// Compares `got` with the fixture's `expected` array, noting in
@@ -158,35 +72,15 @@ fn compare<T: Golden, S: Data<Elem = T>, D: Dimension>(
     got: &ArrayBase<S, D>,
     expected: &Value,
 ) {
-    let expected = array::<T, IxDyn>(expected);
-    if got.shape() != expected.shape() {
-        problems.push(format!(
-            "{what}: shape {:?}, expected {:?}",
-            got.shape(),
-            expected.shape()
-        ));
-        return;
-    }
-    let scale = expected.iter().map(|v| v.widen().abs()).fold(1.0, f64::max);
-    let bound = T::TOLERANCE * scale;
-    let got = got.view().into_dyn();
-    let mut mismatches = got
-        .indexed_iter()
-        .zip(expected.iter())
-        .map(|((index, &g), &e)| (index, g, e, (g.widen() - e.widen()).abs()))
-        .filter(|&(_, _, _, err)| err.is_nan() || err > bound);
-    if let Some((index, g, e, err)) = mismatches.next() {
-        problems.push(format!(
-            "{what}: {} element(s) differ; first at {:?}: got {g:?}, expected {e:?}, error {err:e} > {bound:e}",
-            1 + mismatches.count(),
-            index.slice(),
-        ));
+    let expected = golden::array::<T, IxDyn>(expected);
+    if let Err(why) = golden::check_close(got, &expected, tolerance::<T>()) {
+        problems.push(format!("{what}: {why}"));
     }
 }
 
 /// A column-major array of `shape` full of NaN: an output an algorithm
 /// must overwrite everywhere, in a layout other than the default.
-fn dirty<T: Golden, D: Dimension>(shape: D) -> Array<T, D> {
+fn dirty<T: Golden + Float, D: Dimension>(shape: D) -> Array<T, D> {
     Array::from_elem(shape.f(), T::nan())
 }
 
@@ -207,12 +101,12 @@ fn compare_result<T: Golden, S: Data<Elem = T>, D: Dimension, E: Display>(
 /// Everything that differs from the fixture in a `conv2d_backward` case:
 /// the forward value, the three gradients together, and each gradient
 /// requested on its own.
-fn check_backward<T: Golden>(case: &Value, algorithm: Algorithm) -> Vec<String> {
+fn check_backward<T: Golden + Float>(case: &Value, algorithm: Algorithm) -> Vec<String> {
     let opts = options::<T>(&case["options"], algorithm);
-    let x = array::<T, Ix4>(&case["input"]);
-    let w = array::<T, Ix4>(&case["weight"]);
-    let b = array::<T, Ix1>(&case["bias"]);
-    let g = array::<T, Ix4>(&case["grad_output"]);
+    let x = golden::array::<T, Ix4>(&case["input"]);
+    let w = golden::array::<T, Ix4>(&case["weight"]);
+    let b = golden::array::<T, Ix1>(&case["bias"]);
+    let g = golden::array::<T, Ix4>(&case["grad_output"]);
     let expected = &case["expected"];
     let mut problems = Vec::new();
 
@@ -276,13 +170,13 @@ fn check_backward<T: Golden>(case: &Value, algorithm: Algorithm) -> Vec<String> 
 
 /// Everything that differs from the fixture in a `conv_transpose2d` case,
 /// through the allocating and the `_into` form.
-fn check_transpose<T: Golden>(case: &Value, algorithm: Algorithm) -> Vec<String> {
+fn check_transpose<T: Golden + Float>(case: &Value, algorithm: Algorithm) -> Vec<String> {
     let opts = options::<T>(&case["options"], algorithm);
-    let x = array::<T, Ix4>(&case["input"]);
-    let w = array::<T, Ix4>(&case["weight"]);
+    let x = golden::array::<T, Ix4>(&case["input"]);
+    let w = golden::array::<T, Ix4>(&case["weight"]);
     let b = match &case["bias"] {
         Value::Null => None,
-        b => Some(array::<T, Ix1>(b)),
+        b => Some(golden::array::<T, Ix1>(b)),
     };
     let expected = &case["expected"]["output"];
     let mut problems = Vec::new();
@@ -290,7 +184,7 @@ fn check_transpose<T: Golden>(case: &Value, algorithm: Algorithm) -> Vec<String>
     let y = conv_transpose2d(&x, &w, b.as_ref(), &opts);
     compare_result(&mut problems, "conv_transpose2d", y.as_ref(), expected);
 
-    let shape = array::<T, Ix4>(expected).raw_dim();
+    let shape = golden::array::<T, Ix4>(expected).raw_dim();
     let mut out = dirty::<T, _>(shape);
     let done = conv_transpose2d_into(&x, &w, b.as_ref(), &opts, &mut out).map(|()| &out);
     compare_result(&mut problems, "conv_transpose2d_into", done, expected);
@@ -301,13 +195,8 @@ fn check_transpose<T: Golden>(case: &Value, algorithm: Algorithm) -> Vec<String>
 /// cases the fixture holds, and fails listing every mismatch with the torch
 /// call that produced the expected values.
 fn run(op: &str, expected_cases: usize) {
-    let doc: Value = serde_json::from_str(FIXTURE).expect("gradients.json is valid JSON");
-    let all = doc["cases"].as_array().expect("gradients.json has cases");
-    assert_eq!(
-        all.len(),
-        BACKWARD_CASES + TRANSPOSE_CASES,
-        "gradients.json: number of cases"
-    );
+    let doc = golden::load(FIXTURE);
+    let all = golden::cases(FIXTURE, &doc, BACKWARD_CASES + TRANSPOSE_CASES);
     let cases: Vec<&Value> = all.iter().filter(|case| case["op"] == op).collect();
     assert_eq!(cases.len(), expected_cases, "gradients.json: number of {op} cases");
 
@@ -320,12 +209,7 @@ fn run(op: &str, expected_cases: usize) {
                 other => panic!("unknown dtype {other:?}"),
             };
             if !problems.is_empty() {
-                failures.push(format!(
-                    "  {} [{algorithm:?}]:\n    {}\n    source: {}",
-                    case["name"].as_str().unwrap_or("<unnamed>"),
-                    problems.join("\n    "),
-                    case["source"].as_str().unwrap_or("<no source>"),
-                ));
+                failures.push(golden::failure(case, &format!(" [{algorithm:?}]"), &problems));
             }
         }
     }
@@ -340,7 +224,7 @@ fn run(op: &str, expected_cases: usize) {
     );
 }
 
-fn check<T: Golden>(case: &Value, algorithm: Algorithm) -> Vec<String> {
+fn check<T: Golden + Float>(case: &Value, algorithm: Algorithm) -> Vec<String> {
     match case["op"].as_str() {
         Some("conv2d_backward") => check_backward::<T>(case, algorithm),
         Some("conv_transpose2d") => check_transpose::<T>(case, algorithm),

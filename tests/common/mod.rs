@@ -1,6 +1,6 @@
-//! Helpers shared by the integration tests: one seeded generator,
-//! proptest strategies, independent oracles, storage layouts and the
-//! checks that compare results.
+//! Helpers shared by the integration tests: one seeded generator, the
+//! golden-fixture loader, proptest strategies, independent oracles, storage
+//! layouts and the checks that compare results.
 //!
 //! The oracles are written from the definitions in the crate docs and
 //! `numpy.pad`, not from the crate's code, so that a failing test points
@@ -10,6 +10,7 @@
 #![allow(dead_code)]
 
 pub mod checks;
+pub mod golden;
 pub mod layouts;
 pub mod op;
 pub mod oracles;
