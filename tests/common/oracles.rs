@@ -66,23 +66,25 @@ fn fold<T>(mut q: isize, n: usize, boundary: &Boundary<T>) -> Option<usize> {
 
 /// `x` padded with `rows.pad_lo`/`pad_hi` rows and `cols.pad_lo`/`pad_hi`
 /// columns, filled by `boundary`.
-pub fn pad<T: Scalar>(x: &Array2<T>, rows: &AxisGeometry, cols: &AxisGeometry, boundary: &Boundary<T>) -> Array2<T> {
-    let fill = match boundary {
-        Boundary::Fill(v) => *v,
-        _ => T::zero(),
-    };
+pub fn pad<T: Copy>(x: &Array2<T>, rows: &AxisGeometry, cols: &AxisGeometry, boundary: &Boundary<T>) -> Array2<T> {
     let shape = (
         x.nrows() + rows.pad_lo + rows.pad_hi,
         x.ncols() + cols.pad_lo + cols.pad_hi,
     );
-    Array2::from_shape_fn(shape, |(i, j)| {
-        let r = fold(i as isize - rows.pad_lo as isize, x.nrows(), boundary);
-        let c = fold(j as isize - cols.pad_lo as isize, x.ncols(), boundary);
-        match (r, c) {
-            (Some(r), Some(c)) => x[[r, c]],
-            _ => fill,
-        }
-    })
+    Array2::from_shape_fn(shape, |at| padded_element(x, [rows.pad_lo, cols.pad_lo], boundary, at))
+}
+
+/// Element `(i, j)` of `x` padded with `before[0]` rows above it and
+/// `before[1]` columns to its left (and any number after), filled by
+/// `boundary`.
+pub fn padded_element<T: Copy>(x: &Array2<T>, before: [usize; 2], boundary: &Boundary<T>, (i, j): (usize, usize)) -> T {
+    let r = fold(i as isize - before[0] as isize, x.nrows(), boundary);
+    let c = fold(j as isize - before[1] as isize, x.ncols(), boundary);
+    match (r, c, boundary) {
+        (Some(r), Some(c), _) => x[[r, c]],
+        (_, _, Boundary::Fill(v)) => *v,
+        _ => unreachable!("only a fill value lies outside the input"),
+    }
 }
 
 /// One output by the definition in the crate docs,
