@@ -5,10 +5,9 @@ use std::thread;
 mod common;
 
 use common::seeded;
-
 use convolve::{
-    conv2d, conv2d_backward, conv_transpose2d, correlate2d, Algorithm, Boundary, Conv2dGrads, ConvOptions, Error,
-    Padding,
+    conv2d, conv2d_backward, conv_transpose2d, correlate2d, Algorithm, Boundary, Conv2dGrads, Conv2dGradsMut,
+    Conv2dPlan, ConvOptions, Error, Padding,
 };
 use ndarray::{Array2, Array4};
 
@@ -104,6 +103,9 @@ fn public_types_are_send_and_sync() {
     assert_send_sync::<Padding>();
     assert_send_sync::<Error>();
     assert_send_sync::<Conv2dGrads<f32>>();
+    assert_send_sync::<Conv2dGradsMut<'static, f32>>();
+    assert_send_sync::<Conv2dPlan<f32>>();
+    assert_send_sync::<Conv2dPlan<f64>>();
     assert_send_sync::<convolve::shape::AxisGeometry>();
     assert_send_sync::<convolve::shape::ReceptiveField>();
 }
@@ -182,7 +184,7 @@ fn a_shared_plan_forgets_what_its_buffers_held() {
             .groups(groups)
             .padding(Padding::Same)
             .algorithm(algorithm);
-        let plan = convolve::Conv2dPlan::new([2, 4, 30, 30], &w, None, &opts).unwrap();
+        let plan = Conv2dPlan::new([2, 4, 30, 30], &w, None, &opts).unwrap();
         assert_eq!(plan.algorithm(), algorithm);
         let want = conv2d(&clean, &w, None, &opts).unwrap();
         plan.run(&dirty).unwrap();
