@@ -107,6 +107,15 @@ pub enum Error {
         /// What was being computed.
         what: &'static str,
     },
+    /// An array the call needs (its output, or a gradient) is larger than
+    /// the allocator can provide.
+    #[error("{what} needs {bytes} bytes, more than can be allocated")]
+    OutOfMemory {
+        /// Which array.
+        what: &'static str,
+        /// Its size in bytes.
+        bytes: usize,
+    },
     /// `groups` is 0.
     #[error("groups must be at least 1, got 0")]
     ZeroGroups,

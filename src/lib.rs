@@ -67,22 +67,49 @@
 //! # Ok::<(), convolve::Error>(())
 //! ```
 //!
-//! # Cargo features and MSRV
+//! # Threads, Cargo features and MSRV
 //!
-//! The crate has no optional features yet. Its minimum supported Rust
-//! version is the `rust-version` in `Cargo.toml` (1.85).
+//! The default feature `rayon` runs the kernels on several threads:
+//! blocks of output rows (and, in the backward pass, blocks of the weight
+//! gradient) are spread over rayon's pool. The number of threads is
+//! rayon's: the global pool has one per core unless the environment
+//! variable `RAYON_NUM_THREADS` says otherwise, and a call made inside
+//! [`ThreadPool::install`](https://docs.rs/rayon/latest/rayon/struct.ThreadPool.html#method.install)
+//! runs on that pool instead. Blocks are cut by shape, never by thread
+//! count, so every number of threads gives the same bits.
+//!
+//! ```
+//! # #[cfg(feature = "rayon")] {
+//! use convolve::{conv2d, ConvOptions};
+//! use ndarray::Array4;
+//!
+//! let x = Array4::<f32>::ones((2, 3, 32, 32));
+//! let w = Array4::<f32>::ones((8, 3, 3, 3));
+//! let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+//! let one_thread = pool.install(|| conv2d(&x, &w, None, &ConvOptions::new()))?;
+//! assert_eq!(one_thread, conv2d(&x, &w, None, &ConvOptions::new())?);
+//! # }
+//! # Ok::<(), convolve::Error>(())
+//! ```
+//!
+//! With `default-features = false` the crate has no rayon dependency and
+//! every call runs on the calling thread; results are the same.
+//!
+//! The minimum supported Rust version is the `rust-version` in
+//! `Cargo.toml` (1.85).
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
 pub mod activations;
 mod conv;
 mod error;
+mod options;
 pub mod shape;
 
 pub use conv::{
     conv2d, conv2d_algorithm, conv2d_backward, conv2d_backward_into, conv2d_into, conv_transpose2d,
     conv_transpose2d_into, convolve2d, convolve2d_into, correlate2d, correlate2d_algorithm, correlate2d_into,
-    Algorithm, Boundary, Conv2dGrads, Conv2dGradsMut, Conv2dPlan, ConvOptions, Element,
+    Conv2dGrads, Conv2dGradsMut, Conv2dPlan, Element,
 };
 pub use error::{Axis, Error, Result};
-pub use shape::Padding;
+pub use options::{Algorithm, Boundary, ConvOptions, Padding};

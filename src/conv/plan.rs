@@ -1,15 +1,16 @@
 //! Plans: a batched convolution prepared once for many calls.
 
-use ndarray::{Array1, Array4, ArrayBase, Data, DataMut, Ix4};
+use ndarray::{Array1, Array4, ArrayBase, ArrayView4, Data, DataMut, Ix4};
 
-use super::separable;
-use super::tile::Workspace;
-use super::{
-    all_finite, check_allocation, check_bias, check_output_shape, dims4, fill_finite, planner, run, Algorithm,
-    ConvOptions, Element, Prepared, Problem,
-};
-use crate::error::{Error, Result};
-use crate::shape::{conv2d_output_shape, spatial_geometry, AxisGeometry, Operation};
+use super::boundary::fill_finite;
+use super::element::Element;
+use super::exec::scratch::Workspace;
+use super::kernels::{run, separable};
+use super::planner::{self, Recipe};
+use super::problem::{all_finite, check_batched, check_shape, dims4, zeros, Prepared, Problem};
+use crate::error::Result;
+use crate::options::{Algorithm, ConvOptions};
+use crate::shape::AxisGeometry;
 
 /// A [`conv2d`](crate::conv2d) of fixed weights, bias, options and input
 /// shape, prepared for repeated calls: shapes checked, the algorithm
@@ -43,27 +44,27 @@ use crate::shape::{conv2d_output_shape, spatial_geometry, AxisGeometry, Operatio
 /// assert_eq!(out[[0, 0, 5, 5]], 27.0);
 /// # Ok::<(), convolve::Error>(())
 /// ```
-pub struct Conv2dPlan<A> {
+pub struct Conv2dPlan<A: Element> {
     input_shape: [usize; 4],
     output_shape: [usize; 4],
     weight: Array4<A>,
     bias: Option<Array1<A>>,
     options: ConvOptions<A>,
     geometry: [AxisGeometry; 2],
-    algorithm: Algorithm,
+    recipe: Recipe,
     factors: Option<separable::Factors<A>>,
-    prepared: Prepared,
+    prepared: Prepared<A>,
     workspace: Workspace<A>,
 }
 
-impl<A: std::fmt::Debug> std::fmt::Debug for Conv2dPlan<A> {
+impl<A: Element> std::fmt::Debug for Conv2dPlan<A> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Conv2dPlan")
             .field("input_shape", &self.input_shape)
             .field("output_shape", &self.output_shape)
             .field("weight_shape", &self.weight.shape())
             .field("options", &self.options)
-            .field("algorithm", &self.algorithm)
+            .field("algorithm", &self.recipe.algorithm)
             .finish_non_exhaustive()
     }
 }
@@ -95,57 +96,46 @@ impl<A: Element> Conv2dPlan<A> {
     where
         S: Data<Elem = A>,
     {
-        let w_shape = dims4(weight.shape());
-        let output_shape = conv2d_output_shape(input_shape, w_shape, options)?;
-        check_bias(bias.map(|b| b.len()), output_shape[1])?;
-        check_allocation::<A>(&output_shape)?;
-        let geometry = spatial_geometry(
-            [input_shape[2], input_shape[3]],
-            [w_shape[2], w_shape[3]],
-            options,
-            Operation::CrossCorrelation,
-        )?;
+        let checked = check_batched(input_shape, dims4(weight.shape()), bias.map(|b| b.len()), options)?;
         let weight = weight.as_standard_layout().into_owned();
+        let bias = bias.cloned();
         let finite = all_finite(weight.view()) && fill_finite(&options.boundary);
-        let mut plan = Conv2dPlan {
-            input_shape,
-            output_shape,
-            weight,
-            bias: bias.cloned(),
-            options: *options,
-            geometry,
-            algorithm: Algorithm::Direct,
-            factors: None,
-            prepared: Prepared { fft: None },
-            workspace: Workspace::default(),
-        };
         // The choice for finite inputs; `run_into` revisits it when an
         // input is not.
-        let empty = ndarray::Array4::zeros((0, input_shape[1], input_shape[2], input_shape[3]));
-        let problem = plan.problem(empty.view());
+        let empty = Array4::zeros((0, input_shape[1], input_shape[2], input_shape[3]));
+        let problem = Problem::batched(
+            empty.view(),
+            weight.view(),
+            bias.as_ref().map(|b| b.view()),
+            checked.geometry,
+            options,
+        );
         let factors = A::separable_factors(&problem);
-        let algorithm = planner::choose::<A>(options.algorithm, &problem.shapes(), || finite, || factors.is_some());
-        let fft = match algorithm {
-            Algorithm::Fft => A::prepare_fft(&problem, [output_shape[2], output_shape[3]]),
+        let recipe = planner::choose::<A>(options.algorithm, &problem.shapes(), || finite, || factors.is_some());
+        let spectra = match recipe.algorithm {
+            Algorithm::Fft => A::fft_spectra(&problem, [checked.output_shape[2], checked.output_shape[3]]),
             _ => None,
         };
-        plan.prepared = Prepared { fft };
-        plan.factors = factors;
-        plan.algorithm = algorithm;
-        Ok(plan)
+        Ok(Conv2dPlan {
+            input_shape,
+            output_shape: checked.output_shape,
+            weight,
+            bias,
+            options: *options,
+            geometry: checked.geometry,
+            recipe,
+            factors,
+            prepared: Prepared { spectra },
+            workspace: Workspace::default(),
+        })
     }
 
-    fn problem<'a>(&'a self, input: ndarray::ArrayView4<'a, A>) -> Problem<'a, A> {
+    fn problem<'a>(&'a self, input: ArrayView4<'a, A>) -> Problem<'a, A> {
+        let bias = self.bias.as_ref().map(|b| b.view());
         Problem {
-            input,
-            weight: self.weight.view(),
-            bias: self.bias.as_ref().map(|b| b.view()),
-            conjugate_kernel: false,
-            geometry: self.geometry,
-            groups: self.options.groups,
-            boundary: self.options.boundary,
             prepared: Some(&self.prepared),
             workspace: Some(&self.workspace),
+            ..Problem::batched(input, self.weight.view(), bias, self.geometry, &self.options)
         }
     }
 
@@ -201,14 +191,14 @@ impl<A: Element> Conv2dPlan<A> {
     /// ```
     #[must_use]
     pub fn algorithm(&self) -> Algorithm {
-        self.algorithm
+        self.recipe.algorithm
     }
 
     /// Runs the convolution on `input`.
     ///
     /// # Errors
     ///
-    /// [`Error::ShapeMismatch`] if `input` does not have the plan's input
+    /// [`Error::ShapeMismatch`](crate::Error::ShapeMismatch) if `input` does not have the plan's input
     /// shape.
     ///
     /// # Examples
@@ -225,7 +215,7 @@ impl<A: Element> Conv2dPlan<A> {
     where
         S: Data<Elem = A>,
     {
-        let mut out = Array4::zeros(self.output_shape);
+        let mut out = zeros("the output", self.output_shape)?;
         self.run_into(input, &mut out)?;
         Ok(out)
     }
@@ -234,7 +224,7 @@ impl<A: Element> Conv2dPlan<A> {
     ///
     /// # Errors
     ///
-    /// [`Error::ShapeMismatch`] if `input` or `out` does not have the
+    /// [`Error::ShapeMismatch`](crate::Error::ShapeMismatch) if `input` or `out` does not have the
     /// plan's shape.
     ///
     /// # Examples
@@ -252,23 +242,17 @@ impl<A: Element> Conv2dPlan<A> {
         S: Data<Elem = A>,
         S2: DataMut<Elem = A>,
     {
-        if input.shape() != self.input_shape {
-            return Err(Error::ShapeMismatch {
-                what: "the input",
-                expected: self.input_shape.to_vec(),
-                got: input.shape().to_vec(),
-            });
-        }
-        check_output_shape(&self.output_shape, out.shape())?;
+        check_shape("the input", &self.input_shape, input.shape())?;
+        check_shape("the output", &self.output_shape, out.shape())?;
         let problem = self.problem(input.view());
-        let algorithm = match self.algorithm {
+        let recipe = match self.recipe.algorithm {
             // The FFT spreads a non-finite input value over its whole tile.
             Algorithm::Fft if self.options.algorithm == Algorithm::Auto && !all_finite(problem.input) => {
                 planner::choose::<A>(Algorithm::Auto, &problem.shapes(), || false, || self.factors.is_some())
             }
-            chosen => chosen,
+            _ => self.recipe,
         };
-        run(&problem, algorithm, self.factors.as_ref(), out.view_mut());
+        run(&problem, recipe, self.factors.as_ref(), out.view_mut());
         Ok(())
     }
 }

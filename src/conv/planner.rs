@@ -1,41 +1,79 @@
-//! How [`Algorithm::Auto`] chooses, from shapes, element type and options
-//! alone.
+//! How an algorithm is chosen: [`choose`] turns the requested
+//! [`Algorithm`], the shapes and the element type into a [`Recipe`] (the
+//! algorithm that will run, and the rule that picked it). Every rule and
+//! every threshold is stated here, once; the docs refer to this file.
 //!
-//! The cost model, per call:
+//! The rules, in the order they are tried:
 //!
-//! 1. Integer elements run [`Algorithm::Vectorized`]: exact, wrapping
-//!    arithmetic, which the matrix-product kernels do not offer.
-//! 2. With at least 8 output channels per group and at least 16
-//!    multiply-adds per output (`C/G · kh · kw`),
-//!    [`Algorithm::Gemm`]: a matrix product then reuses each loaded patch
-//!    across many output channels, which the direct kernel cannot.
-//! 3. Otherwise (single-channel filtering, depthwise and other thin
-//!    groups, tiny kernels) [`Algorithm::Vectorized`], which does no
-//!    packing at all.
-//!
-//! [`Algorithm::Separable`], chosen or forced, gives way to
-//! [`Algorithm::Vectorized`] when its intermediate (each input row filtered
-//! along the columns, one plane at a time) would exceed 2^22 elements.
-//!
-//! Any fast algorithm, chosen or forced, gives way to
-//! [`Algorithm::Direct`] when one block's padded input tile would exceed
-//! 2^24 elements (a stride far larger than the kernel over an
-//! enormous padding, say), so that working memory stays bounded.
+//! 1. **Bounded memory** ([`Rule::TileTooLarge`]): any fast algorithm,
+//!    chosen or forced, gives way to [`Algorithm::Direct`] when the padded
+//!    input tile of one output row (all input channels of a group) would
+//!    exceed [`TILE_LIMIT`] elements: a stride far larger than the kernel
+//!    over an enormous padding, say.
+//! 2. **Forced algorithms** ([`Rule::Forced`], [`Rule::Unsupported`]):
+//!    a forced algorithm runs, unless the element type or the shapes rule
+//!    it out; then [`Algorithm::Vectorized`] runs. [`Algorithm::Gemm`]
+//!    needs a type with a matrix-product kernel (not integers);
+//!    [`Algorithm::Fft`] real floating point, stride 1, a block tile
+//!    within [`TILE_LIMIT`] and kernel spectra of at most
+//!    [`FFT_SPECTRA_LIMIT`] values; [`Algorithm::Separable`] real floating
+//!    point and an intermediate of at most [`SEPARABLE_LIMIT`] values.
+//! 3. **Separable** ([`Rule::RankOne`]): with `Auto`, a real
+//!    floating-point problem with one input and one output channel per
+//!    group whose kernels are all rank 1 and at least 2×2 runs
+//!    [`Algorithm::Separable`]: `kh + kw` multiply-adds per output instead
+//!    of `kh · kw`.
+//! 4. **FFT** ([`Rule::LargeKernel`]): one input channel per group, a
+//!    kernel of at least [`fft_min_taps`] taps, the FFT's conditions above,
+//!    and finite data (a NaN or an infinity would spread over its whole
+//!    FFT tile): [`Algorithm::Fft`].
+//! 5. **Matrix product** ([`Rule::Reuse`]): at least [`GEMM_MIN_OUTPUTS`]
+//!    output channels per group and at least [`GEMM_MIN_DEPTH`]
+//!    multiply-adds per output (`C/G · kh · kw`), on a type with a
+//!    matrix-product kernel: [`Algorithm::Gemm`], which reuses each loaded
+//!    patch across many output channels.
+//! 6. **Otherwise** ([`Rule::Thin`]): single-channel filtering, depthwise
+//!    and other thin groups, tiny kernels, and every integer problem run
+//!    [`Algorithm::Vectorized`], which does no packing at all and is exact
+//!    for integers.
 
-use super::{Algorithm, Element};
+use super::element::Element;
+use super::kernels::fft;
+use crate::options::Algorithm;
 use crate::shape::AxisGeometry;
 
 /// Output channels per group from which a matrix product pays.
 pub(crate) const GEMM_MIN_OUTPUTS: usize = 8;
 
-/// Multiply-adds per output (`C/G · kh · kw`) from which a matrix product pays.
+/// Multiply-adds per output (`C/G · kh · kw`) from which a matrix product
+/// pays.
 pub(crate) const GEMM_MIN_DEPTH: usize = 16;
 
 /// The largest padded input tile, in elements, that a fast algorithm may
 /// use for one row of output.
 pub(crate) const TILE_LIMIT: usize = 1 << 24;
 
+/// The most elements the separable path's intermediate (every input row
+/// filtered along the columns, `H · Wo` for one plane at a time) may take.
+pub(crate) const SEPARABLE_LIMIT: usize = 1 << 22;
+
+/// The most complex values the kernel spectra of the FFT path may take.
+pub(crate) const FFT_SPECTRA_LIMIT: usize = 1 << 22;
+
+/// Kernel taps (`kh · kw`) from which the FFT beats the direct kernel on a
+/// single channel: about 14×14 for `f32` and 12×12 for `f64` (whose direct
+/// kernel does half as many operations per instruction), timed on 1024²
+/// images with AVX-512.
+pub(crate) const fn fft_min_taps<A>() -> usize {
+    if std::mem::size_of::<A>() <= 4 {
+        196
+    } else {
+        144
+    }
+}
+
 /// The shape facts the choice depends on.
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct Shapes {
     pub(crate) geometry: [AxisGeometry; 2],
     pub(crate) groups: usize,
@@ -45,34 +83,43 @@ pub(crate) struct Shapes {
     pub(crate) out_channels: usize,
 }
 
-/// Kernel taps (`kh · kw`) from which the FFT beats the direct kernel on a
-/// single channel: about 14×14 for `f32` and 12×12 for `f64` (whose direct
-/// kernel does half as many operations per instruction), timed on 1024²
-/// images with AVX-512.
-const fn fft_min_taps<A>() -> usize {
-    if std::mem::size_of::<A>() <= 4 {
-        196
-    } else {
-        144
-    }
+/// Which rule of the module docs decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Rule {
+    /// 1: the padded tile of one output row is too large.
+    TileTooLarge,
+    /// 2: the forced algorithm runs.
+    Forced,
+    /// 2: the forced algorithm does not apply; the vectorized one runs.
+    Unsupported,
+    /// 3: rank-1 kernels.
+    RankOne,
+    /// 4: a large kernel on one channel.
+    LargeKernel,
+    /// 5: many output channels share each patch.
+    Reuse,
+    /// 6: everything else.
+    Thin,
 }
 
-/// The most elements the separable path's intermediate (every input row
-/// filtered along the columns, `H · Wo` for one plane at a time) may take.
-pub(crate) const SEPARABLE_LIMIT: usize = 1 << 22;
+/// The planner's answer: the algorithm that will run, and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Recipe {
+    pub(crate) algorithm: Algorithm,
+    pub(crate) rule: Rule,
+}
 
-/// The most complex values the kernel spectra of the FFT path may take.
-pub(crate) const FFT_SPECTRA_LIMIT: usize = 1 << 22;
-
-/// The algorithm that will run for `requested` on these shapes; `finite`
-/// says whether the data are all finite, and is asked only when the answer
-/// depends on it.
+/// The recipe for `requested` on these shapes and element type. `finite`
+/// says whether the data are all finite and `separable` whether every
+/// kernel has rank 1; each is asked only when the answer depends on it
+/// (both read the data), and neither has other effects.
 pub(crate) fn choose<A: Element>(
     requested: Algorithm,
     shapes: &Shapes,
     finite: impl FnOnce() -> bool,
     separable: impl FnOnce() -> bool,
-) -> Algorithm {
+) -> Recipe {
+    let recipe = |algorithm, rule| Recipe { algorithm, rule };
     let [rows, cols] = &shapes.geometry;
     let row_tile = cols
         .output_len()
@@ -82,7 +129,7 @@ pub(crate) fn choose<A: Element>(
         .and_then(|w| w.checked_mul(rows.extent()))
         .and_then(|t| t.checked_mul(shapes.channels_per_group.max(1)));
     if !matches!(row_tile, Some(t) if t <= TILE_LIMIT) {
-        return Algorithm::Direct;
+        return recipe(Algorithm::Direct, Rule::TileTooLarge);
     }
     let fft_fits = || {
         let outputs = [rows.output_len().unwrap_or(0), cols.output_len().unwrap_or(0)];
@@ -92,13 +139,13 @@ pub(crate) fn choose<A: Element>(
         // One FFT block reads `fft_len` padded rows of every channel.
         let block_tile = row_tile
             .map(|t| t / rows.extent())
-            .and_then(|t| t.checked_mul(super::fft::fft_len(rows.extent(), outputs[0])));
-        A::FFT
+            .and_then(|t| t.checked_mul(fft::fft_len(rows.extent(), outputs[0])));
+        A::REAL_FLOAT
             && rows.stride == 1
             && cols.stride == 1
             && matches!(block_tile, Some(t) if t <= TILE_LIMIT)
             && matches!(
-                super::fft::spectra_len([rows.extent(), cols.extent()], outputs, kernels),
+                fft::spectra_len([rows.extent(), cols.extent()], outputs, kernels),
                 Some(len) if len <= FFT_SPECTRA_LIMIT
             )
     };
@@ -108,25 +155,169 @@ pub(crate) fn choose<A: Element>(
             .and_then(|wo| wo.checked_mul(rows.input))
             .is_some_and(|len| len <= SEPARABLE_LIMIT)
     };
-    match requested {
-        Algorithm::Auto => {
-            let taps = rows.kernel * cols.kernel;
-            let depth = shapes.channels_per_group * taps;
-            let outputs_per_group = shapes.out_channels / shapes.groups.max(1);
-            let one_to_one = shapes.channels_per_group == 1 && outputs_per_group == 1;
-            if A::FFT && one_to_one && rows.kernel > 1 && cols.kernel > 1 && separable_fits() && separable() {
-                Algorithm::Separable
-            } else if shapes.channels_per_group == 1 && taps >= fft_min_taps::<A>() && fft_fits() && finite() {
-                Algorithm::Fft
-            } else if A::FAST_GEMM && outputs_per_group >= GEMM_MIN_OUTPUTS && depth >= GEMM_MIN_DEPTH {
-                Algorithm::Gemm
-            } else {
-                Algorithm::Vectorized
-            }
+    let applies = match requested {
+        Algorithm::Auto => None,
+        Algorithm::Gemm => Some(A::MATMUL),
+        Algorithm::Fft => Some(fft_fits()),
+        Algorithm::Separable => Some(A::REAL_FLOAT && separable_fits()),
+        Algorithm::Direct | Algorithm::Vectorized => Some(true),
+    };
+    match applies {
+        Some(true) => return recipe(requested, Rule::Forced),
+        Some(false) => return recipe(Algorithm::Vectorized, Rule::Unsupported),
+        None => {}
+    }
+    let taps = rows.kernel * cols.kernel;
+    let depth = shapes.channels_per_group * taps;
+    let outputs_per_group = shapes.out_channels / shapes.groups.max(1);
+    let one_to_one = shapes.channels_per_group == 1 && outputs_per_group == 1;
+    if A::REAL_FLOAT && one_to_one && rows.kernel > 1 && cols.kernel > 1 && separable_fits() && separable() {
+        recipe(Algorithm::Separable, Rule::RankOne)
+    } else if shapes.channels_per_group == 1 && taps >= fft_min_taps::<A>() && fft_fits() && finite() {
+        recipe(Algorithm::Fft, Rule::LargeKernel)
+    } else if A::MATMUL && outputs_per_group >= GEMM_MIN_OUTPUTS && depth >= GEMM_MIN_DEPTH {
+        recipe(Algorithm::Gemm, Rule::Reuse)
+    } else {
+        recipe(Algorithm::Vectorized, Rule::Thin)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use num_complex::Complex;
+
+    use super::*;
+
+    /// A problem of `c` input and `o` output channels in `g` groups, a
+    /// `side`² input, a `k`² kernel, stride `s` and padding `pad`.
+    fn shapes(c: usize, o: usize, g: usize, side: usize, k: usize, s: usize, pad: usize) -> Shapes {
+        let axis = AxisGeometry::new(side, k).stride(s).padding(pad, pad);
+        Shapes {
+            geometry: [axis, axis],
+            groups: g,
+            channels_per_group: c / g,
+            out_channels: o,
         }
-        Algorithm::Gemm if !A::FAST_GEMM => Algorithm::Vectorized,
-        Algorithm::Fft if !fft_fits() => Algorithm::Vectorized,
-        Algorithm::Separable if !A::FFT || !separable_fits() => Algorithm::Vectorized,
-        forced => forced,
+    }
+
+    /// Each row: what is asked, the shapes, whether the kernels are rank 1,
+    /// and the recipe expected by the rules of the module docs.
+    #[test]
+    fn f32_rules_table() {
+        use Algorithm::*;
+        let cases: [(Algorithm, Shapes, bool, Algorithm, Rule); 14] = [
+            // Rule 6: a 5×5 filter on one channel, not separable.
+            (Auto, shapes(1, 1, 1, 1024, 5, 1, 2), false, Vectorized, Rule::Thin),
+            // Rule 3: the same filter, rank 1.
+            (Auto, shapes(1, 1, 1, 1024, 5, 1, 2), true, Separable, Rule::RankOne),
+            // Rule 3 needs at least 2×2.
+            (Auto, shapes(1, 1, 1, 64, 1, 1, 0), true, Vectorized, Rule::Thin),
+            // Rule 4 from 196 taps (14×14) on f32, not below (13×13).
+            (Auto, shapes(1, 1, 1, 1024, 14, 1, 7), false, Fft, Rule::LargeKernel),
+            (Auto, shapes(1, 1, 1, 1024, 13, 1, 6), false, Vectorized, Rule::Thin),
+            // Rule 4 needs stride 1.
+            (Auto, shapes(1, 1, 1, 1024, 15, 2, 7), false, Vectorized, Rule::Thin),
+            // Rule 5: a ResNet layer; depthwise is thin.
+            (Auto, shapes(64, 64, 1, 56, 3, 1, 1), false, Gemm, Rule::Reuse),
+            (Auto, shapes(128, 128, 128, 56, 3, 1, 1), false, Vectorized, Rule::Thin),
+            // Rule 5 from 8 outputs per group and a depth of 16.
+            (Auto, shapes(16, 8, 1, 20, 1, 1, 0), false, Gemm, Rule::Reuse),
+            (Auto, shapes(16, 7, 1, 20, 1, 1, 0), false, Vectorized, Rule::Thin),
+            (Auto, shapes(1, 8, 1, 20, 4, 1, 0), false, Gemm, Rule::Reuse),
+            (Auto, shapes(1, 8, 1, 20, 3, 1, 0), false, Vectorized, Rule::Thin),
+            // Rule 2: forced algorithms run where they apply...
+            (Gemm, shapes(1, 1, 1, 64, 3, 1, 1), false, Gemm, Rule::Forced),
+            // ... and give way where they do not.
+            (Fft, shapes(1, 1, 1, 64, 3, 2, 1), false, Vectorized, Rule::Unsupported),
+        ];
+        for (requested, shapes, rank_one, algorithm, rule) in cases {
+            let got = choose::<f32>(requested, &shapes, || true, || rank_one);
+            assert_eq!(got, Recipe { algorithm, rule }, "{requested:?} on {shapes:?}");
+        }
+    }
+
+    #[test]
+    fn f64_switches_to_the_fft_earlier() {
+        let at = |k, pad| choose::<f64>(Algorithm::Auto, &shapes(1, 1, 1, 1024, k, 1, pad), || true, || false);
+        assert_eq!(at(12, 6).algorithm, Algorithm::Fft);
+        assert_eq!(at(11, 5).algorithm, Algorithm::Vectorized);
+        assert_eq!((fft_min_taps::<f32>(), fft_min_taps::<f64>()), (196, 144));
+    }
+
+    #[test]
+    fn non_finite_data_never_take_the_fft() {
+        let big = shapes(1, 1, 1, 1024, 21, 1, 10);
+        let got = choose::<f32>(Algorithm::Auto, &big, || false, || false);
+        assert_eq!(
+            got,
+            Recipe {
+                algorithm: Algorithm::Vectorized,
+                rule: Rule::Thin
+            }
+        );
+        // Forced, it runs all the same: the caller asked for it.
+        let forced = choose::<f32>(Algorithm::Fft, &big, || false, || false);
+        assert_eq!(forced.algorithm, Algorithm::Fft);
+    }
+
+    #[test]
+    fn the_data_are_read_only_when_the_answer_depends_on_them() {
+        let never = || -> bool { panic!("the data should not be read") };
+        // A 3×3 multi-channel layer: neither separable nor FFT applies.
+        choose::<f32>(Algorithm::Auto, &shapes(64, 64, 1, 56, 3, 1, 1), never, never);
+        // Forced algorithms read nothing.
+        choose::<f32>(Algorithm::Separable, &shapes(1, 1, 1, 64, 3, 1, 1), never, never);
+    }
+
+    #[test]
+    fn integers_and_complex_numbers() {
+        let resnet = shapes(64, 64, 1, 56, 3, 1, 1);
+        let small = shapes(1, 1, 1, 1024, 21, 1, 10);
+        let int = |requested, shapes| choose::<i32>(requested, shapes, || true, || true).algorithm;
+        assert_eq!(int(Algorithm::Auto, &resnet), Algorithm::Vectorized);
+        assert_eq!(int(Algorithm::Gemm, &resnet), Algorithm::Vectorized);
+        assert_eq!(int(Algorithm::Fft, &small), Algorithm::Vectorized);
+        assert_eq!(int(Algorithm::Separable, &small), Algorithm::Vectorized);
+        let complex = |requested, shapes| choose::<Complex<f64>>(requested, shapes, || true, || true).algorithm;
+        assert_eq!(complex(Algorithm::Auto, &resnet), Algorithm::Gemm);
+        assert_eq!(complex(Algorithm::Auto, &small), Algorithm::Vectorized);
+        assert_eq!(complex(Algorithm::Fft, &small), Algorithm::Vectorized);
+    }
+
+    #[test]
+    fn memory_limits() {
+        // One row's tile: a 1-tap kernel, stride 2^20 over 2^20 padding
+        // gives (Wo - 1)·s + 1 ≈ 2^21 columns by 1 row: fine; with 16
+        // channels per group, 2^25 elements: too large.
+        let wide = |c| {
+            let rows = AxisGeometry::new(1, 1);
+            let cols = AxisGeometry::new(1, 1).stride(1 << 20).padding(1 << 20, 1 << 20);
+            Shapes {
+                geometry: [rows, cols],
+                groups: 1,
+                channels_per_group: c,
+                out_channels: 1,
+            }
+        };
+        let direct = Recipe {
+            algorithm: Algorithm::Direct,
+            rule: Rule::TileTooLarge,
+        };
+        assert_eq!(choose::<f32>(Algorithm::Gemm, &wide(16), || true, || true), direct);
+        assert_ne!(choose::<f32>(Algorithm::Gemm, &wide(1), || true, || true), direct);
+        // The separable intermediate: H · Wo of at most 2^22 values.
+        let tall = |h| {
+            let rows = AxisGeometry::new(h, 3).padding(1, 1);
+            let cols = AxisGeometry::new(1024, 3).padding(1, 1);
+            Shapes {
+                geometry: [rows, cols],
+                groups: 1,
+                channels_per_group: 1,
+                out_channels: 1,
+            }
+        };
+        let separable = |h| choose::<f32>(Algorithm::Separable, &tall(h), || true, || true).algorithm;
+        assert_eq!(separable(4096), Algorithm::Separable);
+        assert_eq!(separable(4097), Algorithm::Vectorized);
     }
 }

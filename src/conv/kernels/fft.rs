@@ -29,11 +29,16 @@ use num_complex::Complex;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use rustfft::{Fft, FftPlanner};
 
-use super::tile::{block_count, fill_tile, for_each_block, prefix, Pool, TileShape};
-use super::{Element, Problem};
+use crate::conv::element::Element;
+use crate::conv::exec::blocks::{block_count, for_each_block};
+use crate::conv::exec::scratch::{prefix, Pool};
+use crate::conv::exec::tile::{fill_tile, TileShape};
+use crate::conv::problem::Problem;
 
-/// The real floating-point types the FFT path handles.
-pub(crate) trait FftFloat: Element + realfft::FftNum + num_traits::Float + Default {}
+/// The real floating-point types the FFT path handles. (`pub` here and
+/// on [`FftKernels`] only because the sealed element `Capabilities` name
+/// them; the module is private.)
+pub trait FftFloat: Element + realfft::FftNum + num_traits::Float + Default {}
 
 impl FftFloat for f32 {}
 impl FftFloat for f64 {}
@@ -192,7 +197,7 @@ pub(crate) fn spectra_len(extent: [usize; 2], outputs: [usize; 2], kernels: usiz
 /// channel) kernel of a problem: everything that depends on the weights and
 /// shapes but not on the input, computed once per call, or once per
 /// [`Conv2dPlan`](crate::Conv2dPlan).
-pub(crate) struct FftKernels<T: FftFloat> {
+pub struct FftKernels<T: FftFloat> {
     rows: usize,
     cols: usize,
     transform: Transform<T>,
@@ -354,7 +359,124 @@ pub(crate) fn run<T: FftFloat>(problem: &Problem<'_, T>, prepared: Option<&FftKe
 
 #[cfg(test)]
 mod tests {
+    use ndarray::{Array4, ArrayViewMut4};
+
     use super::*;
+    use crate::conv::kernels::check::{check_kernel, problem, run_poisoned, sweep, Rng, Sample};
+    use crate::conv::kernels::direct;
+    use crate::options::ConvOptions;
+
+    /// The sweep's problems the FFT path takes: stride 1.
+    fn unit_stride() -> impl Iterator<Item = crate::conv::kernels::check::Case> {
+        sweep().into_iter().filter(|case| case.unit_stride())
+    }
+
+    /// `run` with kernel spectra prepared ahead, as a plan keeps them, whose
+    /// buffers a run over a poisoned input has just used.
+    fn run_prepared<T: FftFloat + Sample>(problem: &Problem<'_, T>, out: ArrayViewMut4<'_, T>) {
+        let [_, _, rows, cols] = problem.output_shape();
+        let kernels = FftKernels::new(problem, [rows, cols]);
+        run_poisoned(problem, 0, |p, o| run(p, Some(&kernels), o));
+        run(problem, Some(&kernels), out);
+    }
+
+    #[test]
+    fn f32_matches_the_reference() {
+        check_kernel::<f32>("fft", unit_stride(), |p, out| run(p, None, out));
+    }
+
+    #[test]
+    fn f64_matches_the_reference() {
+        check_kernel::<f64>("fft", unit_stride(), |p, out| run(p, None, out));
+    }
+
+    #[test]
+    fn prepared_spectra_match_the_reference_after_a_poisoned_run() {
+        check_kernel::<f32>("fft, prepared", unit_stride(), run_prepared);
+        check_kernel::<f64>("fft, prepared", unit_stride(), run_prepared);
+    }
+
+    #[test]
+    fn a_nan_spoils_only_the_tile_that_reads_it() {
+        // 20 × 95 through 3 × 3: 18 × 93 outputs, in FFTs of 16 × 16
+        // (see `fft_lengths_by_hand`), so tiles of 14 × 14 outputs, whose
+        // columns start at 0, 14, ..., 84, the last tile 9 outputs wide.
+        // Input column 81 is read by the tile of columns 70..84 (input
+        // columns 70..86) and by no other: the last one reads 84..95.
+        assert_eq!((fft_len(3, 18), fft_len(3, 93)), (16, 16));
+        let mut rng = Rng::new(1);
+        let mut x = Array4::from_shape_simple_fn((1, 1, 20, 95), || rng.unit());
+        x[[0, 0, 0, 81]] = f64::NAN;
+        let k = Array4::from_shape_simple_fn((1, 1, 3, 3), || rng.unit());
+        let p = problem(x.view(), k.view(), None, &ConvOptions::new());
+        let mut got = Array4::from_elem((1, 1, 18, 93), f64::NAN);
+        run(&p, None, got.view_mut());
+        let mut want = Array4::zeros((1, 1, 18, 93));
+        direct::run(&p, want.view_mut());
+        for ((_, _, i, j), &v) in got.indexed_iter() {
+            if i < 14 && (70..84).contains(&j) {
+                assert!(v.is_nan(), "output ({i}, {j}) is {v}");
+            } else {
+                assert!(v.close(want[[0, 0, i, j]], 1.0), "output ({i}, {j}) is {v}");
+            }
+        }
+    }
+
+    #[test]
+    fn fft_lengths_by_hand() {
+        // 3 taps over 100 outputs: 16 gives 14 a tile (cost 16·4/14 ≈ 4.6),
+        // 32 gives 30 (≈ 5.3), 64 gives 62 (≈ 6.2), 128 all 100 (≈ 9.0),
+        // where the search stops.
+        assert_eq!(fft_len(3, 100), 16);
+        // 17 taps: from 32, which already gives the 16 outputs wanted.
+        assert_eq!(fft_len(17, 16), 32);
+        // 100 taps and one output: 128, the first length that fits.
+        assert_eq!(fft_len(100, 1), 128);
+        // 15 taps over 26 outputs: 16 gives 2 (cost 32), 32 gives 18
+        // (≈ 8.9), 64 all 26 (≈ 14.8).
+        assert_eq!(fft_len(15, 26), 32);
+    }
+
+    #[test]
+    fn fft_lengths_are_powers_of_two_that_hold_the_kernel() {
+        for extent in [1, 2, 3, 7, 16, 17, 100, 511, 512, 513, 1500] {
+            for outputs in [1, 2, 15, 16, 100, 1000, 100_000] {
+                let len = fft_len(extent, outputs);
+                assert!(len.is_power_of_two(), "{extent}, {outputs}: {len}");
+                assert!(len >= extent.max(MIN_LEN), "{extent}, {outputs}: {len}");
+                assert!(
+                    len <= MAX_LEN.max(extent.next_power_of_two()),
+                    "{extent}, {outputs}: {len}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn spectra_lengths_by_hand() {
+        // 16 × 16 FFTs (see `fft_lengths_by_hand`): 16 / 2 + 1 = 9 columns
+        // of 16 values per kernel.
+        assert_eq!(spectra_len([3, 3], [100, 100], 2), Some(9 * 16 * 2));
+        // 32 rows (17 taps over 16 outputs) by 16 columns.
+        assert_eq!(spectra_len([17, 3], [16, 100], 1), Some(9 * 32));
+        assert_eq!(spectra_len([3, 3], [1, 1], 0), Some(0));
+        assert_eq!(spectra_len([3, 3], [1, 1], usize::MAX), None);
+    }
+
+    #[test]
+    fn transpose_across_several_tiles() {
+        // A 20 × 18 block of a source with rows 21 apart (the block's
+        // tiles of 16 end part-way along both sides), into rows 23 apart.
+        let src: Vec<usize> = (0..20 * 21).map(|i| 100 * (i / 21) + i % 21).collect();
+        let mut dst = vec![usize::MAX; 18 * 23];
+        transpose(&src, 21, 20, 18, &mut dst, 23);
+        for k in 0..18 {
+            for r in 0..23 {
+                let want = if r < 20 { 100 * r + k } else { usize::MAX };
+                assert_eq!(dst[k * 23 + r], want, "row {k}, column {r}");
+            }
+        }
+    }
 
     #[test]
     fn fft_length_grows_with_the_kernel_and_stops_at_the_output() {

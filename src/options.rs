@@ -1,8 +1,80 @@
-//! The options every convolution entry point takes.
+//! The options every convolution entry point takes: how much padding, how
+//! it is filled, stride, dilation, groups and the algorithm.
+//!
+//! This module is a leaf: the shape arithmetic and the kernels read these
+//! values, nothing here reads them.
 
 use num_traits::Zero;
 
-use crate::shape::Padding;
+/// How much padding surrounds the input, before the boundary rule fills it.
+///
+/// Resolved per axis to `(lo, hi)` by [`Padding::resolve`]:
+///
+/// | variant | `(lo, hi)` | output length (stride 1) |
+/// |---|---|---|
+/// | `Valid` | `(0, 0)` | `n - d(k-1)` |
+/// | `Same` | total `max((ceil(n/s)-1)s + d(k-1) + 1 - n, 0)`, split below | `ceil(n / s)` |
+/// | `Full` | `(d(k-1), d(k-1))` | `n + d(k-1)` |
+/// | `Explicit` | `(top, bottom)` rows, `(left, right)` columns | formula |
+///
+/// `Same` puts the smaller half of an odd total before the input for
+/// cross-correlation (PyTorch's `padding='same'`, TensorFlow's `SAME`) and
+/// after it for convolution, so that both match `scipy.signal`'s `'same'`.
+///
+/// # Examples
+///
+/// ```
+/// use convolve::shape::{AxisGeometry, Operation};
+/// use convolve::Padding;
+///
+/// let g = AxisGeometry::new(10, 3).dilation(2);
+/// let full = Padding::Full.resolve(g, Operation::CrossCorrelation)?;
+/// assert_eq!((full.pad_lo, full.pad_hi), (4, 4));
+/// assert_eq!(full.output_len()?, 14);
+/// # Ok::<(), convolve::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Padding {
+    /// No padding: only positions where the whole kernel fits in the input.
+    #[default]
+    Valid,
+    /// Enough padding for `ceil(n / stride)` outputs.
+    Same,
+    /// Every position where the kernel overlaps the input at least once
+    /// (stride 1).
+    Full,
+    /// Padding given explicitly for each side.
+    Explicit {
+        /// Rows before the first row.
+        top: usize,
+        /// Rows after the last row.
+        bottom: usize,
+        /// Columns before the first column.
+        left: usize,
+        /// Columns after the last column.
+        right: usize,
+    },
+}
+
+impl Padding {
+    /// The same explicit padding on all four sides.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use convolve::Padding;
+    /// assert_eq!(Padding::uniform(1), Padding::Explicit { top: 1, bottom: 1, left: 1, right: 1 });
+    /// ```
+    #[must_use]
+    pub const fn uniform(pad: usize) -> Self {
+        Padding::Explicit {
+            top: pad,
+            bottom: pad,
+            left: pad,
+            right: pad,
+        }
+    }
+}
 
 /// How the input is extended into its padding.
 ///
@@ -66,22 +138,22 @@ impl<A: Zero> Default for Boundary<A> {
 /// same numbers as [`Algorithm::Direct`] (exactly for integers, to rounding
 /// for floating point), and the same bits whatever the number of threads.
 ///
-/// `Auto` picks, from the shapes, the element type and the options alone:
-/// integers run [`Algorithm::Vectorized`]; a single-channel (or depthwise,
-/// one output per group) real floating-point problem whose kernels are all
-/// rank 1 and at least 2×2 runs [`Algorithm::Separable`]; a single-channel (or depthwise)
-/// real floating-point problem at stride 1 with a kernel of at least 196
-/// taps (`f32`) or 144 taps (`f64`) runs [`Algorithm::Fft`], provided every input, kernel and fill
-/// value is finite; a layer with at least 8 output
-/// channels per group and at least 16 multiply-adds per output
-/// (`C/groups · kh · kw`) runs [`Algorithm::Gemm`]; everything else runs
-/// [`Algorithm::Vectorized`]. A fast algorithm, chosen or forced, gives way
-/// to [`Algorithm::Direct`] when the padded input tile of one output row
-/// would exceed 2^24 elements, which keeps working memory bounded. The
-/// functions [`conv2d_algorithm`](crate::conv2d_algorithm) and
+/// `Auto` picks from the shapes, the element type and the options alone
+/// (and, for the two paths that depend on them, whether every kernel is
+/// rank 1 and whether the data are finite): integers run
+/// [`Algorithm::Vectorized`]; single-channel and depthwise filters with
+/// rank-1 kernels run [`Algorithm::Separable`], large ones at stride 1
+/// [`Algorithm::Fft`]; layers with many output channels per group and
+/// enough multiply-adds per output run [`Algorithm::Gemm`]; everything
+/// else runs [`Algorithm::Vectorized`]. A fast algorithm, chosen or
+/// forced, gives way to [`Algorithm::Direct`] when the padded input one
+/// output row reads would be huge, which keeps working memory bounded, and
+/// a forced algorithm that does not apply (the variants below say when)
+/// runs [`Algorithm::Vectorized`]. The thresholds are in
+/// `docs/algorithms.md`; [`conv2d_algorithm`](crate::conv2d_algorithm) and
 /// [`correlate2d_algorithm`](crate::correlate2d_algorithm) say what will
-/// run without running it (for a kernel that is not separable: they do not
-/// see the kernel's values).
+/// run without running it (for a kernel that is not separable: they do
+/// not see the kernel's values).
 ///
 /// # Examples
 ///
@@ -115,7 +187,7 @@ pub enum Algorithm {
     /// Tiled FFT correlation (overlap-save with real 2-D FFTs): work per
     /// output grows with `log(kh·kw)` instead of `kh·kw`, so it wins for
     /// large kernels. Real floating point at stride 1 only, with kernel
-    /// spectra of at most 2^22 complex values; anything else runs
+    /// spectra of bounded size; anything else runs
     /// [`Algorithm::Vectorized`]. A NaN or infinity spreads over the whole
     /// tile it falls in, which is why `Auto` never picks this path for
     /// non-finite data.
@@ -125,8 +197,8 @@ pub enum Algorithm {
     /// of `kh · kw`. Real floating point, one input and one output channel
     /// per group, every kernel rank 1 to within a few rounding errors of
     /// its largest tap, and an intermediate (each input row filtered along
-    /// the columns, `H · Wo` values for one plane at a time) of at most
-    /// 2^22 values; anything else runs [`Algorithm::Vectorized`].
+    /// the columns, `H · Wo` values for one plane at a time) of bounded
+    /// size; anything else runs [`Algorithm::Vectorized`].
     Separable,
 }
 

@@ -9,11 +9,11 @@
 
 use ndarray::{ArrayViewMut2, ArrayViewMut4, Axis};
 
-use super::tile::{
-    block_count, fill_tile, for_each_block, input_in_place, packed_weights, prefix, rows_per_block, workspace,
-    InputRows, TileShape, Workspace,
-};
-use super::{Element, Problem};
+use crate::conv::element::Element;
+use crate::conv::exec::blocks::{block_count, for_each_block};
+use crate::conv::exec::scratch::{prefix, workspace, ScratchLens, Workspace};
+use crate::conv::exec::tile::{fill_tile, input_in_place, packed_weights, rows_per_block, InputRows, TileShape};
+use crate::conv::problem::{dims4, Problem};
 
 /// Outputs accumulated together in registers: 256 bytes of them, four
 /// AVX-512 (or eight AVX2) registers of independent sums, so that the
@@ -50,24 +50,35 @@ pub(crate) fn run<A: Element>(problem: &Problem<'_, A>, out: ArrayViewMut4<'_, A
 
     let full = TileShape::of(problem, rows_per_block, out_cols);
     let blocks = block_count(out.shape()[0], out_rows, rows_per_block);
-    workspace.prepare_buffers(blocks, [channels_per_group * full.len(), out_cols, 0]);
+    workspace.prepare_buffers(
+        blocks,
+        ScratchLens {
+            tile: channels_per_group * full.len(),
+            patches: 0,
+            product: out_cols,
+        },
+    );
     for_each_block(out, rows_per_block, |mut block| {
         let block_rows = block.out.shape()[1];
         let shape = TileShape::of(problem, block_rows, out_cols);
-        workspace.with(|[tiles, line, _]| {
-            let tiles = prefix(tiles, channels_per_group * shape.len(), channels_per_group * full.len());
-            let line = prefix(line, out_cols, 0);
+        workspace.with(|scratch| {
+            let tiles = prefix(
+                &mut scratch.tile,
+                channels_per_group * shape.len(),
+                channels_per_group * full.len(),
+            );
+            let line = prefix(&mut scratch.product, out_cols, 0);
             let image = problem.input.index_axis(Axis(0), block.n);
             for g in 0..problem.groups {
                 let first_row = block.row0 * rows.stride;
-                let tiles = match Tiles::in_input(problem, block.n, g, first_row, shape) {
+                let tiles = match unpadded_input(problem, block.n, g, first_row, shape) {
                     Some(input) => input,
                     None => {
                         for (c, tile) in tiles.chunks_exact_mut(shape.len()).enumerate() {
                             let plane = image.index_axis(Axis(0), g * channels_per_group + c);
                             fill_tile(problem, plane, first_row, shape, tile);
                         }
-                        Tiles {
+                        InputRows {
                             data: tiles,
                             row: shape.width,
                             channel: shape.len(),
@@ -91,45 +102,34 @@ pub(crate) fn run<A: Element>(problem: &Problem<'_, A>, out: ArrayViewMut4<'_, A
     });
 }
 
-/// Where a block reads the padded input of a group: padded row `t`, column
-/// `q` of channel `c`'s tile is `data[c · channel + t · row + q]`, in the
-/// block's copied tiles or in the input itself.
-type Tiles<'t, A> = InputRows<'t, A>;
-
-impl<'t, A> Tiles<'t, A> {
-    /// Each input channel's tile with its `taps` weights from `w`.
-    #[inline(always)]
-    fn with_taps<'w>(self, w: &'w [A], taps: usize) -> impl Iterator<Item = (&'t [A], &'w [A])> + Clone {
-        let data = self.data;
-        let channel = self.channel;
-        (0..w.len() / taps)
-            .map(move |c| &data[c * channel..])
-            .zip(w.chunks_exact(taps))
+/// The input itself, when the block of image `n` whose tiles start at
+/// padded row `first_row` reads no padding and the input is in standard
+/// layout: then nothing needs copying.
+fn unpadded_input<'t, A: Element>(
+    problem: &Problem<'t, A>,
+    n: usize,
+    g: usize,
+    first_row: usize,
+    shape: TileShape,
+) -> Option<InputRows<'t, A>> {
+    let [rows, cols] = &problem.geometry;
+    let [_, _, height, width] = dims4(problem.input.shape());
+    let first = first_row.checked_sub(rows.pad_lo)?;
+    if cols.pad_lo != 0 || shape.width > width || first + shape.rows > height {
+        return None;
     }
-
-    /// The input itself, when the block of image `n` whose tiles start at
-    /// padded row `first_row` reads no padding and the input is in standard
-    /// layout: then nothing needs copying.
-    fn in_input(problem: &Problem<'t, A>, n: usize, g: usize, first_row: usize, shape: TileShape) -> Option<Self> {
-        let [rows, cols] = &problem.geometry;
-        let [_, _, height, width] = super::dims4(problem.input.shape());
-        let first = first_row.checked_sub(rows.pad_lo)?;
-        if cols.pad_lo != 0 || shape.width > width || first + shape.rows > height {
-            return None;
-        }
-        input_in_place(problem, n, g, first)
-    }
+    input_in_place(problem, n, g, first)
 }
 
 /// The block's rows of one output channel, run by `pulp` with the best
 /// instruction set the CPU has (AVX2 and FMA where present): the hot loop
 /// is inlined into the dispatched function, so the compiler vectorizes it
 /// for that target.
-struct ChannelTask<'t, 'p, A> {
+struct ChannelTask<'t, 'p, A: Element> {
     /// `[rows, Wo]`.
     out: ArrayViewMut2<'t, A>,
     line: &'t mut [A],
-    tiles: Tiles<'t, A>,
+    tiles: InputRows<'t, A>,
     w: &'t [A],
     bias: Option<A>,
     problem: &'t Problem<'p, A>,
@@ -199,7 +199,7 @@ impl<A: Element> pulp::WithSimd for ChannelTask<'_, '_, A> {
 fn accumulate_row_in<A: Element>(
     lanes: usize,
     line: &mut [A],
-    tiles: Tiles<'_, A>,
+    tiles: InputRows<'_, A>,
     w: &[A],
     r: usize,
     problem: &Problem<'_, A>,
@@ -231,7 +231,7 @@ fn chunk_starts<const LANES: usize>(out_cols: usize) -> impl Iterator<Item = usi
 fn accumulate_pair<A: Element, const LANES: usize>(
     first: &mut [A],
     second: &mut [A],
-    tiles: Tiles<'_, A>,
+    tiles: InputRows<'_, A>,
     w: &[A],
     r: usize,
     problem: &Problem<'_, A>,
@@ -252,8 +252,8 @@ fn accumulate_pair<A: Element, const LANES: usize>(
                     let up: &[A; LANES] = upper[b * dw..][..LANES].try_into().expect("LANES elements");
                     let down: &[A; LANES] = lower[b * dw..][..LANES].try_into().expect("LANES elements");
                     for l in 0..LANES {
-                        acc[0][l] = acc[0][l].mul_add(up[l], tap);
-                        acc[1][l] = acc[1][l].mul_add(down[l], tap);
+                        acc[0][l] = acc[0][l].plus_product(up[l], tap);
+                        acc[1][l] = acc[1][l].plus_product(down[l], tap);
                     }
                 }
             }
@@ -268,7 +268,7 @@ fn accumulate_pair<A: Element, const LANES: usize>(
 #[inline(always)]
 fn accumulate_row<A: Element, const LANES: usize>(
     line: &mut [A],
-    tiles: Tiles<'_, A>,
+    tiles: InputRows<'_, A>,
     w: &[A],
     r: usize,
     problem: &Problem<'_, A>,
@@ -292,7 +292,7 @@ fn accumulate_row<A: Element, const LANES: usize>(
                     for (b, &tap) in w_a.iter().enumerate() {
                         let src: &[A; LANES] = t_row[b * dw..][..LANES].try_into().expect("LANES elements");
                         for l in 0..LANES {
-                            acc[l] = acc[l].mul_add(src[l], tap);
+                            acc[l] = acc[l].plus_product(src[l], tap);
                         }
                     }
                 }
@@ -308,7 +308,7 @@ fn accumulate_row<A: Element, const LANES: usize>(
                     for (b, &tap) in w_a.iter().enumerate() {
                         let src = &t_row[b * dw..][..(LANES - 1) * sw + 1];
                         for l in 0..LANES {
-                            acc[l] = acc[l].mul_add(src[l * sw], tap);
+                            acc[l] = acc[l].plus_product(src[l * sw], tap);
                         }
                     }
                 }
@@ -324,10 +324,117 @@ fn accumulate_row<A: Element, const LANES: usize>(
             for (a, w_a) in w_c.chunks_exact(kw).enumerate() {
                 let t_row = &tile[row_offset(a)..];
                 for (b, &tap) in w_a.iter().enumerate() {
-                    acc = acc.mul_add(t_row[j * sw + b * dw], tap);
+                    acc = acc.plus_product(t_row[j * sw + b * dw], tap);
                 }
             }
         }
         *y = acc;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::Array4;
+    use num_complex::Complex;
+
+    use super::*;
+    use crate::conv::kernels::check::{check_kernel, problem, sweep};
+    use crate::options::{ConvOptions, Padding};
+
+    #[test]
+    fn f32_matches_the_reference() {
+        check_kernel::<f32>("vectorized", sweep(), run);
+    }
+
+    #[test]
+    fn f64_matches_the_reference() {
+        check_kernel::<f64>("vectorized", sweep(), run);
+    }
+
+    #[test]
+    fn i32_matches_the_reference_exactly() {
+        check_kernel::<i32>("vectorized", sweep(), run);
+    }
+
+    #[test]
+    fn i64_matches_the_reference_exactly() {
+        check_kernel::<i64>("vectorized", sweep(), run);
+    }
+
+    #[test]
+    fn complex_f64_matches_the_reference() {
+        check_kernel::<Complex<f64>>("vectorized", sweep(), run);
+    }
+
+    #[test]
+    fn register_blocks_are_256_bytes_of_at_least_16_lanes() {
+        // 256 / 4 = 64 and 256 / 8 = 32 lanes; a 16-byte complex number
+        // would give 16.
+        assert_eq!(widest_lanes::<f32>(), 64);
+        assert_eq!(widest_lanes::<i32>(), 64);
+        assert_eq!(widest_lanes::<f64>(), 32);
+        assert_eq!(widest_lanes::<i64>(), 32);
+        assert_eq!(widest_lanes::<Complex<f32>>(), 32);
+        assert_eq!(widest_lanes::<Complex<f64>>(), 16);
+    }
+
+    #[test]
+    fn chunks_are_lane_multiples_then_one_flush_with_the_end() {
+        let starts = |cols| chunk_starts::<8>(cols).collect::<Vec<_>>();
+        // Narrower than one chunk: none (the scalar loop takes the row).
+        assert_eq!(starts(0), []);
+        assert_eq!(starts(7), []);
+        // A whole number of chunks: no extra one.
+        assert_eq!(starts(8), [0]);
+        assert_eq!(starts(24), [0, 8, 16]);
+        // 17 = 2·8 + 1: the last output needs a chunk ending at 17, from 9.
+        assert_eq!(starts(17), [0, 8, 9]);
+        // 23 = 2·8 + 7: from 15, overlapping 15 of the previous chunk.
+        assert_eq!(starts(23), [0, 8, 15]);
+        assert_eq!(chunk_starts::<64>(138).collect::<Vec<_>>(), [0, 64, 74]);
+    }
+
+    #[test]
+    fn chunks_cover_every_output_once_or_twice_and_stay_in_the_row() {
+        for cols in 16..300 {
+            let mut covered = vec![0; cols];
+            let starts: Vec<usize> = chunk_starts::<16>(cols).collect();
+            assert!(starts.windows(2).all(|w| w[0] < w[1]), "{cols}: {starts:?}");
+            for &s in &starts {
+                assert!(s + 16 <= cols, "{cols}: {starts:?}");
+                covered[s..s + 16].iter_mut().for_each(|c| *c += 1);
+            }
+            assert!(covered.iter().all(|&c| c == 1 || c == 2), "{cols}: {covered:?}");
+        }
+    }
+
+    #[test]
+    fn the_input_is_read_in_place_only_where_a_block_reads_no_padding() {
+        // 6 rows of 5 with one padding row above and below, none at the
+        // sides: a block of 2 output rows reads (2 - 1) + 3 = 4 padded
+        // rows, padded row p being input row p - 1.
+        let x = Array4::from_shape_fn((1, 1, 6, 5), |(_, _, h, w)| (10 * h + w) as f64);
+        let k = Array4::<f64>::ones((1, 1, 3, 3));
+        let rows_only = ConvOptions::new().padding(Padding::Explicit {
+            top: 1,
+            bottom: 1,
+            left: 0,
+            right: 0,
+        });
+        let p = problem(x.view(), k.view(), None, &rows_only);
+        let shape = TileShape::of(&p, 2, 3);
+        assert_eq!((shape.rows, shape.width), (4, 5));
+        let first_value = |first_row| unpadded_input(&p, 0, 0, first_row, shape).map(|rows| rows.data[0]);
+        // Padded rows 0..4 include the padding row above.
+        assert_eq!(first_value(0), None);
+        // Padded rows 1..5 are input rows 0..4; 3..7, input rows 2..6.
+        assert_eq!(first_value(1), Some(0.0));
+        assert_eq!(first_value(3), Some(20.0));
+        // Padded rows 4..8 include the padding row below.
+        assert_eq!(first_value(4), None);
+        // Padding at the sides is never read in place.
+        let sides = ConvOptions::new().padding(Padding::uniform(1));
+        let p = problem(x.view(), k.view(), None, &sides);
+        assert!(unpadded_input(&p, 0, 0, 1, TileShape::of(&p, 2, 5)).is_none());
     }
 }

@@ -16,13 +16,18 @@
 use ndarray::{s, ArrayView2, ArrayView4, ArrayViewMut4, Axis};
 use num_traits::Float;
 
-use super::tile::{prefix, Pool, Workspace};
-use super::{sliding, Boundary, Element, Problem};
+use super::vectorized;
+use crate::conv::element::Element;
+use crate::conv::exec::scratch::{prefix, Pool, Workspace};
+use crate::conv::problem::Problem;
+use crate::options::Boundary;
 use crate::shape::AxisGeometry;
 
 /// The factors of a problem's kernels, with the buffers the two passes
 /// work in (kept from call to call by a [`Conv2dPlan`](crate::Conv2dPlan)).
-pub(crate) struct Factors<A> {
+/// `pub` only because the sealed element `Capabilities` name it; the
+/// module is private.
+pub struct Factors<A> {
     /// `(u, v)` for each output channel.
     pairs: Vec<(Vec<A>, Vec<A>)>,
     /// The row pass's result.
@@ -61,9 +66,6 @@ fn rank_one<A: Element + Float>(k: ArrayView2<'_, A>) -> Option<(Vec<A>, Vec<A>)
     let ((p, q), &peak) = k
         .indexed_iter()
         .max_by(|a, b| a.1.abs().partial_cmp(&b.1.abs()).unwrap_or(std::cmp::Ordering::Equal))?;
-    if !peak.is_finite() {
-        return None;
-    }
     if peak == A::zero() {
         return Some((vec![A::zero(); k.nrows()], vec![A::zero(); k.ncols()]));
     }
@@ -104,7 +106,7 @@ pub(crate) fn run<A: Element + Float>(problem: &Problem<'_, A>, factors: &Factor
                     prepared: None,
                     workspace: Some(&factors.passes[0]),
                 };
-                sliding::run(&row_pass, rows_done.view_mut());
+                vectorized::run(&row_pass, rows_done.view_mut());
                 // Then columns, padding with what a padded row would have given.
                 let boundary = match problem.boundary {
                     Boundary::Fill(c) => Boundary::Fill(v.iter().fold(A::zero(), |acc, &t| acc + t * c)),
@@ -123,11 +125,105 @@ pub(crate) fn run<A: Element + Float>(problem: &Problem<'_, A>, factors: &Factor
                     workspace: Some(&factors.passes[1]),
                 };
                 let mut dst = out.slice_mut(s![n..=n, g..=g, .., ..]);
-                sliding::run(&column_pass, dst.view_mut());
+                vectorized::run(&column_pass, dst.view_mut());
                 if let Some(bias) = &problem.bias {
                     dst.mapv_inplace(|y| y + bias[g]);
                 }
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::{array, Array2, Array4};
+
+    use super::*;
+    use crate::conv::kernels::check::{check_kernel, problem, run_poisoned, sweep, Case, Sample};
+    use crate::options::ConvOptions;
+
+    /// The sweep's problems the separable path takes (one input and one
+    /// output channel per group), with rank-1 kernels.
+    fn rank_one_cases() -> impl Iterator<Item = Case> {
+        sweep().into_iter().filter(|case| case.one_to_one()).map(Case::rank_one)
+    }
+
+    /// `run` with the factors of `problem`'s kernels, whose buffers a run
+    /// over a larger, poisoned input has just used.
+    fn run_factored<A: Element + Float + Sample>(problem: &Problem<'_, A>, out: ArrayViewMut4<'_, A>) {
+        let factors = factors(problem).expect("rank-1 kernels factor");
+        run_poisoned(problem, 6, |p, o| run(p, &factors, o));
+        run(problem, &factors, out);
+    }
+
+    #[test]
+    fn f32_matches_the_reference() {
+        check_kernel::<f32>("separable", rank_one_cases(), run_factored);
+    }
+
+    #[test]
+    fn f64_matches_the_reference() {
+        check_kernel::<f64>("separable", rank_one_cases(), run_factored);
+    }
+
+    #[test]
+    fn rank_one_factors_by_hand() {
+        // The module docs' kernel: the largest tap is the centre 4, so
+        // u is the centre column and v the centre row divided by 4.
+        let (u, v) = rank_one(array![[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]].view()).unwrap();
+        assert_eq!((u, v), (vec![2.0, 4.0, 2.0], vec![0.5, 1.0, 0.5]));
+        // A negative largest tap: -4 at (0, 1), so u = (-4, 2) and
+        // v = (2, -4) / -4 = (-0.5, 1); u vᵀ = (2, -4; -1, 2) is the kernel.
+        let (u, v) = rank_one(array![[2.0f32, -4.0], [-1.0, 2.0]].view()).unwrap();
+        assert_eq!((u, v), (vec![-4.0, 2.0], vec![-0.5, 1.0]));
+        // One tap.
+        assert_eq!(rank_one(array![[3.0]].view()), Some((vec![3.0], vec![1.0])));
+        // All zero: zero factors.
+        let zero = Array2::<f64>::zeros((2, 3));
+        assert_eq!(rank_one(zero.view()), Some((vec![0.0; 2], vec![0.0; 3])));
+    }
+
+    #[test]
+    fn rank_two_and_non_finite_kernels_do_not_factor() {
+        assert_eq!(rank_one(array![[1.0, 0.0], [0.0, 1.0]].view()), None);
+        assert_eq!(rank_one(array![[1.0, f64::NAN], [1.0, 1.0]].view()), None);
+        assert_eq!(
+            rank_one(array![[f64::NAN, f64::NAN], [f64::NAN, f64::NAN]].view()),
+            None
+        );
+        assert_eq!(rank_one(array![[1.0, f64::INFINITY]].view()), None);
+    }
+
+    #[test]
+    fn rank_one_to_within_a_few_rounding_errors() {
+        // (1, 1; 1, 1 + δ): the largest tap is 1 + δ, u = (1, 1 + δ),
+        // v = (1 / (1 + δ), 1), and u vᵀ misses the first tap by about δ.
+        // The allowance is 16 ε times the largest tap.
+        let nearly = |delta: f64| rank_one(array![[1.0, 1.0], [1.0, 1.0 + delta]].view()).is_some();
+        assert!(nearly(4.0 * f64::EPSILON));
+        assert!(!nearly(32.0 * f64::EPSILON));
+        assert!(!nearly(1e-12));
+    }
+
+    #[test]
+    fn factors_need_one_channel_in_and_out_per_group() {
+        let x = Array4::<f64>::ones((1, 2, 5, 5));
+        let box3 = |shape| Array4::<f64>::ones(shape);
+        let depthwise = box3((2, 1, 3, 3));
+        let p = problem(x.view(), depthwise.view(), None, &ConvOptions::new().groups(2));
+        assert_eq!(factors(&p).map(|f| f.pairs.len()), Some(2));
+        // Two outputs per group.
+        let doubled = box3((4, 1, 3, 3));
+        let p = problem(x.view(), doubled.view(), None, &ConvOptions::new().groups(2));
+        assert!(factors(&p).is_none());
+        // Two inputs per group.
+        let summed = box3((1, 2, 3, 3));
+        let p = problem(x.view(), summed.view(), None, &ConvOptions::new());
+        assert!(factors(&p).is_none());
+        // One kernel of rank 2 is enough to refuse.
+        let mut mixed = box3((2, 1, 3, 3));
+        mixed[[1, 0, 0, 0]] = 5.0;
+        let p = problem(x.view(), mixed.view(), None, &ConvOptions::new().groups(2));
+        assert!(factors(&p).is_none());
+    }
 }

@@ -1,22 +1,9 @@
 //! Matrix products for the GEMM-based kernels, on the `gemm` crate's
 //! kernels (AVX-512, AVX2+FMA or portable code, chosen at run time).
 
-use std::any::TypeId;
-
 use ndarray::{ArrayView2, ArrayViewMut2};
-use num_complex::Complex;
 
-use super::Element;
-
-/// Whether the `gemm` crate has a kernel for `A` (it has for `f32`, `f64`
-/// and their complex numbers, the types with `FAST_GEMM`).
-fn supported<A: 'static>() -> bool {
-    let t = TypeId::of::<A>();
-    t == TypeId::of::<f32>()
-        || t == TypeId::of::<f64>()
-        || t == TypeId::of::<Complex<f32>>()
-        || t == TypeId::of::<Complex<f64>>()
-}
+use crate::conv::element::Element;
 
 /// `dst = lhs · rhs`, overwriting `dst`, single-threaded (the callers
 /// parallelize over blocks, which keeps results independent of the thread
@@ -25,7 +12,8 @@ fn supported<A: 'static>() -> bool {
 /// # Panics
 ///
 /// If the shapes do not chain or `A` has no `gemm` kernel: both are bugs
-/// in this crate, whose callers check `FAST_GEMM` and build the shapes.
+/// in this crate, whose callers check `Capabilities::MATMUL` and build
+/// the shapes.
 pub(crate) fn matmul<A: Element>(lhs: ArrayView2<'_, A>, rhs: ArrayView2<'_, A>, mut dst: ArrayViewMut2<'_, A>) {
     let (m, k) = lhs.dim();
     let n = rhs.ncols();
@@ -36,7 +24,7 @@ pub(crate) fn matmul<A: Element>(lhs: ArrayView2<'_, A>, rhs: ArrayView2<'_, A>,
         rhs.dim(),
         dst.dim()
     );
-    assert!(supported::<A>(), "matmul called for a type without a gemm kernel");
+    assert!(A::MATMUL, "matmul called for a type without a gemm kernel");
     if m == 0 || n == 0 {
         return;
     }
@@ -52,9 +40,10 @@ pub(crate) fn matmul<A: Element>(lhs: ArrayView2<'_, A>, rhs: ArrayView2<'_, A>,
     // `i·dst_rs + j·dst_cs`: exactly the elements of the three views, whose
     // pointers and strides ndarray guarantees valid for their shapes (m, k,
     // n all nonzero here). `dst` is borrowed mutably, so it aliases neither
-    // input. `A` is `f32`, `f64`, `Complex<f32>` or `Complex<f64>`
-    // (asserted above), the types `gemm` dispatches on by `TypeId` (its
-    // `c32`/`c64` are `num_complex`'s). With `read_dst` false, `dst`'s old
+    // input. `A` is `f32`, `f64`, `Complex<f32>` or `Complex<f64>`, the
+    // types whose `Capabilities::MATMUL` is true (asserted above; the
+    // `element` module's tests pin which those are), and the types `gemm`
+    // dispatches on by `TypeId` (its `c32`/`c64` are `num_complex`'s). With `read_dst` false, `dst`'s old
     // contents are never read, so they need not be initialized values.
     #[allow(unsafe_code)]
     unsafe {
@@ -86,6 +75,7 @@ pub(crate) fn matmul<A: Element>(lhs: ArrayView2<'_, A>, rhs: ArrayView2<'_, A>,
 mod tests {
     use super::*;
     use ndarray::{array, s, Array2};
+    use num_complex::Complex;
 
     #[test]
     fn products_match_a_hand_computation_in_every_layout() {

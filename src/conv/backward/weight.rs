@@ -1,0 +1,243 @@
+//! `∂L/∂w`: the correlation of the padded input with the output gradient.
+
+use ndarray::{s, Array2, ArrayView4, ArrayViewMut4, Axis};
+use num_traits::Float;
+
+use crate::conv::boundary::{fill_value, source_index};
+use crate::conv::element::Element;
+use crate::conv::exec::blocks::map_indexed;
+use crate::conv::exec::matmul::matmul;
+use crate::conv::exec::tile::{fill_tile, rows_per_block, TileShape};
+use crate::conv::kernels::gemm::{fill_patches, pointwise_patches, OutputRows};
+use crate::conv::planner;
+use crate::conv::problem::{dims4, Problem};
+use crate::options::Algorithm;
+
+/// Output rows per block of the weight gradient.
+pub(crate) const WEIGHT_BLOCK_OUTPUTS: usize = 512;
+
+/// `∂L/∂w` of `problem` (its `weight` gives only the shape) into `out`.
+pub(crate) fn weight_gradient<A: Element + Float>(
+    problem: &Problem<'_, A>,
+    grad_output: ArrayView4<'_, A>,
+    algorithm: Algorithm,
+    mut out: ArrayViewMut4<'_, A>,
+) {
+    // The planner bounds the tile every fast path needs; where it would
+    // not (strides far larger than the kernel), the plain sum runs.
+    let fast = planner::choose::<A>(algorithm, &problem.shapes(), || true, || false).algorithm;
+    if fast == Algorithm::Direct {
+        return weight_gradient_reference(problem, grad_output, out);
+    }
+    let rows = problem.geometry[0];
+    let [batch, out_channels, grad_h, grad_w] = dims4(grad_output.shape());
+    let [_, channels_per_group, kh, kw] = dims4(problem.weight.shape());
+    let outputs_per_group = out_channels / problem.groups;
+    let depth = channels_per_group * kh * kw;
+    if grad_output.is_empty() {
+        out.fill(A::zero());
+        return;
+    }
+    let rows_per_block = rows_per_block(problem, WEIGHT_BLOCK_OUTPUTS / grad_w, grad_h, grad_w);
+    let blocks_per_image = grad_h.div_ceil(rows_per_block);
+    // Matrix products where the forward pass would run them (many outputs
+    // per group), dot products of gradient rows with input rows otherwise
+    // (depthwise and other thin groups, whose products would be one row
+    // tall).
+    let products = fast == Algorithm::Gemm;
+    let arch = pulp::Arch::new();
+
+    // One partial sum per block, added in block order afterwards, so that
+    // the result does not depend on the number of threads.
+    let partials = map_indexed(batch * blocks_per_image, |task| {
+        let (n, row0) = (task / blocks_per_image, task % blocks_per_image * rows_per_block);
+        let block_rows = rows_per_block.min(grad_h - row0);
+        let pixels = block_rows * grad_w;
+        let shape = TileShape::of(problem, block_rows, grad_w);
+        let mut partial = Array2::zeros((out_channels, depth));
+        let image = problem.input.index_axis(Axis(0), n);
+        let block_grads = |g: usize| {
+            grad_output.slice(s![
+                n,
+                g * outputs_per_group..(g + 1) * outputs_per_group,
+                row0..row0 + block_rows,
+                ..
+            ])
+        };
+        if !products {
+            let mut tiles = vec![A::zero(); channels_per_group * shape.len()];
+            for g in 0..problem.groups {
+                for (c, tile) in tiles.chunks_exact_mut(shape.len()).enumerate() {
+                    let plane = image.index_axis(Axis(0), g * channels_per_group + c);
+                    fill_tile(problem, plane, row0 * rows.stride, shape, tile);
+                }
+                let grads = block_grads(g);
+                for (o, grads) in grads.outer_iter().enumerate() {
+                    let mut taps = partial.row_mut(g * outputs_per_group + o);
+                    arch.dispatch(WeightDots {
+                        grads,
+                        tiles: &tiles,
+                        shape,
+                        taps: taps.as_slice_mut().expect("partial rows are contiguous"),
+                        problem,
+                    });
+                }
+            }
+            return partial;
+        }
+        let mut tile = vec![A::zero(); shape.len()];
+        let mut patches = Array2::zeros((depth, pixels));
+        // The product is taken transposed, `partialᵀ = patches · gradsᵀ`,
+        // with the gradient's output channels contiguous: the `gemm` crate
+        // then reads both operands in place instead of repacking the whole
+        // patch matrix.
+        let mut grads_t = Array2::zeros((pixels, outputs_per_group));
+        let mut partial_t = Array2::zeros((depth, out_channels));
+        for g in 0..problem.groups {
+            let patches = match pointwise_patches(problem, n, g, row0, pixels) {
+                Some(input) => input,
+                None => {
+                    let channels = image.slice(s![g * channels_per_group..(g + 1) * channels_per_group, .., ..]);
+                    let rows = OutputRows {
+                        first: row0,
+                        count: block_rows,
+                        width: grad_w,
+                    };
+                    fill_patches(problem, channels, rows, &mut tile, patches.view_mut());
+                    patches.view()
+                }
+            };
+            for (o, grads) in block_grads(g).outer_iter().enumerate() {
+                for (dst, &v) in grads_t.column_mut(o).iter_mut().zip(grads.iter()) {
+                    *dst = v;
+                }
+            }
+            let dst = partial_t.slice_mut(s![.., g * outputs_per_group..(g + 1) * outputs_per_group]);
+            matmul(grads_t.t(), patches.t(), dst.reversed_axes());
+        }
+        partial.assign(&partial_t.t());
+        partial
+    });
+    let mut total = Array2::<A>::zeros((out_channels, depth));
+    for partial in &partials {
+        total.zip_mut_with(partial, |t, &p| *t = *t + p);
+    }
+    let total = total
+        .into_shape_with_order((out_channels, channels_per_group, kh, kw))
+        .expect("depth is C/G · kh · kw");
+    out.assign(&total);
+}
+
+/// The weight gradient of one output channel over one block: for each of
+/// its taps, the sum over the block's rows of the dot product of a
+/// gradient row with the input row the tap reads. `pulp` runs it with the
+/// best instruction set the CPU has.
+struct WeightDots<'t, 'p, A: Element> {
+    /// `[rows, Wo]`: the channel's gradient over the block.
+    grads: ndarray::ArrayView2<'t, A>,
+    /// The padded input tile of each input channel of the group.
+    tiles: &'t [A],
+    shape: TileShape,
+    /// `C/G · kh · kw` sums, overwritten.
+    taps: &'t mut [A],
+    problem: &'t Problem<'p, A>,
+}
+
+impl<A: Element> pulp::WithSimd for WeightDots<'_, '_, A> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        let WeightDots {
+            grads,
+            tiles,
+            shape,
+            taps,
+            problem,
+        } = self;
+        let [rows, cols] = &problem.geometry;
+        let (kh, kw) = (rows.kernel, cols.kernel);
+        let width = grads.ncols();
+        let grads = grads.as_standard_layout();
+        let grads = grads.as_slice().expect("a standard-layout view is contiguous");
+        let per_channel = tiles.chunks_exact(shape.len()).zip(taps.chunks_exact_mut(kh * kw));
+        for (tile, taps) in per_channel {
+            for (a, taps) in taps.chunks_exact_mut(kw).enumerate() {
+                for (b, tap) in taps.iter_mut().enumerate() {
+                    // Row r of the block reads tile row r·sh + a·dh, from
+                    // column b·dw on.
+                    let inputs = (0..grads.len() / width.max(1)).map(|r| {
+                        let start = (r * rows.stride + a * rows.dilation) * shape.width + b * cols.dilation;
+                        &tile[start..start + (width - 1) * cols.stride + 1]
+                    });
+                    *tap = if cols.stride == 1 {
+                        dot_rows(grads.chunks_exact(width), inputs)
+                    } else {
+                        grads.chunks_exact(width).zip(inputs).fold(A::zero(), |acc, (g, x)| {
+                            g.iter()
+                                .enumerate()
+                                .fold(acc, |acc, (j, &g)| acc.plus_product(g, x[j * cols.stride]))
+                        })
+                    };
+                }
+            }
+        }
+    }
+}
+
+/// `Σ_r Σ_j g_r[j] · x_r[j]` over row pairs of equal length, in independent
+/// partial sums (16 and 8 wide, then one for the last few elements of each
+/// row) added at the end, in a fixed order.
+#[inline(always)]
+fn dot_rows<'a, A: Element>(grads: impl Iterator<Item = &'a [A]>, inputs: impl Iterator<Item = &'a [A]>) -> A {
+    let mut wide = [A::zero(); 16];
+    let mut narrow = [A::zero(); 8];
+    let mut rest = A::zero();
+    for (g, x) in grads.zip(inputs) {
+        let mut chunks = g.chunks_exact(16).zip(x.chunks_exact(16));
+        for (g, x) in &mut chunks {
+            for l in 0..16 {
+                wide[l] = wide[l].plus_product(g[l], x[l]);
+            }
+        }
+        let done = g.len() / 16 * 16;
+        let (g, x) = (&g[done..], &x[done..]);
+        if g.len() >= 8 {
+            for l in 0..8 {
+                narrow[l] = narrow[l].plus_product(g[l], x[l]);
+            }
+        }
+        for (&g, &x) in g.iter().zip(x).skip(g.len() / 8 * 8) {
+            rest = rest.plus_product(g, x);
+        }
+    }
+    let wide = wide.iter().fold(A::zero(), |s, &v| s.plus(v));
+    let narrow = narrow.iter().fold(A::zero(), |s, &v| s.plus(v));
+    wide.plus(narrow).plus(rest)
+}
+
+/// The sum of the definition: the oracle for [`weight_gradient`].
+fn weight_gradient_reference<A: Element>(
+    problem: &Problem<'_, A>,
+    grad_output: ArrayView4<'_, A>,
+    mut out: ArrayViewMut4<'_, A>,
+) {
+    let [rows, cols] = &problem.geometry;
+    let channels_per_group = problem.weight.shape()[1];
+    let outputs_per_group = problem.weight.shape()[0] / problem.groups;
+    let fill = fill_value(&problem.boundary);
+    for ((o, c, a, b), w) in out.indexed_iter_mut() {
+        let channel = o / outputs_per_group * channels_per_group + c;
+        let mut acc = A::zero();
+        for ((n, _, i, j), &g) in grad_output.slice(s![.., o..=o, .., ..]).indexed_iter() {
+            let r = source_index(i * rows.stride + a * rows.dilation, rows, &problem.boundary);
+            let s = source_index(j * cols.stride + b * cols.dilation, cols, &problem.boundary);
+            let x = match (r, s) {
+                (Some(r), Some(s)) => problem.input[[n, channel, r, s]],
+                _ => fill,
+            };
+            acc = acc.plus_product(g, x);
+        }
+        *w = acc;
+    }
+}

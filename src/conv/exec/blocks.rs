@@ -1,0 +1,169 @@
+//! Parallel work: every use of rayon in the crate is here.
+//!
+//! The output is cut into blocks of rows ([`for_each_block`]) by halving,
+//! so that nothing is allocated and block `i` of an image always starts at
+//! row `i · rows_per_block`. The block size depends only on the problem's
+//! shape, never on the number of threads, so every thread count gives
+//! bitwise the same result.
+
+use ndarray::{ArrayViewMut3, ArrayViewMut4, Axis};
+
+use crate::conv::element::Element;
+
+/// Output rows `row0 .. row0 + rows` of image `n`, all output channels:
+/// the unit of parallel work.
+pub(crate) struct Block<'a, A> {
+    pub(crate) n: usize,
+    pub(crate) row0: usize,
+    /// `[O, rows, Wo]`.
+    pub(crate) out: ArrayViewMut3<'a, A>,
+}
+
+/// Runs `work` on every block of `rows_per_block` output rows of `out`
+/// (`[N, O, Ho, Wo]`), in parallel when the `rayon` feature is on.
+///
+/// The blocks are found by halving the batch, then each image's rows, so
+/// nothing is allocated; block `i` of an image always starts at row
+/// `i · rows_per_block`, whatever the thread count.
+pub(crate) fn for_each_block<A: Element>(
+    out: ArrayViewMut4<'_, A>,
+    rows_per_block: usize,
+    work: impl Fn(Block<'_, A>) + Sync + Send,
+) {
+    fn images<A: Element>(
+        out: ArrayViewMut4<'_, A>,
+        n0: usize,
+        rows_per_block: usize,
+        work: &(impl Fn(Block<'_, A>) + Sync + Send),
+    ) {
+        match out.len_of(Axis(0)) {
+            0 => {}
+            1 => rows(out.index_axis_move(Axis(0), 0), n0, 0, rows_per_block, work),
+            len => {
+                let (first, second) = out.split_at(Axis(0), len / 2);
+                join(
+                    || images(first, n0, rows_per_block, work),
+                    || images(second, n0 + len / 2, rows_per_block, work),
+                );
+            }
+        }
+    }
+    fn rows<A: Element>(
+        out: ArrayViewMut3<'_, A>,
+        n: usize,
+        row0: usize,
+        rows_per_block: usize,
+        work: &(impl Fn(Block<'_, A>) + Sync + Send),
+    ) {
+        let blocks = out.len_of(Axis(1)).div_ceil(rows_per_block);
+        if blocks <= 1 {
+            if !out.is_empty() {
+                work(Block { n, row0, out });
+            }
+            return;
+        }
+        let mid = blocks / 2 * rows_per_block;
+        let (first, second) = out.split_at(Axis(1), mid);
+        join(
+            || rows(first, n, row0, rows_per_block, work),
+            || rows(second, n, row0 + mid, rows_per_block, work),
+        );
+    }
+    images(out, 0, rows_per_block.max(1), &work);
+}
+
+/// `rayon::join` when the `rayon` feature is on, else one call after the
+/// other.
+fn join(first: impl FnOnce() + Send, second: impl FnOnce() + Send) {
+    #[cfg(feature = "rayon")]
+    rayon::join(first, second);
+    #[cfg(not(feature = "rayon"))]
+    {
+        first();
+        second();
+    }
+}
+
+/// The threads that may run blocks at once.
+pub(crate) fn threads() -> usize {
+    #[cfg(feature = "rayon")]
+    return rayon::current_num_threads();
+    #[cfg(not(feature = "rayon"))]
+    1
+}
+
+/// The number of blocks [`for_each_block`] makes of `images` images of
+/// `rows` output rows.
+pub(crate) fn block_count(images: usize, rows: usize, rows_per_block: usize) -> usize {
+    images.saturating_mul(rows.div_ceil(rows_per_block.max(1)))
+}
+
+/// Runs `work` for every index `0..count`, in parallel with the `rayon`
+/// feature, and returns the results in index order.
+pub(crate) fn map_indexed<T: Send>(count: usize, work: impl Fn(usize) -> T + Sync + Send) -> Vec<T> {
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        (0..count).into_par_iter().map(work).collect()
+    }
+    #[cfg(not(feature = "rayon"))]
+    (0..count).map(work).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// The (image, first row, rows) of every block `for_each_block` makes.
+    fn blocks_of(shape: [usize; 4], rows_per_block: usize) -> Vec<(usize, usize, usize)> {
+        let mut out = ndarray::Array4::<f32>::zeros(shape);
+        let seen = Mutex::new(Vec::new());
+        for_each_block(out.view_mut(), rows_per_block, |block| {
+            assert_eq!(block.out.shape()[0], shape[1]);
+            seen.lock().unwrap().push((block.n, block.row0, block.out.shape()[1]));
+        });
+        let mut seen = seen.into_inner().unwrap();
+        seen.sort_unstable();
+        seen
+    }
+
+    #[test]
+    fn blocks_start_at_multiples_of_the_block_size() {
+        assert_eq!(
+            blocks_of([2, 3, 7, 5], 3),
+            [(0, 0, 3), (0, 3, 3), (0, 6, 1), (1, 0, 3), (1, 3, 3), (1, 6, 1)]
+        );
+        assert_eq!(blocks_of([1, 1, 4, 2], 8), [(0, 0, 4)]);
+        // A block size of 0 is taken as 1.
+        assert_eq!(blocks_of([1, 1, 2, 2], 0), [(0, 0, 1), (0, 1, 1)]);
+    }
+
+    #[test]
+    fn empty_outputs_make_no_block() {
+        assert!(blocks_of([0, 3, 7, 5], 2).is_empty());
+        assert!(blocks_of([2, 0, 7, 5], 2).is_empty());
+        assert!(blocks_of([2, 3, 0, 5], 2).is_empty());
+    }
+
+    #[test]
+    fn block_count_matches_the_blocks_made() {
+        for (shape, per) in [
+            ([2, 3, 7, 5], 3),
+            ([1, 1, 4, 2], 8),
+            ([3, 2, 9, 1], 2),
+            ([0, 1, 5, 5], 2),
+        ] {
+            assert_eq!(block_count(shape[0], shape[2], per), blocks_of(shape, per).len());
+        }
+        assert_eq!(block_count(usize::MAX, 4, 1), usize::MAX);
+    }
+
+    #[test]
+    fn map_indexed_keeps_index_order() {
+        assert_eq!(map_indexed(5, |i| i * i), [0, 1, 4, 9, 16]);
+        assert!(map_indexed(0, |i| i).is_empty());
+        assert!(threads() >= 1);
+    }
+}

@@ -1,0 +1,56 @@
+//! The algorithms, one file per [`Algorithm`] variant, and [`execute`],
+//! which asks the planner for a recipe and runs it.
+//!
+//! Adding an algorithm takes a file here, a rule in the planner, a line in
+//! [`run`], and, if not every element type supports it, a hook in the
+//! element `Capabilities`.
+
+#[cfg(test)] pub(crate) mod check;
+pub(crate) mod direct;
+pub(crate) mod fft;
+pub(crate) mod gemm;
+pub(crate) mod separable;
+pub(crate) mod vectorized;
+
+use ndarray::ArrayViewMut4;
+
+use super::element::Element;
+use super::planner::{self, Recipe};
+use super::problem::Problem;
+use crate::options::Algorithm;
+
+/// Runs `problem` with the recipe the planner gives for `requested`.
+pub(crate) fn execute<A: Element>(problem: &Problem<'_, A>, requested: Algorithm, out: ArrayViewMut4<'_, A>) {
+    let recipe = planner::choose::<A>(
+        requested,
+        &problem.shapes(),
+        || problem.all_finite(),
+        || A::separable_factors(problem).is_some(),
+    );
+    let factors = match recipe.algorithm {
+        Algorithm::Separable => A::separable_factors(problem),
+        _ => None,
+    };
+    run(problem, recipe, factors.as_ref(), out);
+}
+
+/// Runs `problem` as `recipe` says; `factors` are the separable factors of
+/// its kernels, if they have them (a forced [`Algorithm::Separable`] on
+/// kernels without them runs [`Algorithm::Vectorized`]).
+pub(crate) fn run<A: Element>(
+    problem: &Problem<'_, A>,
+    recipe: Recipe,
+    factors: Option<&separable::Factors<A>>,
+    out: ArrayViewMut4<'_, A>,
+) {
+    match recipe.algorithm {
+        Algorithm::Separable => match factors {
+            Some(f) => A::run_separable(problem, f, out),
+            None => vectorized::run(problem, out),
+        },
+        Algorithm::Vectorized => vectorized::run(problem, out),
+        Algorithm::Gemm => gemm::run(problem, out),
+        Algorithm::Fft => A::run_fft(problem, problem.prepared.and_then(|p| p.spectra.as_ref()), out),
+        Algorithm::Auto | Algorithm::Direct => direct::run(problem, out),
+    }
+}

@@ -1,0 +1,420 @@
+//! Single-channel correlation and convolution with scipy's semantics:
+//! [`correlate2d`], [`convolve2d`], their `_into` forms, and
+//! [`correlate2d_algorithm`].
+//!
+//! A single-channel call is a batched problem of one image, one channel
+//! and one kernel; what it adds is scipy's reading of the arguments
+//! ([`resolve`]): `groups` must be 1, and in `valid` mode a kernel larger
+//! than the input swaps roles with it.
+
+use ndarray::{Array2, ArrayBase, ArrayView2, Axis, Data, DataMut, Ix2};
+
+use super::element::Element;
+use super::kernels::execute;
+use super::planner::{self, Shapes};
+use super::problem::{check_bytes, check_shape, zeros, Problem};
+use crate::error::{Error, Result};
+use crate::options::{Algorithm, ConvOptions, Padding};
+use crate::shape::{spatial_geometry, AxisGeometry, Operation};
+
+/// A single-channel problem, and whether its output is read backwards
+/// (scipy's `valid` mode with the inputs' roles swapped).
+struct SingleChannel<'a, A: Element> {
+    problem: Problem<'a, A>,
+    reversed: bool,
+}
+
+/// scipy's reading of a single-channel problem, from shapes alone: the
+/// resolved geometry, and whether input and kernel swap roles (`valid`
+/// mode with a kernel at least as large as the input along both axes).
+#[derive(Debug, PartialEq)]
+struct Resolved {
+    geometry: [AxisGeometry; 2],
+    swap: bool,
+}
+
+fn resolve<A>(
+    in_shape: [usize; 2],
+    k_shape: [usize; 2],
+    options: &ConvOptions<A>,
+    operation: Operation,
+) -> Result<Resolved> {
+    match options.groups {
+        0 => return Err(Error::ZeroGroups),
+        1 => {}
+        groups => {
+            return Err(Error::GroupsMismatch {
+                groups,
+                channels: 1,
+                what: "input",
+            })
+        }
+    }
+    // Rejects empty kernels and inputs, zero strides and dilations.
+    spatial_geometry(in_shape, k_shape, options, operation)?;
+
+    let scipy_valid = options.padding == Padding::Valid && options.stride == [1, 1] && options.dilation == [1, 1];
+    let kernel_fits = in_shape[0] >= k_shape[0] && in_shape[1] >= k_shape[1];
+    let input_fits = k_shape[0] >= in_shape[0] && k_shape[1] >= in_shape[1];
+    if scipy_valid && !kernel_fits && !input_fits {
+        return Err(Error::ValidShapeMismatch {
+            input: in_shape,
+            kernel: k_shape,
+        });
+    }
+    let swap = scipy_valid && !kernel_fits;
+    let (in_shape, k_shape) = if swap { (k_shape, in_shape) } else { (in_shape, k_shape) };
+    let geometry = spatial_geometry(in_shape, k_shape, options, operation)?;
+    check_bytes::<A>(&[geometry[0].output_len()?, geometry[1].output_len()?])?;
+    Ok(Resolved { geometry, swap })
+}
+
+impl<'a, A: Element> SingleChannel<'a, A> {
+    fn new(
+        input: ArrayView2<'a, A>,
+        kernel: ArrayView2<'a, A>,
+        options: &ConvOptions<A>,
+        operation: Operation,
+    ) -> Result<Self> {
+        let resolved = resolve(
+            [input.nrows(), input.ncols()],
+            [kernel.nrows(), kernel.ncols()],
+            options,
+            operation,
+        )?;
+        let (input, kernel) = if resolved.swap {
+            (kernel, input)
+        } else {
+            (input, kernel)
+        };
+        let (kernel, conjugate_kernel) = match operation {
+            Operation::CrossCorrelation => (kernel, true),
+            Operation::Convolution => {
+                let mut rotated = kernel;
+                rotated.invert_axis(Axis(0));
+                rotated.invert_axis(Axis(1));
+                (rotated, false)
+            }
+        };
+        let problem = Problem {
+            input: input.insert_axis(Axis(0)).insert_axis(Axis(0)),
+            weight: kernel.insert_axis(Axis(0)).insert_axis(Axis(0)),
+            bias: None,
+            conjugate_kernel,
+            geometry: resolved.geometry,
+            groups: 1,
+            boundary: options.boundary,
+            prepared: None,
+            workspace: None,
+        };
+        Ok(SingleChannel {
+            problem,
+            // Convolution is commutative; only correlation reads the
+            // swapped result backwards.
+            reversed: resolved.swap && operation == Operation::CrossCorrelation,
+        })
+    }
+
+    fn output_shape(&self) -> [usize; 2] {
+        let [_, _, rows, cols] = self.problem.output_shape();
+        [rows, cols]
+    }
+
+    fn run_into<S: DataMut<Elem = A>>(self, algorithm: Algorithm, out: &mut ArrayBase<S, Ix2>) -> Result<()> {
+        check_shape("the output", &self.output_shape(), out.shape())?;
+        let mut view = out.view_mut();
+        if self.reversed {
+            view.invert_axis(Axis(0));
+            view.invert_axis(Axis(1));
+        }
+        execute(&self.problem, algorithm, view.insert_axis(Axis(0)).insert_axis(Axis(0)));
+        Ok(())
+    }
+
+    fn run(self, algorithm: Algorithm) -> Result<Array2<A>> {
+        let mut out = zeros("the output", self.output_shape())?;
+        self.run_into(algorithm, &mut out)?;
+        Ok(out)
+    }
+}
+
+/// Cross-correlation of a 2-D array with a 2-D kernel, as
+/// `scipy.signal.correlate2d` computes it: "convolution" as CNNs mean it.
+///
+/// ```text
+/// y[i, j] = Σ_a Σ_b  x̃[i·sh + a·dh − top, j·sw + b·dw − left] · conj(k[a, b])
+/// ```
+///
+/// where `x̃` is `x` extended by the [`Boundary`](crate::Boundary) rule and `top`/`left` come
+/// from the [`Padding`]. With stride 1 and dilation 1, `Padding::Valid`,
+/// `Same` and `Full` give scipy's `mode='valid'`, `'same'` and `'full'`.
+///
+/// ```text
+///   Padding::Same, 3×3 kernel, stride 1        stride 2, dilation 2 (Valid)
+///
+///   . . . . . . .                              k . k . k . .
+///   . k k k . . .   the kernel's top-left      . . . . . . .
+///   . k x x x x .   tap sits on row i − 1,     k . k . k . .   y[0, 0]
+///   . k x x x x .   column j − 1 for y[i, j]   . . . . . . .
+///   . . x x x x .                              k . k . k . .
+///   . . x x x x .                              one output per second row
+///   . . . . . . .                              and column
+/// ```
+///
+/// In `'valid'` mode (stride 1, dilation 1), a kernel at least as large as
+/// the input along both axes swaps roles with it, as in scipy: the result
+/// is `correlate2d(kernel, input)` read backwards, which for complex
+/// numbers is the conjugate of the formula above (scipy 1.17 returns the
+/// same).
+///
+/// # Errors
+///
+/// - [`Error::ZeroStride`](crate::Error::ZeroStride), [`Error::ZeroDilation`](crate::Error::ZeroDilation), [`Error::EmptyKernel`](crate::Error::EmptyKernel),
+///   [`Error::EmptyInput`](crate::Error::EmptyInput) (whatever the padding), [`Error::Overflow`](crate::Error::Overflow).
+/// - [`Error::KernelTooLarge`](crate::Error::KernelTooLarge) if no output position exists;
+///   [`Error::ValidShapeMismatch`](crate::Error::ValidShapeMismatch) for scipy's `valid` mode when the
+///   kernel is larger than the input along one axis only.
+/// - [`Error::ZeroGroups`](crate::Error::ZeroGroups) or [`Error::GroupsMismatch`](crate::Error::GroupsMismatch) unless
+///   `groups == 1`.
+///
+/// # Examples
+///
+/// The tutorial's horizontal-edge detector:
+///
+/// ```
+/// use convolve::{correlate2d, ConvOptions};
+/// use ndarray::array;
+///
+/// let x = array![
+///     [0.1, 0.2, 0.1, 0.1, 0.0],
+///     [0.8, 0.9, 1.0, 1.0, 0.9],
+///     [1.0, 1.0, 1.0, 1.0, 1.0],
+///     [0.9, 1.0, 1.0, 0.8, 1.0],
+///     [0.0, 0.1, 0.1, 0.2, 0.0],
+/// ];
+/// let w = array![[1.0, 1.0, 1.0], [0.0, 0.0, 0.0], [-1.0, -1.0, -1.0]];
+/// let y = correlate2d(&x, &w, &ConvOptions::new())?;
+/// let expected = array![[-2.6, -2.6, -2.8], [-0.2, 0.1, 0.1], [2.8, 2.6, 2.7]];
+/// assert!((&y - &expected).iter().all(|d: &f64| d.abs() < 1e-12));
+/// # Ok::<(), convolve::Error>(())
+/// ```
+pub fn correlate2d<A, S1, S2>(
+    input: &ArrayBase<S1, Ix2>,
+    kernel: &ArrayBase<S2, Ix2>,
+    options: &ConvOptions<A>,
+) -> Result<Array2<A>>
+where
+    A: Element,
+    S1: Data<Elem = A>,
+    S2: Data<Elem = A>,
+{
+    SingleChannel::new(input.view(), kernel.view(), options, Operation::CrossCorrelation)?.run(options.algorithm)
+}
+
+/// [`correlate2d`] into a caller's array of the output's shape (any
+/// layout); allocates nothing.
+///
+/// # Errors
+///
+/// Those of [`correlate2d`], and [`Error::ShapeMismatch`](crate::Error::ShapeMismatch) if `out` does not
+/// have the output's shape (then `out` is left untouched).
+///
+/// # Examples
+///
+/// ```
+/// use convolve::{correlate2d_into, ConvOptions, Padding};
+/// use ndarray::{array, Array2};
+///
+/// let x = array![[1.0, 2.0], [3.0, 4.0]];
+/// let mut out = Array2::from_elem((3, 3), f64::NAN);
+/// correlate2d_into(&x, &array![[1.0, 1.0], [1.0, 1.0]], &ConvOptions::new().padding(Padding::Full), &mut out)?;
+/// assert_eq!(out, array![[1.0, 3.0, 2.0], [4.0, 10.0, 6.0], [3.0, 7.0, 4.0]]);
+/// # Ok::<(), convolve::Error>(())
+/// ```
+pub fn correlate2d_into<A, S1, S2, S3>(
+    input: &ArrayBase<S1, Ix2>,
+    kernel: &ArrayBase<S2, Ix2>,
+    options: &ConvOptions<A>,
+    out: &mut ArrayBase<S3, Ix2>,
+) -> Result<()>
+where
+    A: Element,
+    S1: Data<Elem = A>,
+    S2: Data<Elem = A>,
+    S3: DataMut<Elem = A>,
+{
+    SingleChannel::new(input.view(), kernel.view(), options, Operation::CrossCorrelation)?
+        .run_into(options.algorithm, out)
+}
+
+/// True 2-D convolution, as `scipy.signal.convolve2d` computes it: the
+/// kernel rotated by 180°, then [`correlate2d`] without conjugation.
+///
+/// ```text
+/// y[i, j] = Σ_a Σ_b  x̃[i·sh − a·dh + (kh−1)·dh − top, …] · k[a, b]
+///
+///   k = 1 2      rotated:  4 3     then slid over x̃ like correlate2d
+///       3 4                2 1
+/// ```
+///
+/// [`Padding::Same`] splits an odd total padding with the larger half
+/// before the input, so that even-sized kernels give exactly scipy's
+/// `'same'` output.
+///
+/// # Errors
+///
+/// As for [`correlate2d`].
+///
+/// # Examples
+///
+/// ```
+/// use convolve::{convolve2d, ConvOptions, Padding};
+/// use ndarray::array;
+///
+/// // A delta at the kernel's last tap delays the signal by one.
+/// let x = array![[1, 2, 3, 4]];
+/// let k = array![[0, 1]];
+/// let y = convolve2d(&x, &k, &ConvOptions::new().padding(Padding::Same))?;
+/// assert_eq!(y, array![[0, 1, 2, 3]]);
+/// # Ok::<(), convolve::Error>(())
+/// ```
+pub fn convolve2d<A, S1, S2>(
+    input: &ArrayBase<S1, Ix2>,
+    kernel: &ArrayBase<S2, Ix2>,
+    options: &ConvOptions<A>,
+) -> Result<Array2<A>>
+where
+    A: Element,
+    S1: Data<Elem = A>,
+    S2: Data<Elem = A>,
+{
+    SingleChannel::new(input.view(), kernel.view(), options, Operation::Convolution)?.run(options.algorithm)
+}
+
+/// [`convolve2d`] into a caller's array of the output's shape (any
+/// layout); allocates nothing.
+///
+/// # Errors
+///
+/// Those of [`convolve2d`], and [`Error::ShapeMismatch`](crate::Error::ShapeMismatch) if `out` does not
+/// have the output's shape.
+///
+/// # Examples
+///
+/// ```
+/// use convolve::{convolve2d_into, ConvOptions};
+/// use ndarray::{array, Array2};
+///
+/// let mut out = Array2::zeros((1, 1));
+/// convolve2d_into(&array![[1, 2], [3, 4]], &array![[1, 0], [0, 0]], &ConvOptions::new(), &mut out)?;
+/// assert_eq!(out[[0, 0]], 4);
+/// # Ok::<(), convolve::Error>(())
+/// ```
+pub fn convolve2d_into<A, S1, S2, S3>(
+    input: &ArrayBase<S1, Ix2>,
+    kernel: &ArrayBase<S2, Ix2>,
+    options: &ConvOptions<A>,
+    out: &mut ArrayBase<S3, Ix2>,
+) -> Result<()>
+where
+    A: Element,
+    S1: Data<Elem = A>,
+    S2: Data<Elem = A>,
+    S3: DataMut<Elem = A>,
+{
+    SingleChannel::new(input.view(), kernel.view(), options, Operation::Convolution)?.run_into(options.algorithm, out)
+}
+
+/// The algorithm that [`correlate2d`] and [`convolve2d`] will run for these
+/// shapes and options, without running it: `options.algorithm` itself when
+/// forced (unless it must give way, see [`Algorithm`]), the planner's choice
+/// for [`Algorithm::Auto`].
+///
+/// # Errors
+///
+/// Those of [`correlate2d`] for these shapes.
+///
+/// # Examples
+///
+/// ```
+/// use convolve::{correlate2d_algorithm, Algorithm, ConvOptions, Padding};
+///
+/// let opts = ConvOptions::<f32>::new().padding(Padding::Same);
+/// assert_eq!(correlate2d_algorithm([1024, 1024], [5, 5], &opts)?, Algorithm::Vectorized);
+/// # Ok::<(), convolve::Error>(())
+/// ```
+pub fn correlate2d_algorithm<A: Element>(
+    input: [usize; 2],
+    kernel: [usize; 2],
+    options: &ConvOptions<A>,
+) -> Result<Algorithm> {
+    let resolved = resolve(input, kernel, options, Operation::CrossCorrelation)?;
+    let shapes = Shapes {
+        geometry: resolved.geometry,
+        groups: 1,
+        channels_per_group: 1,
+        out_channels: 1,
+    };
+    Ok(planner::choose::<A>(options.algorithm, &shapes, || true, || false).algorithm)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn valid_mode_swaps_a_larger_kernel_with_the_input() {
+        let opts = ConvOptions::<f64>::new();
+        let r = resolve([3, 4], [5, 6], &opts, Operation::CrossCorrelation).unwrap();
+        assert!(r.swap);
+        // The 3×4 "kernel" over the 5×6 "input": 3×3 outputs.
+        assert_eq!(r.geometry.map(|g| g.output_len().unwrap()), [3, 3]);
+        assert!(
+            !resolve([5, 6], [3, 4], &opts, Operation::CrossCorrelation)
+                .unwrap()
+                .swap
+        );
+    }
+
+    #[test]
+    fn no_swap_outside_scipys_valid_mode() {
+        // Padding, stride or dilation turn scipy's rule off: a kernel larger
+        // than the input is then an error or a padded problem.
+        let padded = ConvOptions::<f64>::new().padding(Padding::Full);
+        assert!(
+            !resolve([3, 4], [5, 6], &padded, Operation::CrossCorrelation)
+                .unwrap()
+                .swap
+        );
+        let strided = ConvOptions::<f64>::new().stride(2);
+        assert!(matches!(
+            resolve([3, 4], [5, 6], &strided, Operation::CrossCorrelation),
+            Err(Error::KernelTooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn a_kernel_larger_along_one_axis_only_is_an_error() {
+        let opts = ConvOptions::<f64>::new();
+        assert_eq!(
+            resolve([3, 8], [5, 6], &opts, Operation::Convolution),
+            Err(Error::ValidShapeMismatch {
+                input: [3, 8],
+                kernel: [5, 6]
+            })
+        );
+    }
+
+    #[test]
+    fn only_one_group() {
+        let opts = ConvOptions::<f64>::new();
+        assert_eq!(
+            resolve([3, 3], [2, 2], &opts.groups(0), Operation::Convolution),
+            Err(Error::ZeroGroups)
+        );
+        assert!(matches!(
+            resolve([3, 3], [2, 2], &opts.groups(2), Operation::Convolution),
+            Err(Error::GroupsMismatch { groups: 2, .. })
+        ));
+    }
+}
