@@ -173,8 +173,9 @@ pub enum Algorithm {
     /// every other algorithm is tested against; slow.
     Direct,
     /// The direct definition, vectorized: the padded input rows of a block
-    /// of output rows are copied once into a small tile, and 16 outputs at a
-    /// time accumulate every kernel tap in registers. Best for small
+    /// of output rows are copied once into a small tile, and a register
+    /// block of outputs (up to 256 bytes of them: 64 `f32`, 32 `f64`)
+    /// accumulates every kernel tap at a time. Best for small
     /// kernels, single-channel filtering and depthwise convolution; exact
     /// for integers.
     Vectorized,

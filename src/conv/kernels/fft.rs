@@ -362,12 +362,12 @@ mod tests {
     use ndarray::{Array4, ArrayViewMut4};
 
     use super::*;
-    use crate::conv::kernels::check::{check_kernel, problem, run_poisoned, sweep, Rng, Sample};
+    use crate::conv::kernels::check::{check_kernel, problem, run_poisoned, sweep, Case, Rng, Sample};
     use crate::conv::kernels::direct;
     use crate::options::ConvOptions;
 
     /// The sweep's problems the FFT path takes: stride 1.
-    fn unit_stride() -> impl Iterator<Item = crate::conv::kernels::check::Case> {
+    fn unit_stride() -> impl Iterator<Item = Case> {
         sweep().into_iter().filter(|case| case.unit_stride())
     }
 

@@ -14,7 +14,7 @@
 //! never the whole im2col matrix. The product runs on the `gemm` crate's
 //! kernels for `f32`, `f64` and complex numbers (AVX-512 or AVX2+FMA where
 //! the CPU has them, chosen at run time). Integer types have no fast
-//! product there; the planner sends them to the direct kernel instead.
+//! product there; the planner sends them to `Algorithm::Vectorized` instead.
 
 use ndarray::{s, ArrayView2, ArrayView3, ArrayViewMut2, ArrayViewMut4, Axis, ShapeBuilder};
 

@@ -5,7 +5,8 @@
 //! [`run`], and, if not every element type supports it, a hook in the
 //! element `Capabilities`.
 
-#[cfg(test)] pub(crate) mod check;
+#[cfg(test)]
+pub(crate) mod check;
 pub(crate) mod direct;
 pub(crate) mod fft;
 pub(crate) mod gemm;
