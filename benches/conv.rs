@@ -175,7 +175,7 @@ const BATCHED: [Batched; 5] = [
     },
 ];
 
-fn batched_options(case: &Batched) -> ConvOptions<f32> {
+fn batched_options(case: &Batched) -> ConvOptions {
     ConvOptions::new()
         .stride(case.stride)
         .padding(Padding::uniform(case.pad))

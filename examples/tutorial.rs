@@ -25,7 +25,7 @@ fn main() -> Result<()> {
     println!("output volume: {side}x{side}x96");
 
     let batch = 8;
-    let opts = ConvOptions::<f32>::new().stride(4);
+    let opts = ConvOptions::new().stride(4);
     let [n, o, h, w] = conv2d_output_shape([batch, 3, 224, 224], [96, 3, 11, 11], &opts)?;
     println!(
         "a batch of {batch} images (NCHW [{batch}, 3, 224, 224]) gives [{n}, {o}, {h}, {w}], i.e. {n}x{h}x{w}x{o}"

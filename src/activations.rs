@@ -32,7 +32,7 @@
 //! assert_eq!(leaky_relu(&x, 0.1), array![-0.2, 0.0, 3.0]);
 //! ```
 
-use ndarray::{Array, ArrayBase, Data, DataMut, Dimension, Zip};
+use ndarray::{Array, ArrayRef, Dimension, Zip};
 use num_traits::Float;
 
 use crate::error::{Error, Result};
@@ -88,12 +88,7 @@ fn leaky_grad_scalar<A: Float>(x: A, slope: A) -> A {
 /// assert_eq!(y[[1, 1]], 0.0);
 /// ```
 #[must_use]
-pub fn relu<A, S, D>(x: &ArrayBase<S, D>) -> Array<A, D>
-where
-    A: Float,
-    S: Data<Elem = A>,
-    D: Dimension,
-{
+pub fn relu<A: Float, D: Dimension>(x: &ArrayRef<A, D>) -> Array<A, D> {
     x.mapv(relu_scalar)
 }
 
@@ -108,12 +103,7 @@ where
 /// relu_inplace(&mut x);
 /// assert_eq!(x, array![0.0, 2.0]);
 /// ```
-pub fn relu_inplace<A, S, D>(x: &mut ArrayBase<S, D>)
-where
-    A: Float,
-    S: DataMut<Elem = A>,
-    D: Dimension,
-{
+pub fn relu_inplace<A: Float, D: Dimension>(x: &mut ArrayRef<A, D>) {
     x.mapv_inplace(relu_scalar);
 }
 
@@ -128,12 +118,7 @@ where
 /// assert_eq!(relu_derivative(&array![-1.0, 0.0, 1.0]), array![0.0, 0.0, 1.0]);
 /// ```
 #[must_use]
-pub fn relu_derivative<A, S, D>(x: &ArrayBase<S, D>) -> Array<A, D>
-where
-    A: Float,
-    S: Data<Elem = A>,
-    D: Dimension,
-{
+pub fn relu_derivative<A: Float, D: Dimension>(x: &ArrayRef<A, D>) -> Array<A, D> {
     x.mapv(relu_grad_scalar)
 }
 
@@ -150,12 +135,7 @@ where
 /// assert_eq!(leaky_relu(&array![-10.0, 4.0], 1.0), array![-10.0, 4.0]);
 /// ```
 #[must_use]
-pub fn leaky_relu<A, S, D>(x: &ArrayBase<S, D>, slope: A) -> Array<A, D>
-where
-    A: Float,
-    S: Data<Elem = A>,
-    D: Dimension,
-{
+pub fn leaky_relu<A: Float, D: Dimension>(x: &ArrayRef<A, D>, slope: A) -> Array<A, D> {
     x.mapv(|v| leaky_scalar(v, slope))
 }
 
@@ -170,12 +150,7 @@ where
 /// leaky_relu_inplace(&mut x, 0.5);
 /// assert_eq!(x, array![-1.0, 2.0]);
 /// ```
-pub fn leaky_relu_inplace<A, S, D>(x: &mut ArrayBase<S, D>, slope: A)
-where
-    A: Float,
-    S: DataMut<Elem = A>,
-    D: Dimension,
-{
+pub fn leaky_relu_inplace<A: Float, D: Dimension>(x: &mut ArrayRef<A, D>, slope: A) {
     x.mapv_inplace(|v| leaky_scalar(v, slope));
 }
 
@@ -190,12 +165,7 @@ where
 /// assert_eq!(leaky_relu_derivative(&array![-1.0, 0.0, 1.0], 0.1), array![0.1, 0.1, 1.0]);
 /// ```
 #[must_use]
-pub fn leaky_relu_derivative<A, S, D>(x: &ArrayBase<S, D>, slope: A) -> Array<A, D>
-where
-    A: Float,
-    S: Data<Elem = A>,
-    D: Dimension,
-{
+pub fn leaky_relu_derivative<A: Float, D: Dimension>(x: &ArrayRef<A, D>, slope: A) -> Array<A, D> {
     x.mapv(|v| leaky_grad_scalar(v, slope))
 }
 
@@ -227,13 +197,7 @@ fn check_same_shape(x: &[usize], grad: &[usize]) -> Result<()> {
 /// assert_eq!(g, array![0.0, 7.0]);
 /// # Ok::<(), convolve::Error>(())
 /// ```
-pub fn relu_backward<A, S1, S2, D>(x: &ArrayBase<S1, D>, grad_out: &ArrayBase<S2, D>) -> Result<Array<A, D>>
-where
-    A: Float,
-    S1: Data<Elem = A>,
-    S2: Data<Elem = A>,
-    D: Dimension,
-{
+pub fn relu_backward<A: Float, D: Dimension>(x: &ArrayRef<A, D>, grad_out: &ArrayRef<A, D>) -> Result<Array<A, D>> {
     let mut grad = grad_out.to_owned();
     relu_backward_inplace(x, &mut grad)?;
     Ok(grad)
@@ -257,13 +221,7 @@ where
 /// assert_eq!(g, array![0.0, 7.0]);
 /// # Ok::<(), convolve::Error>(())
 /// ```
-pub fn relu_backward_inplace<A, S1, S2, D>(x: &ArrayBase<S1, D>, grad: &mut ArrayBase<S2, D>) -> Result<()>
-where
-    A: Float,
-    S1: Data<Elem = A>,
-    S2: DataMut<Elem = A>,
-    D: Dimension,
-{
+pub fn relu_backward_inplace<A: Float, D: Dimension>(x: &ArrayRef<A, D>, grad: &mut ArrayRef<A, D>) -> Result<()> {
     check_same_shape(x.shape(), grad.shape())?;
     Zip::from(grad).and(x).for_each(|g, &v| *g = *g * relu_grad_scalar(v));
     Ok(())
@@ -285,17 +243,11 @@ where
 /// assert_eq!(g, array![2.5, 7.0]);
 /// # Ok::<(), convolve::Error>(())
 /// ```
-pub fn leaky_relu_backward<A, S1, S2, D>(
-    x: &ArrayBase<S1, D>,
-    grad_out: &ArrayBase<S2, D>,
+pub fn leaky_relu_backward<A: Float, D: Dimension>(
+    x: &ArrayRef<A, D>,
+    grad_out: &ArrayRef<A, D>,
     slope: A,
-) -> Result<Array<A, D>>
-where
-    A: Float,
-    S1: Data<Elem = A>,
-    S2: Data<Elem = A>,
-    D: Dimension,
-{
+) -> Result<Array<A, D>> {
     let mut grad = grad_out.to_owned();
     leaky_relu_backward_inplace(x, &mut grad, slope)?;
     Ok(grad)
@@ -319,17 +271,11 @@ where
 /// assert_eq!(g, array![0.5, 7.0]);
 /// # Ok::<(), convolve::Error>(())
 /// ```
-pub fn leaky_relu_backward_inplace<A, S1, S2, D>(
-    x: &ArrayBase<S1, D>,
-    grad: &mut ArrayBase<S2, D>,
+pub fn leaky_relu_backward_inplace<A: Float, D: Dimension>(
+    x: &ArrayRef<A, D>,
+    grad: &mut ArrayRef<A, D>,
     slope: A,
-) -> Result<()>
-where
-    A: Float,
-    S1: Data<Elem = A>,
-    S2: DataMut<Elem = A>,
-    D: Dimension,
-{
+) -> Result<()> {
     check_same_shape(x.shape(), grad.shape())?;
     Zip::from(grad)
         .and(x)
@@ -354,12 +300,7 @@ where
 /// assert_eq!(dead_relu_fraction(&ndarray::Array1::<f32>::zeros(0)), None);
 /// ```
 #[must_use]
-pub fn dead_relu_fraction<A, S, D>(x: &ArrayBase<S, D>) -> Option<f64>
-where
-    A: Float,
-    S: Data<Elem = A>,
-    D: Dimension,
-{
+pub fn dead_relu_fraction<A: Float, D: Dimension>(x: &ArrayRef<A, D>) -> Option<f64> {
     if x.is_empty() {
         return None;
     }

@@ -129,6 +129,23 @@ pub enum Error {
         /// `"input"` or `"output"`.
         what: &'static str,
     },
+    /// `groups` other than 1 in a single-channel call.
+    #[error(
+        "groups = {groups} applies to batched calls (conv2d); correlate2d and convolve2d filter one channel and take groups = 1"
+    )]
+    GroupsSingleChannel {
+        /// The requested number of groups.
+        groups: usize,
+    },
+    /// A [`Boundary::Fill`](crate::Boundary::Fill) value with no exact
+    /// equivalent in the call's element type.
+    #[error("the fill value {value} has no exact {element} equivalent")]
+    FillValue {
+        /// The fill value as given.
+        value: String,
+        /// The element type of the call.
+        element: &'static str,
+    },
     /// The weight's channel axis is not `C / groups`.
     #[error("the weight has {got} input channels per group, expected C / groups = {expected}")]
     WeightChannels {

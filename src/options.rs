@@ -4,7 +4,12 @@
 //! This module is a leaf: the shape arithmetic and the kernels read these
 //! values, nothing here reads them.
 
-use num_traits::Zero;
+use std::fmt;
+
+use num_complex::Complex;
+
+use crate::conv::Element;
+use crate::error::{Error, Result};
 
 /// How much padding surrounds the input, before the boundary rule fills it.
 ///
@@ -111,10 +116,11 @@ impl Padding {
 /// assert_eq!(correlate2d(&x, &k, &opts)?, array![[7.0, 6.0, 9.0, 8.0]]);
 /// # Ok::<(), convolve::Error>(())
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Boundary<A> {
-    /// Padding holds this value (zero padding for `Fill(0)`).
-    Fill(A),
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Boundary {
+    /// Padding holds this value; [`Boundary::Fill`] makes one from a
+    /// number, and the default is zero padding.
+    Constant(FillValue),
     /// The input repeats periodically.
     Wrap,
     /// Mirrored with the edge element repeated.
@@ -125,9 +131,152 @@ pub enum Boundary<A> {
     Replicate,
 }
 
-impl<A: Zero> Default for Boundary<A> {
+impl Default for Boundary {
+    /// Zero padding.
     fn default() -> Self {
-        Boundary::Fill(A::zero())
+        Boundary::Constant(FillValue::default())
+    }
+}
+
+impl Default for FillValue {
+    /// Zero, of every element type.
+    fn default() -> Self {
+        FillValue(Scalar::I32(0))
+    }
+}
+
+impl Boundary {
+    /// Padding filled with `value` (zero padding for `Fill(0)`), a number
+    /// of any element type: `Boundary::Fill(0.5)`, `Boundary::Fill(7)`,
+    /// `Boundary::Fill(Complex::new(1.0, 2.0))`.
+    ///
+    /// The value is kept as given and converted to the element type of
+    /// each call that uses it: exactly, or an [`Error::FillValue`] if it
+    /// has no exact equivalent there (`2.5` for integers, a complex number
+    /// with an imaginary part for real arrays, `2^24 + 1` for `f32`).
+    /// One exception makes literals work as written: a floating-point
+    /// value used with `f32` arrays is rounded to the nearest `f32`, as
+    /// the literal `0.1f32` is.
+    ///
+    /// This is a function named like the variant it stood for when the
+    /// options were tied to one element type, so that `Boundary::Fill(v)`
+    /// reads as before; match on [`Boundary::Constant`].
+    ///
+    /// [`Error::FillValue`]: crate::Error::FillValue
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use convolve::{correlate2d, Boundary, ConvOptions, Padding};
+    /// use ndarray::array;
+    ///
+    /// let opts = ConvOptions::new().padding(Padding::Same).boundary(Boundary::Fill(10));
+    /// // The same options serve integers and floating point.
+    /// assert_eq!(correlate2d(&array![[1, 2]], &array![[1, 1, 1]], &opts)?, array![[13, 13]]);
+    /// assert_eq!(correlate2d(&array![[1.5]], &array![[1.0, 1.0]], &opts)?, array![[11.5]]);
+    /// // 0.5 has no integer equivalent.
+    /// let half = ConvOptions::new().padding(Padding::Full).boundary(Boundary::Fill(0.5));
+    /// assert!(correlate2d(&array![[1]], &array![[1, 1]], &half).is_err());
+    /// # Ok::<(), convolve::Error>(())
+    /// ```
+    #[allow(non_snake_case)]
+    #[must_use]
+    pub fn Fill<T: Element>(value: T) -> Boundary {
+        Boundary::Constant(FillValue(value.to_scalar()))
+    }
+
+    /// The fill value as an `A`: the [`Boundary::Constant`] value converted
+    /// as [`Boundary::Fill`] describes, zero for the other rules (which
+    /// never read it).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::FillValue`](crate::Error::FillValue) if the value has no
+    /// exact equivalent in `A`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use convolve::Boundary;
+    /// assert_eq!(Boundary::Fill(3).fill::<f64>()?, 3.0);
+    /// assert_eq!(Boundary::Wrap.fill::<i64>()?, 0);
+    /// assert!(Boundary::Fill(3.5).fill::<i32>().is_err());
+    /// # Ok::<(), convolve::Error>(())
+    /// ```
+    pub fn fill<A: Element>(&self) -> Result<A> {
+        match self {
+            Boundary::Constant(FillValue(scalar)) => A::from_scalar(*scalar).ok_or_else(|| Error::FillValue {
+                value: scalar.to_string(),
+                element: A::NAME,
+            }),
+            _ => Ok(A::zero()),
+        }
+    }
+}
+
+/// The value of a [`Boundary::Constant`] padding: a number of any element
+/// type, kept exactly as given (see [`Boundary::Fill`]).
+///
+/// # Examples
+///
+/// ```
+/// use convolve::{Boundary, FillValue};
+/// let Boundary::Constant(v) = Boundary::Fill(-1) else { unreachable!() };
+/// assert_eq!(v, FillValue::new(-1));
+/// assert_eq!(v.to_string(), "-1");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FillValue(Scalar);
+
+impl FillValue {
+    /// The fill value `value`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use convolve::{Boundary, FillValue};
+    /// assert_eq!(Boundary::Constant(FillValue::new(2.5)), Boundary::Fill(2.5));
+    /// ```
+    #[must_use]
+    pub fn new<T: Element>(value: T) -> FillValue {
+        FillValue(value.to_scalar())
+    }
+}
+
+impl fmt::Display for FillValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A number of one of the element types, as given. (`pub` only because
+/// the sealed element `Capabilities` name it; the module is private.)
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Scalar {
+    /// An `f32`.
+    F32(f32),
+    /// An `f64`.
+    F64(f64),
+    /// An `i32`.
+    I32(i32),
+    /// An `i64`.
+    I64(i64),
+    /// A `Complex<f32>`.
+    C32(Complex<f32>),
+    /// A `Complex<f64>`.
+    C64(Complex<f64>),
+}
+
+impl fmt::Display for Scalar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scalar::F32(v) => write!(f, "{v}"),
+            Scalar::F64(v) => write!(f, "{v}"),
+            Scalar::I32(v) => write!(f, "{v}"),
+            Scalar::I64(v) => write!(f, "{v}"),
+            Scalar::C32(v) => write!(f, "{v}"),
+            Scalar::C64(v) => write!(f, "{v}"),
+        }
     }
 }
 
@@ -159,7 +308,7 @@ impl<A: Zero> Default for Boundary<A> {
 ///
 /// ```
 /// use convolve::{Algorithm, ConvOptions};
-/// let opts = ConvOptions::<f64>::new().algorithm(Algorithm::Direct);
+/// let opts = ConvOptions::new().algorithm(Algorithm::Direct);
 /// assert_eq!(opts.algorithm, Algorithm::Direct);
 /// ```
 #[non_exhaustive]
@@ -233,10 +382,10 @@ pub enum Algorithm {
 ///     .dilation(1)
 ///     .boundary(Boundary::Reflect);
 /// assert_eq!(opts.stride, [2, 1]);
-/// assert_eq!(opts.boundary, Boundary::<f32>::Reflect);
+/// assert_eq!(opts.boundary, Boundary::Reflect);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ConvOptions<A> {
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ConvOptions {
     /// Step between output positions, `[rows, columns]`.
     pub stride: [usize; 2],
     /// Step between kernel taps, `[rows, columns]`.
@@ -246,7 +395,7 @@ pub struct ConvOptions<A> {
     /// Number of channel groups (batched convolution only).
     pub groups: usize,
     /// How the padding is filled.
-    pub boundary: Boundary<A>,
+    pub boundary: Boundary,
     /// Which kernel family computes the result.
     pub algorithm: Algorithm,
     /// Extra outputs at the high end of each axis of a transposed
@@ -255,7 +404,7 @@ pub struct ConvOptions<A> {
     pub output_padding: [usize; 2],
 }
 
-impl<A: Zero> Default for ConvOptions<A> {
+impl Default for ConvOptions {
     fn default() -> Self {
         ConvOptions {
             stride: [1, 1],
@@ -269,7 +418,7 @@ impl<A: Zero> Default for ConvOptions<A> {
     }
 }
 
-impl<A: Zero> ConvOptions<A> {
+impl ConvOptions {
     /// The default options: stride 1, no padding, dilation 1, one group,
     /// zero fill, automatic algorithm.
     ///
@@ -277,23 +426,21 @@ impl<A: Zero> ConvOptions<A> {
     ///
     /// ```
     /// use convolve::{ConvOptions, Padding};
-    /// let opts = ConvOptions::<f64>::new();
+    /// let opts = ConvOptions::new();
     /// assert_eq!((opts.stride, opts.padding, opts.groups), ([1, 1], Padding::Valid, 1));
     /// ```
     #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
-}
 
-impl<A> ConvOptions<A> {
     /// The same stride along both axes.
     ///
     /// # Examples
     ///
     /// ```
     /// use convolve::ConvOptions;
-    /// assert_eq!(ConvOptions::<f32>::new().stride(4).stride, [4, 4]);
+    /// assert_eq!(ConvOptions::new().stride(4).stride, [4, 4]);
     /// ```
     #[must_use]
     pub fn stride(self, stride: usize) -> Self {
@@ -306,7 +453,7 @@ impl<A> ConvOptions<A> {
     ///
     /// ```
     /// use convolve::ConvOptions;
-    /// assert_eq!(ConvOptions::<f32>::new().strides(2, 3).stride, [2, 3]);
+    /// assert_eq!(ConvOptions::new().strides(2, 3).stride, [2, 3]);
     /// ```
     #[must_use]
     pub fn strides(mut self, rows: usize, cols: usize) -> Self {
@@ -320,7 +467,7 @@ impl<A> ConvOptions<A> {
     ///
     /// ```
     /// use convolve::ConvOptions;
-    /// assert_eq!(ConvOptions::<f32>::new().dilation(2).dilation, [2, 2]);
+    /// assert_eq!(ConvOptions::new().dilation(2).dilation, [2, 2]);
     /// ```
     #[must_use]
     pub fn dilation(self, dilation: usize) -> Self {
@@ -333,7 +480,7 @@ impl<A> ConvOptions<A> {
     ///
     /// ```
     /// use convolve::ConvOptions;
-    /// assert_eq!(ConvOptions::<f32>::new().dilations(1, 2).dilation, [1, 2]);
+    /// assert_eq!(ConvOptions::new().dilations(1, 2).dilation, [1, 2]);
     /// ```
     #[must_use]
     pub fn dilations(mut self, rows: usize, cols: usize) -> Self {
@@ -347,7 +494,7 @@ impl<A> ConvOptions<A> {
     ///
     /// ```
     /// use convolve::{ConvOptions, Padding};
-    /// let opts = ConvOptions::<f32>::new().padding(Padding::uniform(1));
+    /// let opts = ConvOptions::new().padding(Padding::uniform(1));
     /// assert_eq!(opts.padding, Padding::Explicit { top: 1, bottom: 1, left: 1, right: 1 });
     /// ```
     #[must_use]
@@ -365,7 +512,7 @@ impl<A> ConvOptions<A> {
     ///
     /// ```
     /// use convolve::ConvOptions;
-    /// assert_eq!(ConvOptions::<f32>::new().groups(128).groups, 128);
+    /// assert_eq!(ConvOptions::new().groups(128).groups, 128);
     /// ```
     #[must_use]
     pub fn groups(mut self, groups: usize) -> Self {
@@ -383,7 +530,7 @@ impl<A> ConvOptions<A> {
     /// assert_eq!(opts.boundary, Boundary::Fill(1.5));
     /// ```
     #[must_use]
-    pub fn boundary(mut self, boundary: Boundary<A>) -> Self {
+    pub fn boundary(mut self, boundary: Boundary) -> Self {
         self.boundary = boundary;
         self
     }
@@ -395,7 +542,7 @@ impl<A> ConvOptions<A> {
     ///
     /// ```
     /// use convolve::ConvOptions;
-    /// assert_eq!(ConvOptions::<f32>::new().output_padding(1).output_padding, [1, 1]);
+    /// assert_eq!(ConvOptions::new().output_padding(1).output_padding, [1, 1]);
     /// ```
     #[must_use]
     pub fn output_padding(self, pad: usize) -> Self {
@@ -409,43 +556,12 @@ impl<A> ConvOptions<A> {
     ///
     /// ```
     /// use convolve::ConvOptions;
-    /// assert_eq!(ConvOptions::<f32>::new().output_paddings(0, 1).output_padding, [0, 1]);
+    /// assert_eq!(ConvOptions::new().output_paddings(0, 1).output_padding, [0, 1]);
     /// ```
     #[must_use]
     pub fn output_paddings(mut self, rows: usize, cols: usize) -> Self {
         self.output_padding = [rows, cols];
         self
-    }
-
-    /// The same options for another element type, with the fill value (if
-    /// any) converted by `convert`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use convolve::{Boundary, ConvOptions};
-    /// let opts = ConvOptions::new().stride(2).boundary(Boundary::Fill(0.5f64));
-    /// let single = opts.map_fill(|v| v as f32);
-    /// assert_eq!((single.stride, single.boundary), ([2, 2], Boundary::Fill(0.5f32)));
-    /// ```
-    #[must_use]
-    pub fn map_fill<B>(self, convert: impl FnOnce(A) -> B) -> ConvOptions<B> {
-        let boundary = match self.boundary {
-            Boundary::Fill(v) => Boundary::Fill(convert(v)),
-            Boundary::Wrap => Boundary::Wrap,
-            Boundary::Symmetric => Boundary::Symmetric,
-            Boundary::Reflect => Boundary::Reflect,
-            Boundary::Replicate => Boundary::Replicate,
-        };
-        ConvOptions {
-            stride: self.stride,
-            dilation: self.dilation,
-            padding: self.padding,
-            groups: self.groups,
-            boundary,
-            algorithm: self.algorithm,
-            output_padding: self.output_padding,
-        }
     }
 
     /// Which algorithm computes the result.
@@ -454,7 +570,7 @@ impl<A> ConvOptions<A> {
     ///
     /// ```
     /// use convolve::{Algorithm, ConvOptions};
-    /// assert_eq!(ConvOptions::<f32>::new().algorithm(Algorithm::Direct).algorithm, Algorithm::Direct);
+    /// assert_eq!(ConvOptions::new().algorithm(Algorithm::Direct).algorithm, Algorithm::Direct);
     /// ```
     #[must_use]
     pub fn algorithm(mut self, algorithm: Algorithm) -> Self {

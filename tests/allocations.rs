@@ -95,18 +95,23 @@ fn counted_pool(threads: usize) -> rayon::ThreadPool {
 }
 
 /// Runs `plan` on every thread of `pool` to warm it (each thread runs at
-/// least one block of its own call), then counts the allocations of five
-/// more calls; checks the result against the reference loop.
+/// least one block of its own call, of the planned batch size), then
+/// counts the allocations of five more calls on a batch of `batch` images;
+/// checks the result against the reference loop.
 fn warm_allocations(
     plan: &Conv2dPlan<f32>,
     weight: &Array4<f32>,
     bias: &Array1<f32>,
-    options: &ConvOptions<f32>,
+    options: &ConvOptions,
     pool: &rayon::ThreadPool,
+    batch: usize,
 ) -> (usize, usize) {
-    let x = seeded_f32(plan.input_shape(), 9);
-    let mut out = Array4::zeros(plan.output_shape());
-    pool.broadcast(|_| plan.run(&x).unwrap());
+    let planned = seeded_f32(plan.input_shape(), 8);
+    pool.broadcast(|_| plan.run(&planned).unwrap());
+    let [_, c, h, w] = plan.input_shape();
+    let x = seeded_f32([batch, c, h, w], 9);
+    let [_, o, ho, wo] = plan.output_shape();
+    let mut out = Array4::zeros([batch, o, ho, wo]);
     let counted = pool.install(|| {
         allocations(|| {
             for _ in 0..5 {
@@ -120,14 +125,13 @@ fn warm_allocations(
     counted
 }
 
-#[test]
-fn a_warm_plan_allocates_nothing() {
-    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
-    let (one, two) = (counted_pool(1), counted_pool(2));
+/// A plan of every algorithm but the matrix product (whose `gemm` crate
+/// allocates), with its weights and options.
+fn plans_without_gemm() -> Vec<([usize; 4], Array4<f32>, ConvOptions)> {
     let same = ConvOptions::new().padding(Padding::Same);
     // Rank 1: (a + 1) · (b + 2) · (o + 1).
     let separable = Array4::from_shape_fn((4, 1, 5, 5), |(o, _, a, b)| ((a + 1) * (b + 2) * (o + 1)) as f32);
-    let cases = [
+    vec![
         (
             [2, 3, 20, 24],
             seeded_f32((4, 3, 3, 3), 1),
@@ -156,19 +160,69 @@ fn a_warm_plan_allocates_nothing() {
             separable,
             same.groups(4).algorithm(Algorithm::Separable),
         ),
-    ];
-    for (input_shape, weight, options) in cases {
+    ]
+}
+
+#[test]
+fn a_warm_plan_allocates_nothing() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let (one, two) = (counted_pool(1), counted_pool(2));
+    for (input_shape, weight, options) in plans_without_gemm() {
         let bias = Array1::from_elem(weight.shape()[0], 0.25);
         let plan = Conv2dPlan::new(input_shape, &weight, Some(&bias), &options).unwrap();
         assert_eq!(plan.algorithm(), options.algorithm);
         for (threads, pool) in [(1, &one), (2, &two)] {
-            let (count, _) = warm_allocations(&plan, &weight, &bias, &options, pool);
+            let (count, _) = warm_allocations(&plan, &weight, &bias, &options, pool, input_shape[0]);
             assert_eq!(
                 count, 0,
                 "{:?}, {threads} threads: {count} allocations in 5 warm calls",
                 options.algorithm
             );
         }
+    }
+}
+
+/// A last batch smaller than the planned one runs in the buffers the
+/// planned batch warmed.
+#[test]
+fn a_warm_plan_allocates_nothing_for_a_smaller_batch() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let (one, two) = (counted_pool(1), counted_pool(2));
+    for (input_shape, weight, options) in plans_without_gemm() {
+        let bias = Array1::from_elem(weight.shape()[0], 0.25);
+        let plan = Conv2dPlan::new(input_shape, &weight, Some(&bias), &options).unwrap();
+        for (threads, pool) in [(1, &one), (2, &two)] {
+            let (count, _) = warm_allocations(&plan, &weight, &bias, &options, pool, 1);
+            assert_eq!(
+                count, 0,
+                "{:?}, {threads} threads: {count} allocations in 5 warm calls on one image",
+                options.algorithm
+            );
+        }
+    }
+}
+
+/// New weights for a multi-channel layer are copied into the plan's own
+/// array: an optimizer step allocates nothing.
+#[test]
+fn set_weight_on_a_gemm_plan_allocates_nothing() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let pool = counted_pool(1);
+    let options = ConvOptions::new().padding(Padding::Same).algorithm(Algorithm::Gemm);
+    let mut plan = Conv2dPlan::new([2, 16, 30, 30], &seeded_f32((32, 16, 3, 3), 10), None, &options).unwrap();
+    assert_eq!(plan.algorithm(), Algorithm::Gemm);
+    let x = seeded_f32((2, 16, 30, 30), 11);
+    plan.run(&x).unwrap();
+    // Standard layout, and column-major, which the plan must reorder.
+    let stepped = seeded_f32((32, 16, 3, 3), 12);
+    let mut column_major = Array4::zeros((32, 16, 3, 3).f());
+    column_major.assign(&seeded_f32((32, 16, 3, 3), 13));
+    for weight in [&stepped, &column_major] {
+        let (count, _) = pool.install(|| allocations(|| plan.set_weight(weight).unwrap()));
+        assert_eq!(count, 0, "set_weight made {count} allocations");
+        assert_eq!(plan.weight(), weight);
+        let want = convolve::conv2d(&x, weight, None, &options).unwrap();
+        assert_eq!(plan.run(&x).unwrap(), want);
     }
 }
 
@@ -188,7 +242,7 @@ fn a_warm_gemm_plan_allocates_only_the_gemm_crates_bookkeeping() {
         let plan = Conv2dPlan::new(input_shape, &weight, Some(&bias), &options).unwrap();
         assert_eq!(plan.algorithm(), Algorithm::Gemm);
         for (threads, pool) in [(1, &one), (2, &two)] {
-            let (_, largest) = warm_allocations(&plan, &weight, &bias, &options, pool);
+            let (_, largest) = warm_allocations(&plan, &weight, &bias, &options, pool, input_shape[0]);
             assert!(largest <= 256, "{threads} threads: an allocation of {largest} bytes");
         }
     }

@@ -43,7 +43,7 @@ fn compute<T: Golden>(case: &Value, algorithm: Algorithm) -> convolve::Result<Ar
                 Value::Null => None,
                 b => Some(golden::array::<T, Ix1>(b)),
             };
-            conv2d(&four_d(x), &four_d(k), bias.as_ref(), &opts).map(Array4::into_dyn)
+            conv2d(&four_d(x), &four_d(k), bias.as_deref(), &opts).map(Array4::into_dyn)
         }
         other => panic!("unknown op {other:?}"),
     }

@@ -26,12 +26,12 @@ use std::fmt::Display;
 mod common;
 
 use common::golden::{self, Golden, Precision};
+use convolve::Float;
 use convolve::{
     conv2d, conv2d_backward, conv2d_backward_into, conv_transpose2d, conv_transpose2d_into, Algorithm, Conv2dGradsMut,
     ConvOptions,
 };
 use ndarray::{Array, ArrayBase, Data, Dimension, Ix1, Ix4, IxDyn, ShapeBuilder};
-use num_traits::Float;
 use serde_json::Value;
 
 const FIXTURE: &str = "gradients.json";
@@ -59,9 +59,9 @@ fn tolerance<T: Golden>() -> f64 {
 }
 
 /// A case's options, run with `algorithm`.
-fn options<T: Golden>(value: &Value, algorithm: Algorithm) -> ConvOptions<T> {
+fn options<T: Golden>(value: &Value, algorithm: Algorithm) -> ConvOptions {
     let [oh, ow] = golden::pair(&value["output_padding"]);
-    golden::options(value).output_paddings(oh, ow).algorithm(algorithm)
+    golden::options::<T>(value).output_paddings(oh, ow).algorithm(algorithm)
 }
 
 /// Compares `got` with the fixture's `expected` array, noting in
@@ -181,12 +181,12 @@ fn check_transpose<T: Golden + Float>(case: &Value, algorithm: Algorithm) -> Vec
     let expected = &case["expected"]["output"];
     let mut problems = Vec::new();
 
-    let y = conv_transpose2d(&x, &w, b.as_ref(), &opts);
+    let y = conv_transpose2d(&x, &w, b.as_deref(), &opts);
     compare_result(&mut problems, "conv_transpose2d", y.as_ref(), expected);
 
     let shape = golden::array::<T, Ix4>(expected).raw_dim();
     let mut out = dirty::<T, _>(shape);
-    let done = conv_transpose2d_into(&x, &w, b.as_ref(), &opts, &mut out).map(|()| &out);
+    let done = conv_transpose2d_into(&x, &w, b.as_deref(), &opts, &mut out).map(|()| &out);
     compare_result(&mut problems, "conv_transpose2d_into", done, expected);
     problems
 }

@@ -97,8 +97,9 @@ fn assert_send_sync<T: Send + Sync>() {}
 
 #[test]
 fn public_types_are_send_and_sync() {
-    assert_send_sync::<ConvOptions<f64>>();
-    assert_send_sync::<Boundary<f32>>();
+    assert_send_sync::<ConvOptions>();
+    assert_send_sync::<Boundary>();
+    assert_send_sync::<convolve::FillValue>();
     assert_send_sync::<Algorithm>();
     assert_send_sync::<Padding>();
     assert_send_sync::<Error>();
@@ -212,9 +213,9 @@ mod found_by_fuzzing {
     /// multiply past `isize::MAX` once reached ndarray, which panics.
     #[test]
     fn empty_outputs_with_huge_other_lengths() {
-        let opts = ConvOptions::<f64>::new().algorithm(Algorithm::Fft);
+        let opts = ConvOptions::new().algorithm(Algorithm::Fft);
         assert!(matches!(
-            conv2d_algorithm([0, 3, 8, 8], [usize::MAX, 3, 3, 3], &opts),
+            conv2d_algorithm::<f64>([0, 3, 8, 8], [usize::MAX, 3, 3, 3], &opts),
             Err(Error::Overflow { .. })
         ));
         let x = Array4::<f64>::zeros((0, 1, 1, 1));
@@ -247,7 +248,7 @@ mod found_by_fuzzing {
         });
         for alg in [Algorithm::Auto, Algorithm::Vectorized, Algorithm::Gemm, Algorithm::Fft] {
             let opts = opts.algorithm(alg);
-            assert!(correlate2d_algorithm([1, 1], [1, 1], &opts).is_ok());
+            assert!(correlate2d_algorithm::<f64>([1, 1], [1, 1], &opts).is_ok());
             // Three output rows: the input, then two rows of padding.
             assert_eq!(
                 correlate2d(&x, &k, &opts).unwrap(),
@@ -318,7 +319,7 @@ mod found_by_fuzzing {
         });
         for alg in [Algorithm::Auto, Algorithm::Separable] {
             assert_eq!(
-                convolve::correlate2d_algorithm([1000, 3], [3, 3], &opts.algorithm(alg)).unwrap(),
+                convolve::correlate2d_algorithm::<f64>([1000, 3], [3, 3], &opts.algorithm(alg)).unwrap(),
                 Algorithm::Vectorized
             );
         }
@@ -329,11 +330,11 @@ mod found_by_fuzzing {
             want
         );
         // Below the bound the same kernel still runs in two passes.
-        let small = ConvOptions::<f64>::new()
+        let small = ConvOptions::new()
             .padding(Padding::Same)
             .algorithm(Algorithm::Separable);
         assert_eq!(
-            convolve::correlate2d_algorithm([1000, 3], [3, 3], &small).unwrap(),
+            convolve::correlate2d_algorithm::<f64>([1000, 3], [3, 3], &small).unwrap(),
             Algorithm::Separable
         );
     }

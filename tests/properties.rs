@@ -43,12 +43,7 @@ const MAX_SHAPE_CHANNELS: usize = 4;
 
 /// The `[rows, cols]` the docs predict for `correlate2d`/`convolve2d`, or
 /// `None` for an error.
-fn predicted_2d_shape<T>(
-    input: [usize; 2],
-    kernel: [usize; 2],
-    options: &ConvOptions<T>,
-    op: Op,
-) -> Option<[usize; 2]> {
+fn predicted_2d_shape(input: [usize; 2], kernel: [usize; 2], options: &ConvOptions, op: Op) -> Option<[usize; 2]> {
     if input.contains(&0) {
         return None;
     }
@@ -84,10 +79,13 @@ fn check_linear_in_input<T: Scalar>(
     k: Array2<T>,
     (ca, cb, c2): (T, T, T),
     op: Op,
-    options: ConvOptions<T>,
+    options: ConvOptions,
 ) -> Result<(), TestCaseError> {
     let (b2, b12) = match options.boundary {
-        Boundary::Fill(c1) => (Boundary::Fill(c2), Boundary::Fill(ca * c1 + cb * c2)),
+        Boundary::Constant(_) => {
+            let c1 = options.boundary.fill::<T>().expect("options::<T> fills with a T");
+            (Boundary::Fill(c2), Boundary::Fill(ca * c1 + cb * c2))
+        }
         other => (other, other),
     };
     let y1 = op.apply(&x1, &k, &options);
@@ -101,7 +99,7 @@ fn check_linear_in_kernel<T: Scalar>(
     (k1, k2): (Array2<T>, Array2<T>),
     (ca, cb): (T, T),
     op: Op,
-    options: ConvOptions<T>,
+    options: ConvOptions,
 ) -> Result<(), TestCaseError> {
     let y1 = op.apply(&x, &k1, &options);
     let y2 = op.apply(&x, &k2, &options);
@@ -112,7 +110,7 @@ fn check_linear_in_kernel<T: Scalar>(
 fn check_single_channel_conv2d<T: Scalar>(
     x: Array2<T>,
     k: Array2<T>,
-    options: ConvOptions<T>,
+    options: ConvOptions,
 ) -> Result<(), TestCaseError> {
     let batched = conv2d(&as_batch(&x), &as_batch(&k), None, &options);
     let single = correlate2d(&x, &k, &options);
@@ -128,7 +126,7 @@ fn check_single_channel_conv2d<T: Scalar>(
     check_same_outcome(batched.map(only_image), single)
 }
 
-fn check_groups<T: Scalar>(problem: Batched<T>, options: ConvOptions<T>) -> Result<(), TestCaseError> {
+fn check_groups<T: Scalar>(problem: Batched<T>, options: ConvOptions) -> Result<(), TestCaseError> {
     let Batched {
         input,
         weight,
@@ -137,14 +135,14 @@ fn check_groups<T: Scalar>(problem: Batched<T>, options: ConvOptions<T>) -> Resu
     } = problem;
     let c = input.shape()[1] / groups;
     let o = weight.shape()[0] / groups;
-    let whole = conv2d(&input, &weight, bias.as_ref(), &options.groups(groups));
+    let whole = conv2d(&input, &weight, bias.as_deref(), &options.groups(groups));
     let parts: Result<Vec<Array4<T>>, Error> = (0..groups)
         .map(|g| {
             let bias = bias.as_ref().map(|b| b.slice(s![g * o..(g + 1) * o]).to_owned());
             conv2d(
                 &input.slice(s![.., g * c..(g + 1) * c, .., ..]),
                 &weight.slice(s![g * o..(g + 1) * o, .., .., ..]),
-                bias.as_ref(),
+                bias.as_deref(),
                 &options.groups(1),
             )
         })
@@ -156,7 +154,7 @@ fn check_groups<T: Scalar>(problem: Batched<T>, options: ConvOptions<T>) -> Resu
     check_same_outcome(whole, concatenated)
 }
 
-fn check_bias<T: Scalar>(problem: Batched<T>, options: ConvOptions<T>) -> Result<(), TestCaseError> {
+fn check_bias<T: Scalar>(problem: Batched<T>, options: ConvOptions) -> Result<(), TestCaseError> {
     let Batched {
         input,
         weight,
@@ -183,7 +181,7 @@ fn check_delta(
     x: Array2<i64>,
     (kh, kw, a, b): (usize, usize, usize, usize),
     op: Op,
-    options: ConvOptions<i64>,
+    options: ConvOptions,
 ) -> Result<(), TestCaseError> {
     let mut k = Array2::zeros((kh, kw));
     k[[a, b]] = 1;
@@ -192,12 +190,7 @@ fn check_delta(
 
 /// `op` gives what `common::direct_single_channel` computes from the
 /// definition, or `KernelTooLarge` where that finds no output.
-fn check_definition<T: Scalar>(
-    x: Array2<T>,
-    k: Array2<T>,
-    op: Op,
-    options: ConvOptions<T>,
-) -> Result<(), TestCaseError> {
+fn check_definition<T: Scalar>(x: Array2<T>, k: Array2<T>, op: Op, options: ConvOptions) -> Result<(), TestCaseError> {
     prop_assume!(!is_scipy_valid_swap(
         [x.nrows(), x.ncols()],
         [k.nrows(), k.ncols()],
@@ -213,9 +206,9 @@ fn check_definition<T: Scalar>(
 
 /// `conv2d` gives what `common::direct_conv2d` computes from the
 /// definition, or `KernelTooLarge` where that finds no output.
-fn check_conv2d_definition<T: Scalar>(problem: Batched<T>, options: ConvOptions<T>) -> Result<(), TestCaseError> {
+fn check_conv2d_definition<T: Scalar>(problem: Batched<T>, options: ConvOptions) -> Result<(), TestCaseError> {
     let options = options.groups(problem.groups);
-    let y = conv2d(&problem.input, &problem.weight, problem.bias.as_ref(), &options);
+    let y = conv2d(&problem.input, &problem.weight, problem.bias.as_deref(), &options);
     match direct_conv2d(&problem, &options) {
         Some(want) => check_same_outcome(y, Ok(want))?,
         None => prop_assert!(matches!(y, Err(Error::KernelTooLarge { .. })), "{y:?}"),
@@ -379,7 +372,7 @@ proptest! {
         options in options::<i64>(any_padding()),
     ) {
         let options = match options.boundary {
-            Boundary::Fill(_) => options.boundary(Boundary::Fill(fill)),
+            Boundary::Constant(_) => options.boundary(Boundary::Fill(fill)),
             _ => options,
         };
         check_definition(x, k, op, options)?;
@@ -526,7 +519,7 @@ proptest! {
         padding in any_padding(),
         algorithm in algorithm(),
     ) {
-        let options = ConvOptions::<f64>::new()
+        let options = ConvOptions::new()
             .strides(sh, sw)
             .dilations(dh, dw)
             .padding(padding)
@@ -556,13 +549,13 @@ proptest! {
         op in op(),
         algorithm in algorithm(),
     ) {
-        let options = ConvOptions::<f64>::new()
+        let options = ConvOptions::new()
             .strides(sh, sw)
             .dilations(dh, dw)
             .padding(padding)
             .algorithm(algorithm);
         let predicted = predicted_2d_shape([h, w], [kh, kw], &options, op);
-        let got = op.apply(&Array2::zeros((h, w)), &Array2::zeros((kh, kw)), &options);
+        let got = op.apply(&Array2::<f64>::zeros((h, w)), &Array2::zeros((kh, kw)), &options);
         match (got, predicted) {
             (Ok(y), Some(shape)) => prop_assert_eq!(y.shape(), shape),
             (Err(_), None) => {}
@@ -594,7 +587,7 @@ proptest! {
         options in options::<f64>(any_padding()),
     ) {
         let options = options.groups(problem.groups);
-        let bias = problem.bias.as_ref();
+        let bias = problem.bias.as_deref();
         let xs = Stored::new(&problem.input, input_layout, f64::NAN);
         let ws = Stored::new(&problem.weight, weight_layout, f64::NAN);
         check_same_outcome(
@@ -660,7 +653,7 @@ proptest! {
         options in options::<f64>(any_padding()),
     ) {
         let options = options.groups(problem.groups);
-        let (input, weight, bias) = (&problem.input, &problem.weight, problem.bias.as_ref());
+        let (input, weight, bias) = (&problem.input, &problem.weight, problem.bias.as_deref());
         check_into(conv2d(input, weight, bias, &options), out_layout, |out| {
             conv2d_into(input, weight, bias, &options, out)
         })?;

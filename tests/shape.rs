@@ -524,7 +524,7 @@ proptest! {
         (sh, sw, dh, dw) in (mostly_small(), mostly_small(), mostly_small(), mostly_small()),
         padding in edgy_padding(),
     ) {
-        let options = ConvOptions::<f32>::new().strides(sh, sw).dilations(dh, dw).padding(padding).groups(groups);
+        let options = ConvOptions::new().strides(sh, sw).dilations(dh, dw).padding(padding).groups(groups);
         let (input, weight) = ([n, c, h, w], [o, cg, kh, kw]);
         let mut allowed = Vec::new();
         if groups == 0 {
@@ -578,7 +578,7 @@ proptest! {
         output_padding in (output_padding(), output_padding()),
         padding in edgy_padding(),
     ) {
-        let options = ConvOptions::<f32>::new()
+        let options = ConvOptions::new()
             .strides(sh, sw)
             .dilations(dh, dw)
             .padding(padding)

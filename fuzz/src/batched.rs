@@ -142,13 +142,13 @@ impl InputBatched {
     }
 }
 
-fn with(options: &ConvOptions<f64>, algorithm: Algorithm) -> ConvOptions<f64> {
+fn with(options: &ConvOptions, algorithm: Algorithm) -> ConvOptions {
     ConvOptions { algorithm, ..*options }
 }
 
 /// How many padded positions can fold onto one input pixel, per axis
 /// product: 1 for `Fill`, which folds nothing.
-fn folds(input: [usize; 4], weight: [usize; 4], options: &ConvOptions<f64>) -> f64 {
+fn folds(input: [usize; 4], weight: [usize; 4], options: &ConvOptions) -> f64 {
     if check::fill_value(options).is_some() {
         return 1.0;
     }
@@ -168,7 +168,7 @@ fn folds(input: [usize; 4], weight: [usize; 4], options: &ConvOptions<f64>) -> f
 const DUMMY: [usize; 4] = [0, 0, 0, 0];
 
 /// The kernel extents `d·(k − 1) + 1` of a valid call.
-fn extents(weight: [usize; 4], options: &ConvOptions<f64>) -> [usize; 2] {
+fn extents(weight: [usize; 4], options: &ConvOptions) -> [usize; 2] {
     [0, 1].map(|i| options.dilation[i] * (weight[2 + i] - 1) + 1)
 }
 
@@ -183,20 +183,20 @@ pub fn run_conv2d(case: &InputBatched) {
     let bias_out = ws[0];
     let bias = case.bias(bias_out, Value::f64);
 
-    let model = model::conv2d(xs, ws, bias.as_ref().map(Array1::len), &options);
+    let model = model::conv2d::<f64>(xs, ws, bias.as_ref().map(Array1::len), &options);
     let shape_fn = conv2d_output_shape(xs, ws, &options)
         .ok()
         .filter(|s| bias.as_ref().is_none_or(|b| b.len() == s[1]))
         .filter(|s| model::bytes_fit(s, 8));
     let mut dummy = Array4::<f64>::zeros(DUMMY);
     let called = check::shape_from_mismatch(
-        conv2d_into(&x.view(), &w.view(), bias.as_ref(), &options, &mut dummy),
+        conv2d_into(&x.view(), &w.view(), bias.as_deref(), &options, &mut dummy),
         &DUMMY,
     )
     .map(|s| [s[0], s[1], s[2], s[3]]);
     check::assert_agree(model, shape_fn, called.clone(), "conv2d");
     assert_eq!(
-        conv2d_algorithm(xs, ws, &options).is_ok(),
+        conv2d_algorithm::<f64>(xs, ws, &options).is_ok(),
         conv2d_output_shape(xs, ws, &options).is_ok(),
         "conv2d_algorithm disagrees with conv2d_output_shape"
     );
@@ -212,14 +212,14 @@ pub fn run_conv2d(case: &InputBatched) {
 
     // f64: every algorithm against Direct.
     let run = |algorithm: Algorithm| {
-        let y = conv2d(&x.view(), &w.view(), bias.as_ref(), &with(&options, algorithm))
+        let y = conv2d(&x.view(), &w.view(), bias.as_deref(), &with(&options, algorithm))
             .unwrap_or_else(|e| panic!("conv2d: {algorithm:?} fails after the shape check passed: {e}"));
         assert_eq!(y.shape(), out_shape, "conv2d: {algorithm:?} output shape");
         y
     };
     let direct = run(Algorithm::Direct);
     let mut out = relayout(Array4::from_elem(out_shape, f64::NAN), case.layouts[3]);
-    conv2d_into(&x.view(), &w.view(), bias.as_ref(), &options, &mut out).expect("_into with the right shape");
+    conv2d_into(&x.view(), &w.view(), bias.as_deref(), &options, &mut out).expect("_into with the right shape");
     check::assert_same_bits("conv2d_into", &run(options.algorithm), &out);
 
     let fill = check::fill_value(&options);
@@ -239,7 +239,7 @@ pub fn run_conv2d(case: &InputBatched) {
         let magnitude = conv2d(
             &x.map(f64::abs).view(),
             &w.map(f64::abs).view(),
-            abs_bias.as_ref(),
+            abs_bias.as_deref(),
             &check::abs_options(&options),
         )
         .expect("|x| ⋆ |w|");
@@ -275,7 +275,7 @@ pub fn run_conv2d(case: &InputBatched) {
         conv2d(
             &xi.view(),
             &wi.view(),
-            bias.as_ref(),
+            bias.as_deref(),
             &ConvOptions { algorithm, ..options },
         )
         .unwrap_or_else(|e| panic!("conv2d: i64 {algorithm:?} fails after the shape check passed: {e}"))
@@ -291,7 +291,7 @@ pub fn run_conv2d(case: &InputBatched) {
 pub fn run_backward(case: &InputBatched) {
     let options = case.options.get(Value::f64);
     let (xs, ws) = case.shapes(false);
-    let forward = model::conv2d(xs, ws, None, &options);
+    let forward = model::conv2d::<f64>(xs, ws, None, &options);
     let gs = match (case.grad, forward) {
         (GradSpec::Matching, Some(shape)) => shape,
         (GradSpec::Matching, None) => [0, ws[0], 1, 1],
@@ -441,7 +441,7 @@ pub fn run_transpose(case: &InputBatched) {
         .filter(|s| bias.as_ref().is_none_or(|b| b.len() == s[1]));
     let mut dummy = Array4::<f64>::zeros(DUMMY);
     let called = check::shape_from_mismatch(
-        conv_transpose2d_into(&x.view(), &w.view(), bias.as_ref(), &options, &mut dummy),
+        conv_transpose2d_into(&x.view(), &w.view(), bias.as_deref(), &options, &mut dummy),
         &DUMMY,
     )
     .map(|s| [s[0], s[1], s[2], s[3]]);
@@ -450,7 +450,7 @@ pub fn run_transpose(case: &InputBatched) {
     if !model::allocatable(&out_shape, 8) {
         // More than `isize::MAX` bytes: no array can receive it, and the
         // allocating form must refuse it rather than try.
-        let result = conv_transpose2d(&x.view(), &w.view(), bias.as_ref(), &options);
+        let result = conv_transpose2d(&x.view(), &w.view(), bias.as_deref(), &options);
         assert!(
             result.is_err(),
             "conv_transpose2d of an unallocatable {out_shape:?} gives {result:?}"
@@ -463,14 +463,14 @@ pub fn run_transpose(case: &InputBatched) {
     }
 
     let run = |algorithm: Algorithm| {
-        let y = conv_transpose2d(&x.view(), &w.view(), bias.as_ref(), &with(&options, algorithm))
+        let y = conv_transpose2d(&x.view(), &w.view(), bias.as_deref(), &with(&options, algorithm))
             .unwrap_or_else(|e| panic!("conv_transpose2d: {algorithm:?} fails after the shape check passed: {e}"));
         assert_eq!(y.shape(), out_shape, "conv_transpose2d: {algorithm:?} output shape");
         y
     };
     let direct = run(Algorithm::Direct);
     let mut out = relayout(Array4::from_elem(out_shape, f64::NAN), case.layouts[3]);
-    conv_transpose2d_into(&x.view(), &w.view(), bias.as_ref(), &options, &mut out).expect("_into with the right shape");
+    conv_transpose2d_into(&x.view(), &w.view(), bias.as_deref(), &options, &mut out).expect("_into with the right shape");
     check::assert_same_bits("conv_transpose2d_into", &run(options.algorithm), &out);
 
     let bias_values = bias.iter().flatten();
@@ -485,7 +485,7 @@ pub fn run_transpose(case: &InputBatched) {
     let magnitude = conv_transpose2d(
         &x.map(f64::abs).view(),
         &w.map(f64::abs).view(),
-        abs_bias.as_ref(),
+        abs_bias.as_deref(),
         &check::abs_options(&options),
     )
     .expect("|x|, |w|");

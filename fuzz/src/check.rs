@@ -83,20 +83,21 @@ pub fn classify<'a>(values: impl IntoIterator<Item = &'a f64>) -> Class {
     class
 }
 
-/// The fill value, if the boundary rule has one.
-pub fn fill_value(options: &ConvOptions<f64>) -> Option<f64> {
+/// The fill value, if the boundary rule has one (the `f64` options of
+/// `OptionsSpec::get(Value::f64)`).
+pub fn fill_value(options: &ConvOptions) -> Option<f64> {
     match options.boundary {
-        Boundary::Fill(v) => Some(v),
+        Boundary::Constant(_) => Some(options.boundary.fill::<f64>().expect("an f64 fill")),
         _ => None,
     }
 }
 
 /// The options of the magnitude run: `Direct`, and `|v|` as fill value.
-pub fn abs_options(options: &ConvOptions<f64>) -> ConvOptions<f64> {
+pub fn abs_options(options: &ConvOptions) -> ConvOptions {
     ConvOptions {
-        boundary: match options.boundary {
-            Boundary::Fill(v) => Boundary::Fill(v.abs()),
-            b => b,
+        boundary: match fill_value(options) {
+            Some(v) => Boundary::Fill(v.abs()),
+            None => options.boundary,
         },
         algorithm: Algorithm::Direct,
         ..*options

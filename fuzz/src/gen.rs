@@ -7,7 +7,7 @@
 //! NaN, infinities, subnormals and huge magnitudes.
 
 use arbitrary::Arbitrary;
-use convolve::{Algorithm, Boundary, ConvOptions, Padding};
+use convolve::{Algorithm, Boundary, ConvOptions, Element, Padding};
 
 /// A usize among those where overflow checks matter.
 #[derive(Arbitrary, Debug, Clone, Copy)]
@@ -207,8 +207,10 @@ pub struct OptionsSpec {
 }
 
 impl OptionsSpec {
-    /// The options, with the fill value converted by `convert`.
-    pub fn get<A>(&self, convert: impl Fn(Value) -> A) -> ConvOptions<A> {
+    /// The options, with the fill value converted by `convert`: a fill of
+    /// the element type `A` the options are used with, which converts to
+    /// it exactly (so that no call fails with `Error::FillValue`).
+    pub fn get<A: Element>(&self, convert: impl Fn(Value) -> A) -> ConvOptions {
         let boundary = match self.boundary {
             BoundarySpec::Fill(v) => Boundary::Fill(convert(v)),
             BoundarySpec::Wrap => Boundary::Wrap,

@@ -163,10 +163,10 @@ pub fn allocatable(shape: &[usize], elem_size: usize) -> bool {
 
 /// The two axes of `options` over an input and kernel, resolved, if the
 /// strides, dilations, kernel and input lengths are valid.
-fn spatial<A>(
+fn spatial(
     input: [usize; 2],
     kernel: [usize; 2],
-    options: &ConvOptions<A>,
+    options: &ConvOptions,
     convolution: bool,
 ) -> Option<[AxisModel; 2]> {
     let axis = |i: usize| {
@@ -185,7 +185,7 @@ fn spatial<A>(
 pub fn output_2d<A>(
     input: [usize; 2],
     kernel: [usize; 2],
-    options: &ConvOptions<A>,
+    options: &ConvOptions,
     convolution: bool,
 ) -> Option<[usize; 2]> {
     if options.groups != 1 {
@@ -209,14 +209,14 @@ pub fn output_2d<A>(
 }
 
 /// Whether scipy's `valid` mode swaps input and kernel for these shapes.
-pub fn swaps_2d<A>(input: [usize; 2], kernel: [usize; 2], options: &ConvOptions<A>) -> bool {
+pub fn swaps_2d(input: [usize; 2], kernel: [usize; 2], options: &ConvOptions) -> bool {
     let scipy_valid = options.padding == Padding::Valid && options.stride == [1, 1] && options.dilation == [1, 1];
     scipy_valid && !(input[0] >= kernel[0] && input[1] >= kernel[1])
 }
 
 /// The output shape of `conv2d` without the byte-count check, as
 /// `conv2d_output_shape` gives it.
-pub fn conv2d_shape<A>(input: [usize; 4], weight: [usize; 4], options: &ConvOptions<A>) -> Option<[usize; 4]> {
+pub fn conv2d_shape(input: [usize; 4], weight: [usize; 4], options: &ConvOptions) -> Option<[usize; 4]> {
     let [n, c, h, w] = input;
     let [o, cg, kh, kw] = weight;
     let g = options.groups;
@@ -235,7 +235,7 @@ pub fn conv2d<A>(
     input: [usize; 4],
     weight: [usize; 4],
     bias_len: Option<usize>,
-    options: &ConvOptions<A>,
+    options: &ConvOptions,
 ) -> Option<[usize; 4]> {
     let shape = conv2d_shape(input, weight, options)?;
     if bias_len.is_some_and(|len| len != shape[1]) {
@@ -246,7 +246,7 @@ pub fn conv2d<A>(
 
 /// The output shape of `conv_transpose2d` without the byte-count check,
 /// as `conv_transpose2d_output_shape` gives it.
-pub fn transpose_shape<A>(input: [usize; 4], weight: [usize; 4], options: &ConvOptions<A>) -> Option<[usize; 4]> {
+pub fn transpose_shape(input: [usize; 4], weight: [usize; 4], options: &ConvOptions) -> Option<[usize; 4]> {
     let [n, c_in, h, w] = input;
     let g = options.groups;
     if g == 0 || c_in % g != 0 || weight[0] != c_in || options.padding == Padding::Same {
@@ -267,11 +267,11 @@ pub fn transpose_shape<A>(input: [usize; 4], weight: [usize; 4], options: &ConvO
 /// `None` when the call must fail: `conv_transpose2d_output_shape` and the
 /// bias length. (Whether the allocating form can allocate it is
 /// [`allocatable`].)
-pub fn transpose<A>(
+pub fn transpose(
     input: [usize; 4],
     weight: [usize; 4],
     bias_len: Option<usize>,
-    options: &ConvOptions<A>,
+    options: &ConvOptions,
 ) -> Option<[usize; 4]> {
     let shape = transpose_shape(input, weight, options)?;
     if bias_len.is_some_and(|len| len != shape[1]) {

@@ -162,7 +162,7 @@ pub fn run(case: &ShapeInput) {
         "conv2d_output_shape({input:?}, {weight:?}, {options:?})"
     );
     assert_eq!(
-        conv2d_algorithm(input, weight, &options).is_ok(),
+        conv2d_algorithm::<f64>(input, weight, &options).is_ok(),
         forward.is_ok(),
         "conv2d_algorithm({input:?}, {weight:?}, {options:?})"
     );
@@ -173,8 +173,8 @@ pub fn run(case: &ShapeInput) {
     );
     let (in2, k2) = ([input[2], input[3]], [weight[2], weight[3]]);
     assert_eq!(
-        correlate2d_algorithm(in2, k2, &options).is_ok(),
-        model::output_2d(in2, k2, &options, false).is_some(),
+        correlate2d_algorithm::<f64>(in2, k2, &options).is_ok(),
+        model::output_2d::<f64>(in2, k2, &options, false).is_some(),
         "correlate2d_algorithm({in2:?}, {k2:?}, {options:?})"
     );
 

@@ -43,7 +43,7 @@ fn operation(convolution: bool) -> Operation {
 fn call<A: convolve::Element>(
     x: ArrayView2<'_, A>,
     k: ArrayView2<'_, A>,
-    options: &ConvOptions<A>,
+    options: &ConvOptions,
     convolution: bool,
 ) -> Result<Array2<A>> {
     if convolution {
@@ -56,7 +56,7 @@ fn call<A: convolve::Element>(
 fn call_into<A: convolve::Element>(
     x: ArrayView2<'_, A>,
     k: ArrayView2<'_, A>,
-    options: &ConvOptions<A>,
+    options: &ConvOptions,
     convolution: bool,
     out: &mut Array2<A>,
 ) -> Result<()> {
@@ -72,7 +72,7 @@ fn call_into<A: convolve::Element>(
 fn shape_fn_2d<A>(
     input: [usize; 2],
     kernel: [usize; 2],
-    options: &ConvOptions<A>,
+    options: &ConvOptions,
     convolution: bool,
 ) -> Option<[usize; 2]> {
     if options.groups != 1 {
@@ -144,8 +144,8 @@ pub fn run(case: &Input2d, convolution: bool) {
         return;
     };
 
-    let model = model::output_2d(in_shape, k_shape, &options, convolution);
-    let shape_fn = shape_fn_2d(in_shape, k_shape, &options, convolution);
+    let model = model::output_2d::<f64>(in_shape, k_shape, &options, convolution);
+    let shape_fn = shape_fn_2d::<f64>(in_shape, k_shape, &options, convolution);
     let mut dummy = Array2::<f64>::zeros((0, 0));
     let called = check::shape_from_mismatch(
         call_into(x.view(), k.view(), &options, convolution, &mut dummy),
@@ -154,8 +154,8 @@ pub fn run(case: &Input2d, convolution: bool) {
     .map(|s| [s[0], s[1]]);
     check::assert_agree(model, shape_fn, called.clone(), what);
     assert_eq!(
-        correlate2d_algorithm(in_shape, k_shape, &options).is_ok(),
-        shape_fn_2d(in_shape, k_shape, &options, false).is_some(),
+        correlate2d_algorithm::<f64>(in_shape, k_shape, &options).is_ok(),
+        shape_fn_2d::<f64>(in_shape, k_shape, &options, false).is_some(),
         "correlate2d_algorithm disagrees with the shape functions"
     );
     let Ok(out_shape) = called else { return };
@@ -183,7 +183,7 @@ pub fn run(case: &Input2d, convolution: bool) {
 }
 
 impl Valid2d<'_> {
-    fn differential_f64(&self, x: &Operand<f64, Ix2>, k: &Operand<f64, Ix2>, options: &ConvOptions<f64>) {
+    fn differential_f64(&self, x: &Operand<f64, Ix2>, k: &Operand<f64, Ix2>, options: &ConvOptions) {
         let (what, convolution) = (self.what, self.convolution);
         let fill = check::fill_value(options);
         let class = check::classify(x.stored().chain(k.stored()).chain(fill.iter()));

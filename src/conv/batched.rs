@@ -1,12 +1,12 @@
 //! Batched NCHW convolution with PyTorch's semantics: [`conv2d`],
 //! [`conv2d_into`] and [`conv2d_algorithm`].
 
-use ndarray::{Array1, Array4, ArrayBase, Data, DataMut, Ix4};
+use ndarray::{Array4, ArrayRef1, ArrayRef4};
 
 use super::element::Element;
 use super::kernels::execute;
 use super::planner::{self, Shapes};
-use super::problem::{check_batched, check_shape, dims4, zeros, Problem};
+use super::problem::{check_shape, zeros, Problem};
 use crate::error::Result;
 use crate::options::{Algorithm, ConvOptions};
 use crate::shape::{batched_geometry, batched_output_shape};
@@ -56,31 +56,14 @@ use crate::shape::{batched_geometry, batched_output_shape};
 /// assert_eq!(conv2d(&x, &w, None, &ConvOptions::new().stride(4))?.shape(), [1, 96, 54, 54]);
 /// # Ok::<(), convolve::Error>(())
 /// ```
-pub fn conv2d<A, S1, S2>(
-    input: &ArrayBase<S1, Ix4>,
-    weight: &ArrayBase<S2, Ix4>,
-    bias: Option<&Array1<A>>,
-    options: &ConvOptions<A>,
-) -> Result<Array4<A>>
-where
-    A: Element,
-    S1: Data<Elem = A>,
-    S2: Data<Elem = A>,
-{
-    let checked = check_batched(
-        dims4(input.shape()),
-        dims4(weight.shape()),
-        bias.map(|b| b.len()),
-        options,
-    )?;
-    let mut out = zeros("the output", checked.output_shape)?;
-    let problem = Problem::batched(
-        input.view(),
-        weight.view(),
-        bias.map(|b| b.view()),
-        checked.geometry,
-        options,
-    );
+pub fn conv2d<A: Element>(
+    input: &ArrayRef4<A>,
+    weight: &ArrayRef4<A>,
+    bias: Option<&ArrayRef1<A>>,
+    options: &ConvOptions,
+) -> Result<Array4<A>> {
+    let (problem, shape) = Problem::batched(input.view(), weight.view(), bias.map(|b| b.view()), options)?;
+    let mut out = zeros("the output", shape)?;
     execute(&problem, options.algorithm, out.view_mut());
     Ok(out)
 }
@@ -106,33 +89,15 @@ where
 /// assert!(out.iter().all(|&v| v == 18.0));
 /// # Ok::<(), convolve::Error>(())
 /// ```
-pub fn conv2d_into<A, S1, S2, S3>(
-    input: &ArrayBase<S1, Ix4>,
-    weight: &ArrayBase<S2, Ix4>,
-    bias: Option<&Array1<A>>,
-    options: &ConvOptions<A>,
-    out: &mut ArrayBase<S3, Ix4>,
-) -> Result<()>
-where
-    A: Element,
-    S1: Data<Elem = A>,
-    S2: Data<Elem = A>,
-    S3: DataMut<Elem = A>,
-{
-    let checked = check_batched(
-        dims4(input.shape()),
-        dims4(weight.shape()),
-        bias.map(|b| b.len()),
-        options,
-    )?;
-    check_shape("the output", &checked.output_shape, out.shape())?;
-    let problem = Problem::batched(
-        input.view(),
-        weight.view(),
-        bias.map(|b| b.view()),
-        checked.geometry,
-        options,
-    );
+pub fn conv2d_into<A: Element>(
+    input: &ArrayRef4<A>,
+    weight: &ArrayRef4<A>,
+    bias: Option<&ArrayRef1<A>>,
+    options: &ConvOptions,
+    out: &mut ArrayRef4<A>,
+) -> Result<()> {
+    let (problem, shape) = Problem::batched(input.view(), weight.view(), bias.map(|b| b.view()), options)?;
+    check_shape("the output", &shape, out.shape())?;
     execute(&problem, options.algorithm, out.view_mut());
     Ok(())
 }
@@ -149,18 +114,14 @@ where
 /// ```
 /// use convolve::{conv2d_algorithm, Algorithm, ConvOptions, Padding};
 ///
-/// let opts = ConvOptions::<f32>::new().padding(Padding::uniform(1));
+/// let opts = ConvOptions::new().padding(Padding::uniform(1));
 /// // A ResNet layer is a matrix product; its depthwise cousin is not.
-/// assert_eq!(conv2d_algorithm([8, 64, 56, 56], [64, 64, 3, 3], &opts)?, Algorithm::Gemm);
+/// assert_eq!(conv2d_algorithm::<f32>([8, 64, 56, 56], [64, 64, 3, 3], &opts)?, Algorithm::Gemm);
 /// let depthwise = opts.groups(128);
-/// assert_eq!(conv2d_algorithm([8, 128, 56, 56], [128, 1, 3, 3], &depthwise)?, Algorithm::Vectorized);
+/// assert_eq!(conv2d_algorithm::<f32>([8, 128, 56, 56], [128, 1, 3, 3], &depthwise)?, Algorithm::Vectorized);
 /// # Ok::<(), convolve::Error>(())
 /// ```
-pub fn conv2d_algorithm<A: Element>(
-    input: [usize; 4],
-    weight: [usize; 4],
-    options: &ConvOptions<A>,
-) -> Result<Algorithm> {
+pub fn conv2d_algorithm<A: Element>(input: [usize; 4], weight: [usize; 4], options: &ConvOptions) -> Result<Algorithm> {
     let geometry = batched_geometry(input, weight, options)?;
     batched_output_shape(input[0], weight[0], &geometry)?;
     let shapes = Shapes {

@@ -15,6 +15,7 @@ use num_complex::Complex;
 
 use super::kernels::{fft, separable, vectorized};
 use super::problem::Problem;
+use crate::options::Scalar;
 
 pub(crate) use sealed::Capabilities;
 
@@ -40,6 +41,17 @@ mod sealed {
         /// The kernel spectra the FFT algorithm keeps for a plan;
         /// uninhabited for the types it does not handle.
         type Spectra: Send + Sync;
+
+        /// The type's name, for error messages.
+        const NAME: &'static str;
+
+        /// The value as a fill value of any type.
+        fn to_scalar(self) -> Scalar;
+
+        /// A fill value as this type, where it has an exact equivalent
+        /// (floating-point values narrow to `f32` by rounding); see
+        /// `Boundary::Fill`.
+        fn from_scalar(value: Scalar) -> Option<Self>;
 
         /// `self + a · b`, wrapping for integers, rounded twice for
         /// floating point (no fused multiply-add, so results do not depend
@@ -119,12 +131,52 @@ pub trait Element: LinalgScalar + Debug + PartialEq + Send + Sync + Capabilities
     fn conj(self) -> Self;
 }
 
+/// A real floating-point element type, `f32` or `f64`: the one bound the
+/// gradients ([`conv2d_backward`](crate::conv2d_backward),
+/// [`conv_transpose2d`](crate::conv_transpose2d)) ask for, and under which
+/// the activations work too. It brings `num_traits::Float`'s methods along
+/// (`x.mul_add(a, b)` is std's fused `x·a + b`), so generic code needs no
+/// other crate.
+///
+/// # Examples
+///
+/// ```
+/// use convolve::{conv2d, conv2d_backward, ConvOptions, Float};
+/// use ndarray::Array4;
+///
+/// /// One layer's output and its weight gradient for a loss `Σ y`.
+/// fn layer<A: Float>(x: &Array4<A>, w: &Array4<A>) -> convolve::Result<(Array4<A>, Array4<A>)> {
+///     let opts = ConvOptions::new();
+///     let y = conv2d(x, w, None, &opts)?;
+///     let grads = conv2d_backward(x, w, &Array4::ones(y.raw_dim()), &opts)?;
+///     Ok((y, grads.weight))
+/// }
+///
+/// let (y, dw) = layer(&Array4::<f32>::ones((1, 1, 3, 3)), &Array4::ones((1, 1, 2, 2)))?;
+/// assert_eq!((y[[0, 0, 0, 0]], dw[[0, 0, 0, 0]]), (4.0, 4.0));
+/// assert_eq!(2.0f64.mul_add(3.0, 1.0), 7.0);
+/// # Ok::<(), convolve::Error>(())
+/// ```
+pub trait Float: Element + num_traits::Float {}
+
+impl Float for f32 {}
+impl Float for f64 {}
+
 macro_rules! impl_float {
-    ($($t:ty),*) => {$(
+    ($($t:ty: $scalar:ident, $from:ident),*) => {$(
         impl Capabilities for $t {
             const MATMUL: bool = true;
             const REAL_FLOAT: bool = true;
+            const NAME: &'static str = stringify!($t);
             type Spectra = fft::FftKernels<$t>;
+
+            fn to_scalar(self) -> Scalar {
+                Scalar::$scalar(self)
+            }
+
+            fn from_scalar(value: Scalar) -> Option<Self> {
+                $from(value)
+            }
 
             #[inline]
             fn plus_product(self, a: Self, b: Self) -> Self {
@@ -167,10 +219,19 @@ macro_rules! impl_float {
 }
 
 macro_rules! impl_int {
-    ($($t:ty),*) => {$(
+    ($($t:ty: $scalar:ident),*) => {$(
         impl Capabilities for $t {
             const MATMUL: bool = false;
+            const NAME: &'static str = stringify!($t);
             type Spectra = Infallible;
+
+            fn to_scalar(self) -> Scalar {
+                Scalar::$scalar(self)
+            }
+
+            fn from_scalar(value: Scalar) -> Option<Self> {
+                integer(value).and_then(|v| <$t>::try_from(v).ok())
+            }
 
             #[inline]
             fn plus_product(self, a: Self, b: Self) -> Self {
@@ -193,11 +254,20 @@ macro_rules! impl_int {
 }
 
 macro_rules! impl_complex {
-    ($($t:ty),*) => {$(
+    ($($t:ty: $scalar:ident, $from:ident),*) => {$(
         impl Capabilities for Complex<$t> {
             const MATMUL: bool = true;
             const COMPLEX: bool = true;
+            const NAME: &'static str = concat!("Complex<", stringify!($t), ">");
             type Spectra = Infallible;
+
+            fn to_scalar(self) -> Scalar {
+                Scalar::$scalar(self)
+            }
+
+            fn from_scalar(value: Scalar) -> Option<Self> {
+                $from(value)
+            }
 
             #[inline]
             fn plus_product(self, a: Self, b: Self) -> Self {
@@ -223,9 +293,70 @@ macro_rules! impl_complex {
     )*};
 }
 
-impl_float!(f32, f64);
-impl_int!(i32, i64);
-impl_complex!(f32, f64);
+impl_float!(f32: F32, f32_from, f64: F64, f64_from);
+impl_int!(i32: I32, i64: I64);
+impl_complex!(f32: C32, complex32_from, f64: C64, complex64_from);
+
+/// A real value (a complex one with a zero imaginary part counts) as an
+/// `f64`, where that is exact.
+fn f64_from(value: Scalar) -> Option<f64> {
+    match value {
+        Scalar::F32(v) => Some(f64::from(v)),
+        Scalar::F64(v) => Some(v),
+        Scalar::I32(v) => Some(f64::from(v)),
+        Scalar::I64(v) => Some(v as f64).filter(|&r| r as i128 == i128::from(v)),
+        Scalar::C32(c) if c.im == 0.0 => Some(f64::from(c.re)),
+        Scalar::C64(c) if c.im == 0.0 => Some(c.re),
+        Scalar::C32(_) | Scalar::C64(_) => None,
+    }
+}
+
+/// A real value as an `f32`: integers where exact, floating point rounded
+/// to nearest (but not overflowing to an infinity).
+fn f32_from(value: Scalar) -> Option<f32> {
+    match value {
+        Scalar::F32(v) => Some(v),
+        Scalar::C32(c) if c.im == 0.0 => Some(c.re),
+        Scalar::I32(_) | Scalar::I64(_) => {
+            let v = integer(value)?;
+            Some(v as f32).filter(|&r| r as i128 == v)
+        }
+        _ => f64_from(value).and_then(narrow),
+    }
+}
+
+/// `v` rounded to the nearest `f32`, unless it is finite and the `f32` is
+/// not.
+fn narrow(v: f64) -> Option<f32> {
+    let r = v as f32;
+    (r.is_finite() == v.is_finite()).then_some(r)
+}
+
+/// An integral real value, exactly.
+fn integer(value: Scalar) -> Option<i128> {
+    let integral = |v: f64| (v.is_finite() && v.fract() == 0.0 && v.abs() < 1e30).then_some(v as i128);
+    match value {
+        Scalar::I32(v) => Some(i128::from(v)),
+        Scalar::I64(v) => Some(i128::from(v)),
+        _ => f64_from(value).and_then(integral),
+    }
+}
+
+fn complex32_from(value: Scalar) -> Option<Complex<f32>> {
+    match value {
+        Scalar::C32(c) => Some(c),
+        Scalar::C64(c) => Some(Complex::new(narrow(c.re)?, narrow(c.im)?)),
+        _ => f32_from(value).map(Complex::from),
+    }
+}
+
+fn complex64_from(value: Scalar) -> Option<Complex<f64>> {
+    match value {
+        Scalar::C32(c) => Some(Complex::new(f64::from(c.re), f64::from(c.im))),
+        Scalar::C64(c) => Some(c),
+        _ => f64_from(value).map(Complex::from),
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -284,5 +415,44 @@ mod tests {
             Complex::<f64>::COMPLEX,
         ];
         assert_eq!(complex, [false, false, true, true]);
+    }
+
+    #[test]
+    fn fill_values_convert_exactly_or_not_at_all() {
+        // Integers and floating point, both ways.
+        assert_eq!(f64::from_scalar(Scalar::I64(1 << 53)), Some(9007199254740992.0));
+        assert_eq!(f64::from_scalar(Scalar::I64((1 << 53) + 1)), None);
+        assert_eq!(f32::from_scalar(Scalar::I32((1 << 24) + 1)), None);
+        assert_eq!(f32::from_scalar(Scalar::I64(i64::MAX)), None);
+        assert_eq!(i32::from_scalar(Scalar::F64(-7.0)), Some(-7));
+        assert_eq!(i32::from_scalar(Scalar::F64(2.5)), None);
+        assert_eq!(i32::from_scalar(Scalar::F64(f64::NAN)), None);
+        assert_eq!(i32::from_scalar(Scalar::I64(1 << 31)), None);
+        assert_eq!(i64::from_scalar(Scalar::F64(2f64.powi(63))), None);
+        assert_eq!(i64::from_scalar(Scalar::I64(i64::MIN)), Some(i64::MIN));
+        // f64 narrows to f32 by rounding, as a literal does, but never to
+        // an infinity.
+        assert_eq!(f32::from_scalar(Scalar::F64(0.1)), Some(0.1f32));
+        assert_eq!(f32::from_scalar(Scalar::F64(1e300)), None);
+        assert!(f32::from_scalar(Scalar::F64(f64::NAN)).unwrap().is_nan());
+        assert_eq!(
+            f32::from_scalar(Scalar::F64(f64::NEG_INFINITY)),
+            Some(f32::NEG_INFINITY)
+        );
+        // Complex numbers: real ones serve real types.
+        assert_eq!(f64::from_scalar(Scalar::C64(Complex::new(3.0, 0.0))), Some(3.0));
+        assert_eq!(i64::from_scalar(Scalar::C32(Complex::new(3.0, 1.0))), None);
+        assert_eq!(
+            Complex::<f64>::from_scalar(Scalar::I32(2)),
+            Some(Complex::new(2.0, 0.0))
+        );
+        assert_eq!(
+            Complex::<f32>::from_scalar(Scalar::C64(Complex::new(0.5, -0.25))),
+            Some(Complex::new(0.5, -0.25))
+        );
+        // Every type round-trips.
+        assert_eq!(i64::from_scalar(i64::MAX.to_scalar()), Some(i64::MAX));
+        assert_eq!(f32::from_scalar(f32::MIN_POSITIVE.to_scalar()), Some(f32::MIN_POSITIVE));
+        assert_eq!(<Complex<f64>>::NAME, "Complex<f64>");
     }
 }

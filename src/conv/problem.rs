@@ -36,7 +36,10 @@ pub struct Problem<'a, A: Capabilities> {
     /// Channel groups; divides both `C` and `O`.
     pub(crate) groups: usize,
     /// How the padding is filled.
-    pub(crate) boundary: Boundary<A>,
+    pub(crate) boundary: Boundary,
+    /// The fill value of [`Boundary::Constant`] as an `A` (zero for the
+    /// other rules, which never read it).
+    pub(crate) fill: A,
     /// Weight-dependent data a [`Conv2dPlan`](crate::Conv2dPlan) computed
     /// ahead.
     pub(crate) prepared: Option<&'a Prepared<A>>,
@@ -52,26 +55,33 @@ pub(crate) struct Prepared<A: Capabilities> {
 }
 
 impl<'a, A: Element> Problem<'a, A> {
-    /// A batched problem (PyTorch's `conv2d`: no conjugation) of checked
-    /// shapes, with nothing prepared ahead.
+    /// A batched problem (PyTorch's `conv2d`: no conjugation), checked by
+    /// [`check_batched`], with nothing prepared ahead; and its output shape.
     pub(crate) fn batched(
         input: ArrayView4<'a, A>,
         weight: ArrayView4<'a, A>,
         bias: Option<ArrayView1<'a, A>>,
-        geometry: [AxisGeometry; 2],
-        options: &ConvOptions<A>,
-    ) -> Self {
-        Problem {
+        options: &ConvOptions,
+    ) -> Result<(Self, [usize; 4])> {
+        let checked = check_batched::<A>(
+            dims4(input.shape()),
+            dims4(weight.shape()),
+            bias.as_ref().map(|b| b.len()),
+            options,
+        )?;
+        let problem = Problem {
             input,
             weight,
             bias,
             conjugate_kernel: false,
-            geometry,
+            geometry: checked.geometry,
             groups: options.groups,
             boundary: options.boundary,
+            fill: checked.fill,
             prepared: None,
             workspace: None,
-        }
+        };
+        Ok((problem, checked.output_shape))
     }
 
     /// `[N, O, Ho, Wo]`; the geometry was checked when the problem was made.
@@ -97,15 +107,17 @@ impl<'a, A: Element> Problem<'a, A> {
 
     /// Whether the input, the weights and the fill value are all finite.
     pub(crate) fn all_finite(&self) -> bool {
-        super::boundary::fill_finite(&self.boundary) && all_finite(self.input) && all_finite(self.weight)
+        self.fill.finite() && all_finite(self.input) && all_finite(self.weight)
     }
 }
 
-/// A batched convolution's shapes, checked: its geometry and output shape.
+/// A batched convolution's options, checked: its geometry, output shape
+/// and fill value.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Checked {
+pub(crate) struct Checked<A> {
     pub(crate) geometry: [AxisGeometry; 2],
     pub(crate) output_shape: [usize; 4],
+    pub(crate) fill: A,
 }
 
 /// Checks a batched convolution of an input `[N, C, H, W]` with weights
@@ -114,17 +126,22 @@ pub(crate) struct Checked {
 /// [`Conv2dPlan`](crate::Conv2dPlan) share.
 /// [`conv2d_algorithm`](crate::conv2d_algorithm), which takes no bias and
 /// allocates nothing, runs its shape part (`shape::batched_geometry`).
-pub(crate) fn check_batched<A>(
+pub(crate) fn check_batched<A: Element>(
     input: [usize; 4],
     weight: [usize; 4],
     bias: Option<usize>,
-    options: &ConvOptions<A>,
-) -> Result<Checked> {
+    options: &ConvOptions,
+) -> Result<Checked<A>> {
     let geometry = batched_geometry(input, weight, options)?;
     let output_shape = batched_output_shape(input[0], weight[0], &geometry)?;
     check_bias(bias, output_shape[1])?;
     check_bytes::<A>(&output_shape)?;
-    Ok(Checked { geometry, output_shape })
+    let fill = options.boundary.fill()?;
+    Ok(Checked {
+        geometry,
+        output_shape,
+        fill,
+    })
 }
 
 /// `Err(Overflow)` unless an array of `shape` and element `A` has a size
@@ -208,21 +225,21 @@ mod tests {
 
     #[test]
     fn checked_shapes_of_a_resnet_layer() {
-        let opts = ConvOptions::<f32>::new().padding(Padding::uniform(1));
-        let checked = check_batched([8, 64, 56, 56], [64, 64, 3, 3], Some(64), &opts).unwrap();
+        let opts = ConvOptions::new().padding(Padding::uniform(1));
+        let checked = check_batched::<f32>([8, 64, 56, 56], [64, 64, 3, 3], Some(64), &opts).unwrap();
         assert_eq!(checked.output_shape, [8, 64, 56, 56]);
         assert_eq!((checked.geometry[0].pad_lo, checked.geometry[1].pad_hi), (1, 1));
     }
 
     #[test]
     fn bias_and_groups_are_checked() {
-        let opts = ConvOptions::<f32>::new();
+        let opts = ConvOptions::new();
         assert_eq!(
-            check_batched([1, 4, 5, 5], [6, 4, 3, 3], Some(5), &opts).unwrap_err(),
+            check_batched::<f32>([1, 4, 5, 5], [6, 4, 3, 3], Some(5), &opts).unwrap_err(),
             Error::BiasLength { expected: 6, got: 5 }
         );
         assert_eq!(
-            check_batched([1, 4, 5, 5], [6, 2, 3, 3], None, &opts.groups(3)).unwrap_err(),
+            check_batched::<f32>([1, 4, 5, 5], [6, 2, 3, 3], None, &opts.groups(3)).unwrap_err(),
             Error::GroupsMismatch {
                 groups: 3,
                 channels: 4,

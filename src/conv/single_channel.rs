@@ -7,7 +7,7 @@
 //! ([`resolve`]): `groups` must be 1, and in `valid` mode a kernel larger
 //! than the input swaps roles with it.
 
-use ndarray::{Array2, ArrayBase, ArrayView2, Axis, Data, DataMut, Ix2};
+use ndarray::{Array2, ArrayRef2, ArrayView2, Axis};
 
 use super::element::Element;
 use super::kernels::execute;
@@ -36,19 +36,13 @@ struct Resolved {
 fn resolve<A>(
     in_shape: [usize; 2],
     k_shape: [usize; 2],
-    options: &ConvOptions<A>,
+    options: &ConvOptions,
     operation: Operation,
 ) -> Result<Resolved> {
     match options.groups {
         0 => return Err(Error::ZeroGroups),
         1 => {}
-        groups => {
-            return Err(Error::GroupsMismatch {
-                groups,
-                channels: 1,
-                what: "input",
-            })
-        }
+        groups => return Err(Error::GroupsSingleChannel { groups }),
     }
     // Rejects empty kernels and inputs, zero strides and dilations.
     spatial_geometry(in_shape, k_shape, options, operation)?;
@@ -73,10 +67,10 @@ impl<'a, A: Element> SingleChannel<'a, A> {
     fn new(
         input: ArrayView2<'a, A>,
         kernel: ArrayView2<'a, A>,
-        options: &ConvOptions<A>,
+        options: &ConvOptions,
         operation: Operation,
     ) -> Result<Self> {
-        let resolved = resolve(
+        let resolved = resolve::<A>(
             [input.nrows(), input.ncols()],
             [kernel.nrows(), kernel.ncols()],
             options,
@@ -104,6 +98,7 @@ impl<'a, A: Element> SingleChannel<'a, A> {
             geometry: resolved.geometry,
             groups: 1,
             boundary: options.boundary,
+            fill: options.boundary.fill()?,
             prepared: None,
             workspace: None,
         };
@@ -120,7 +115,7 @@ impl<'a, A: Element> SingleChannel<'a, A> {
         [rows, cols]
     }
 
-    fn run_into<S: DataMut<Elem = A>>(self, algorithm: Algorithm, out: &mut ArrayBase<S, Ix2>) -> Result<()> {
+    fn run_into(self, algorithm: Algorithm, out: &mut ArrayRef2<A>) -> Result<()> {
         check_shape("the output", &self.output_shape(), out.shape())?;
         let mut view = out.view_mut();
         if self.reversed {
@@ -174,7 +169,7 @@ impl<'a, A: Element> SingleChannel<'a, A> {
 /// - [`Error::KernelTooLarge`](crate::Error::KernelTooLarge) if no output position exists;
 ///   [`Error::ValidShapeMismatch`](crate::Error::ValidShapeMismatch) for scipy's `valid` mode when the
 ///   kernel is larger than the input along one axis only.
-/// - [`Error::ZeroGroups`](crate::Error::ZeroGroups) or [`Error::GroupsMismatch`](crate::Error::GroupsMismatch) unless
+/// - [`Error::ZeroGroups`](crate::Error::ZeroGroups) or [`Error::GroupsSingleChannel`](crate::Error::GroupsSingleChannel) unless
 ///   `groups == 1`.
 ///
 /// # Examples
@@ -198,16 +193,11 @@ impl<'a, A: Element> SingleChannel<'a, A> {
 /// assert!((&y - &expected).iter().all(|d: &f64| d.abs() < 1e-12));
 /// # Ok::<(), convolve::Error>(())
 /// ```
-pub fn correlate2d<A, S1, S2>(
-    input: &ArrayBase<S1, Ix2>,
-    kernel: &ArrayBase<S2, Ix2>,
-    options: &ConvOptions<A>,
-) -> Result<Array2<A>>
-where
-    A: Element,
-    S1: Data<Elem = A>,
-    S2: Data<Elem = A>,
-{
+pub fn correlate2d<A: Element>(
+    input: &ArrayRef2<A>,
+    kernel: &ArrayRef2<A>,
+    options: &ConvOptions,
+) -> Result<Array2<A>> {
     SingleChannel::new(input.view(), kernel.view(), options, Operation::CrossCorrelation)?.run(options.algorithm)
 }
 
@@ -231,18 +221,12 @@ where
 /// assert_eq!(out, array![[1.0, 3.0, 2.0], [4.0, 10.0, 6.0], [3.0, 7.0, 4.0]]);
 /// # Ok::<(), convolve::Error>(())
 /// ```
-pub fn correlate2d_into<A, S1, S2, S3>(
-    input: &ArrayBase<S1, Ix2>,
-    kernel: &ArrayBase<S2, Ix2>,
-    options: &ConvOptions<A>,
-    out: &mut ArrayBase<S3, Ix2>,
-) -> Result<()>
-where
-    A: Element,
-    S1: Data<Elem = A>,
-    S2: Data<Elem = A>,
-    S3: DataMut<Elem = A>,
-{
+pub fn correlate2d_into<A: Element>(
+    input: &ArrayRef2<A>,
+    kernel: &ArrayRef2<A>,
+    options: &ConvOptions,
+    out: &mut ArrayRef2<A>,
+) -> Result<()> {
     SingleChannel::new(input.view(), kernel.view(), options, Operation::CrossCorrelation)?
         .run_into(options.algorithm, out)
 }
@@ -278,16 +262,7 @@ where
 /// assert_eq!(y, array![[0, 1, 2, 3]]);
 /// # Ok::<(), convolve::Error>(())
 /// ```
-pub fn convolve2d<A, S1, S2>(
-    input: &ArrayBase<S1, Ix2>,
-    kernel: &ArrayBase<S2, Ix2>,
-    options: &ConvOptions<A>,
-) -> Result<Array2<A>>
-where
-    A: Element,
-    S1: Data<Elem = A>,
-    S2: Data<Elem = A>,
-{
+pub fn convolve2d<A: Element>(input: &ArrayRef2<A>, kernel: &ArrayRef2<A>, options: &ConvOptions) -> Result<Array2<A>> {
     SingleChannel::new(input.view(), kernel.view(), options, Operation::Convolution)?.run(options.algorithm)
 }
 
@@ -310,18 +285,12 @@ where
 /// assert_eq!(out[[0, 0]], 4);
 /// # Ok::<(), convolve::Error>(())
 /// ```
-pub fn convolve2d_into<A, S1, S2, S3>(
-    input: &ArrayBase<S1, Ix2>,
-    kernel: &ArrayBase<S2, Ix2>,
-    options: &ConvOptions<A>,
-    out: &mut ArrayBase<S3, Ix2>,
-) -> Result<()>
-where
-    A: Element,
-    S1: Data<Elem = A>,
-    S2: Data<Elem = A>,
-    S3: DataMut<Elem = A>,
-{
+pub fn convolve2d_into<A: Element>(
+    input: &ArrayRef2<A>,
+    kernel: &ArrayRef2<A>,
+    options: &ConvOptions,
+    out: &mut ArrayRef2<A>,
+) -> Result<()> {
     SingleChannel::new(input.view(), kernel.view(), options, Operation::Convolution)?.run_into(options.algorithm, out)
 }
 
@@ -339,16 +308,16 @@ where
 /// ```
 /// use convolve::{correlate2d_algorithm, Algorithm, ConvOptions, Padding};
 ///
-/// let opts = ConvOptions::<f32>::new().padding(Padding::Same);
-/// assert_eq!(correlate2d_algorithm([1024, 1024], [5, 5], &opts)?, Algorithm::Vectorized);
+/// let opts = ConvOptions::new().padding(Padding::Same);
+/// assert_eq!(correlate2d_algorithm::<f32>([1024, 1024], [5, 5], &opts)?, Algorithm::Vectorized);
 /// # Ok::<(), convolve::Error>(())
 /// ```
 pub fn correlate2d_algorithm<A: Element>(
     input: [usize; 2],
     kernel: [usize; 2],
-    options: &ConvOptions<A>,
+    options: &ConvOptions,
 ) -> Result<Algorithm> {
-    let resolved = resolve(input, kernel, options, Operation::CrossCorrelation)?;
+    let resolved = resolve::<A>(input, kernel, options, Operation::CrossCorrelation)?;
     let shapes = Shapes {
         geometry: resolved.geometry,
         groups: 1,
@@ -364,13 +333,13 @@ mod tests {
 
     #[test]
     fn valid_mode_swaps_a_larger_kernel_with_the_input() {
-        let opts = ConvOptions::<f64>::new();
-        let r = resolve([3, 4], [5, 6], &opts, Operation::CrossCorrelation).unwrap();
+        let opts = ConvOptions::new();
+        let r = resolve::<f64>([3, 4], [5, 6], &opts, Operation::CrossCorrelation).unwrap();
         assert!(r.swap);
         // The 3×4 "kernel" over the 5×6 "input": 3×3 outputs.
         assert_eq!(r.geometry.map(|g| g.output_len().unwrap()), [3, 3]);
         assert!(
-            !resolve([5, 6], [3, 4], &opts, Operation::CrossCorrelation)
+            !resolve::<f64>([5, 6], [3, 4], &opts, Operation::CrossCorrelation)
                 .unwrap()
                 .swap
         );
@@ -380,24 +349,24 @@ mod tests {
     fn no_swap_outside_scipys_valid_mode() {
         // Padding, stride or dilation turn scipy's rule off: a kernel larger
         // than the input is then an error or a padded problem.
-        let padded = ConvOptions::<f64>::new().padding(Padding::Full);
+        let padded = ConvOptions::new().padding(Padding::Full);
         assert!(
-            !resolve([3, 4], [5, 6], &padded, Operation::CrossCorrelation)
+            !resolve::<f64>([3, 4], [5, 6], &padded, Operation::CrossCorrelation)
                 .unwrap()
                 .swap
         );
-        let strided = ConvOptions::<f64>::new().stride(2);
+        let strided = ConvOptions::new().stride(2);
         assert!(matches!(
-            resolve([3, 4], [5, 6], &strided, Operation::CrossCorrelation),
+            resolve::<f64>([3, 4], [5, 6], &strided, Operation::CrossCorrelation),
             Err(Error::KernelTooLarge { .. })
         ));
     }
 
     #[test]
     fn a_kernel_larger_along_one_axis_only_is_an_error() {
-        let opts = ConvOptions::<f64>::new();
+        let opts = ConvOptions::new();
         assert_eq!(
-            resolve([3, 8], [5, 6], &opts, Operation::Convolution),
+            resolve::<f64>([3, 8], [5, 6], &opts, Operation::Convolution),
             Err(Error::ValidShapeMismatch {
                 input: [3, 8],
                 kernel: [5, 6]
@@ -407,14 +376,14 @@ mod tests {
 
     #[test]
     fn only_one_group() {
-        let opts = ConvOptions::<f64>::new();
+        let opts = ConvOptions::new();
         assert_eq!(
-            resolve([3, 3], [2, 2], &opts.groups(0), Operation::Convolution),
+            resolve::<f64>([3, 3], [2, 2], &opts.groups(0), Operation::Convolution),
             Err(Error::ZeroGroups)
         );
-        assert!(matches!(
-            resolve([3, 3], [2, 2], &opts.groups(2), Operation::Convolution),
-            Err(Error::GroupsMismatch { groups: 2, .. })
-        ));
+        assert_eq!(
+            resolve::<f64>([3, 3], [2, 2], &opts.groups(2), Operation::Convolution),
+            Err(Error::GroupsSingleChannel { groups: 2 })
+        );
     }
 }

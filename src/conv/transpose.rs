@@ -1,15 +1,13 @@
 //! Transposed convolution ([`conv_transpose2d`]): the adjoint of
 //! [`conv2d`](crate::conv2d) in its input, computed as its input gradient.
 
-use ndarray::{Array1, Array4, ArrayBase, Axis, Data, DataMut, Ix4};
-use num_traits::Float;
-
 use super::backward::input_gradient;
-use super::element::Element;
+use super::element::Float;
 use super::problem::{check_bias, check_bytes, check_shape, dims4, zeros};
 use crate::error::Result;
 use crate::options::ConvOptions;
 use crate::shape::{conv_transpose2d_output_shape, transposed_geometry};
+use ndarray::{Array4, ArrayRef1, ArrayRef4, Axis};
 
 /// Transposed convolution ("deconvolution"), as PyTorch's
 /// `conv_transpose2d`: the adjoint of [`conv2d`](crate::conv2d) with respect to its input,
@@ -49,17 +47,12 @@ use crate::shape::{conv_transpose2d_output_shape, transposed_geometry};
 /// assert_eq!(y, array![[[[1.0, 1.0, 2.0, 2.0]]]]);
 /// # Ok::<(), convolve::Error>(())
 /// ```
-pub fn conv_transpose2d<A, S1, S2>(
-    input: &ArrayBase<S1, Ix4>,
-    weight: &ArrayBase<S2, Ix4>,
-    bias: Option<&Array1<A>>,
-    options: &ConvOptions<A>,
-) -> Result<Array4<A>>
-where
-    A: Element + Float,
-    S1: Data<Elem = A>,
-    S2: Data<Elem = A>,
-{
+pub fn conv_transpose2d<A: Float>(
+    input: &ArrayRef4<A>,
+    weight: &ArrayRef4<A>,
+    bias: Option<&ArrayRef1<A>>,
+    options: &ConvOptions,
+) -> Result<Array4<A>> {
     let shape = conv_transpose2d_output_shape(dims4(input.shape()), dims4(weight.shape()), options)?;
     check_bytes::<A>(&shape)?;
     let mut out = zeros("the output", shape)?;
@@ -86,19 +79,13 @@ where
 /// assert_eq!(out, array![[[[1.0, 3.0, 2.0]]]]);
 /// # Ok::<(), convolve::Error>(())
 /// ```
-pub fn conv_transpose2d_into<A, S1, S2, S3>(
-    input: &ArrayBase<S1, Ix4>,
-    weight: &ArrayBase<S2, Ix4>,
-    bias: Option<&Array1<A>>,
-    options: &ConvOptions<A>,
-    out: &mut ArrayBase<S3, Ix4>,
-) -> Result<()>
-where
-    A: Element + Float,
-    S1: Data<Elem = A>,
-    S2: Data<Elem = A>,
-    S3: DataMut<Elem = A>,
-{
+pub fn conv_transpose2d_into<A: Float>(
+    input: &ArrayRef4<A>,
+    weight: &ArrayRef4<A>,
+    bias: Option<&ArrayRef1<A>>,
+    options: &ConvOptions,
+    out: &mut ArrayRef4<A>,
+) -> Result<()> {
     let shape = conv_transpose2d_output_shape(dims4(input.shape()), dims4(weight.shape()), options)?;
     check_bias(bias.map(|b| b.len()), shape[1])?;
     check_shape("the output", &shape, out.shape())?;

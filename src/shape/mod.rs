@@ -33,7 +33,7 @@
 //! assert_eq!(AxisGeometry::new(224, 11).stride(4).output_len()?, 54);
 //!
 //! // A batch of 8 images in NCHW layout: [8, 3, 224, 224] through [96, 3, 11, 11].
-//! let opts = ConvOptions::<f32>::new().stride(4);
+//! let opts = ConvOptions::new().stride(4);
 //! assert_eq!(conv2d_output_shape([8, 3, 224, 224], [96, 3, 11, 11], &opts)?, [8, 96, 54, 54]);
 //! # Ok::<(), convolve::Error>(())
 //! ```
@@ -68,11 +68,11 @@ use crate::options::ConvOptions;
 /// use convolve::{ConvOptions, Padding};
 ///
 /// // ResNet's 3×3 layer keeps 56×56 with padding 1.
-/// let opts = ConvOptions::<f32>::new().padding(Padding::uniform(1));
+/// let opts = ConvOptions::new().padding(Padding::uniform(1));
 /// assert_eq!(conv2d_output_shape([8, 64, 56, 56], [64, 64, 3, 3], &opts)?, [8, 64, 56, 56]);
 /// # Ok::<(), convolve::Error>(())
 /// ```
-pub fn conv2d_output_shape<A>(input: [usize; 4], weight: [usize; 4], options: &ConvOptions<A>) -> Result<[usize; 4]> {
+pub fn conv2d_output_shape(input: [usize; 4], weight: [usize; 4], options: &ConvOptions) -> Result<[usize; 4]> {
     let geometry = batched_geometry(input, weight, options)?;
     batched_output_shape(input[0], weight[0], &geometry)
 }
@@ -93,10 +93,10 @@ pub(crate) fn check_groups(groups: usize, channels: usize, what: &'static str) -
 /// `[N, C, H, W]` with weights `[O, C / groups, kh, kw]`, after checking
 /// the groups and the weight's channels: the one validation of a batched
 /// problem's shapes.
-pub(crate) fn batched_geometry<A>(
+pub(crate) fn batched_geometry(
     input: [usize; 4],
     weight: [usize; 4],
-    options: &ConvOptions<A>,
+    options: &ConvOptions,
 ) -> Result<[AxisGeometry; 2]> {
     let [_, c, h, w] = input;
     let [o, cg, kh, kw] = weight;
@@ -151,14 +151,14 @@ pub(crate) fn batched_output_shape(
 /// use convolve::{ConvOptions, Padding};
 ///
 /// // Upsampling 28×28 by 2 with a 4×4 kernel and padding 1: 56×56.
-/// let opts = ConvOptions::<f32>::new().stride(2).padding(Padding::uniform(1));
+/// let opts = ConvOptions::new().stride(2).padding(Padding::uniform(1));
 /// assert_eq!(conv_transpose2d_output_shape([1, 64, 28, 28], [64, 32, 4, 4], &opts)?, [1, 32, 56, 56]);
 /// # Ok::<(), convolve::Error>(())
 /// ```
-pub fn conv_transpose2d_output_shape<A>(
+pub fn conv_transpose2d_output_shape(
     input: [usize; 4],
     weight: [usize; 4],
-    options: &ConvOptions<A>,
+    options: &ConvOptions,
 ) -> Result<[usize; 4]> {
     let [out_h, out_w] = transposed_geometry(input, weight, options)?.map(|g| g.input);
     let shape = [
@@ -175,10 +175,10 @@ pub fn conv_transpose2d_output_shape<A>(
 
 /// The forward geometry whose input gradient a transposed convolution
 /// computes: its `input` lengths are the transposed convolution's output.
-pub(crate) fn transposed_geometry<A>(
+pub(crate) fn transposed_geometry(
     input: [usize; 4],
     weight: [usize; 4],
-    options: &ConvOptions<A>,
+    options: &ConvOptions,
 ) -> Result<[AxisGeometry; 2]> {
     let [_, c_in, h, w] = input;
     check_groups(options.groups, c_in, "input")?;
@@ -204,10 +204,10 @@ pub(crate) fn transposed_geometry<A>(
 
 /// Resolves stride, dilation and padding of `options` for both spatial
 /// axes, rejecting empty inputs and kernels.
-pub(crate) fn spatial_geometry<A>(
+pub(crate) fn spatial_geometry(
     input: [usize; 2],
     kernel: [usize; 2],
-    options: &ConvOptions<A>,
+    options: &ConvOptions,
     operation: Operation,
 ) -> Result<[AxisGeometry; 2]> {
     let axis_geometry = |i: usize| -> Result<AxisGeometry> {
@@ -224,7 +224,7 @@ pub(crate) fn spatial_geometry<A>(
 /// Spatial axis `i` (0 for rows, 1 for columns) of `input` elements and a
 /// `kernel`-tap kernel with the stride and dilation of `options`, before
 /// any padding.
-fn unpadded_axis<A>(i: usize, input: usize, kernel: usize, options: &ConvOptions<A>) -> AxisGeometry {
+fn unpadded_axis(i: usize, input: usize, kernel: usize, options: &ConvOptions) -> AxisGeometry {
     AxisGeometry::new(input, kernel)
         .along([Axis::Height, Axis::Width][i])
         .stride(options.stride[i])

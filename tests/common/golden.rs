@@ -196,7 +196,7 @@ fn padding(value: &Value) -> Padding {
     }
 }
 
-fn boundary<T: Golden>(value: &Value) -> Boundary<T> {
+fn boundary<T: Golden>(value: &Value) -> Boundary {
     match value.as_str() {
         Some("Wrap") => Boundary::Wrap,
         Some("Symmetric") => Boundary::Symmetric,
@@ -208,8 +208,9 @@ fn boundary<T: Golden>(value: &Value) -> Boundary<T> {
 }
 
 /// The stride, dilation, padding, groups and boundary rule of a case's
-/// `options`; the algorithm (and any output padding) is the caller's.
-pub fn options<T: Golden>(value: &Value) -> ConvOptions<T> {
+/// `options`, a fill value read as a `T`; the algorithm (and any output
+/// padding) is the caller's.
+pub fn options<T: Golden>(value: &Value) -> ConvOptions {
     let [sh, sw] = pair(&value["stride"]);
     let [dh, dw] = pair(&value["dilation"]);
     ConvOptions::new()
@@ -217,7 +218,7 @@ pub fn options<T: Golden>(value: &Value) -> ConvOptions<T> {
         .dilations(dh, dw)
         .padding(padding(&value["padding"]))
         .groups(length(&value["groups"]))
-        .boundary(boundary(&value["boundary"]))
+        .boundary(boundary::<T>(&value["boundary"]))
 }
 
 /// Checks `got` against `expected` element-wise:

@@ -3,7 +3,7 @@
 
 use convolve::shape::Operation;
 use convolve::{convolve2d, convolve2d_into, correlate2d, correlate2d_into, ConvOptions, Element, Padding};
-use ndarray::{Array2, Array4, ArrayBase, ArrayView4, Data, DataMut, Ix2};
+use ndarray::{Array2, Array4, ArrayRef2, ArrayView4};
 
 /// The two single-channel operations, so that one property covers both.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,17 +24,12 @@ impl Op {
     }
 
     /// `correlate2d` or `convolve2d`.
-    pub fn apply<T, S1, S2>(
+    pub fn apply<T: Element>(
         self,
-        x: &ArrayBase<S1, Ix2>,
-        k: &ArrayBase<S2, Ix2>,
-        options: &ConvOptions<T>,
-    ) -> convolve::Result<Array2<T>>
-    where
-        T: Element,
-        S1: Data<Elem = T>,
-        S2: Data<Elem = T>,
-    {
+        x: &ArrayRef2<T>,
+        k: &ArrayRef2<T>,
+        options: &ConvOptions,
+    ) -> convolve::Result<Array2<T>> {
         match self {
             Op::Correlate => correlate2d(x, k, options),
             Op::Convolve => convolve2d(x, k, options),
@@ -42,19 +37,13 @@ impl Op {
     }
 
     /// `correlate2d_into` or `convolve2d_into`.
-    pub fn apply_into<T, S1, S2, S3>(
+    pub fn apply_into<T: Element>(
         self,
-        x: &ArrayBase<S1, Ix2>,
-        k: &ArrayBase<S2, Ix2>,
-        options: &ConvOptions<T>,
-        out: &mut ArrayBase<S3, Ix2>,
-    ) -> convolve::Result<()>
-    where
-        T: Element,
-        S1: Data<Elem = T>,
-        S2: Data<Elem = T>,
-        S3: DataMut<Elem = T>,
-    {
+        x: &ArrayRef2<T>,
+        k: &ArrayRef2<T>,
+        options: &ConvOptions,
+        out: &mut ArrayRef2<T>,
+    ) -> convolve::Result<()> {
         match self {
             Op::Correlate => correlate2d_into(x, k, options, out),
             Op::Convolve => convolve2d_into(x, k, options, out),
@@ -65,7 +54,7 @@ impl Op {
 /// Whether `correlate2d`/`convolve2d` take scipy's `valid` path with a
 /// kernel larger than the input, which swaps roles with it (or is
 /// rejected when larger along one axis only).
-pub fn is_scipy_valid_swap<T>(input: [usize; 2], kernel: [usize; 2], options: &ConvOptions<T>) -> bool {
+pub fn is_scipy_valid_swap(input: [usize; 2], kernel: [usize; 2], options: &ConvOptions) -> bool {
     let scipy_valid = options.padding == Padding::Valid && options.stride == [1, 1] && options.dilation == [1, 1];
     scipy_valid && (kernel[0] > input[0] || kernel[1] > input[1])
 }

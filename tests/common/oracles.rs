@@ -3,7 +3,7 @@
 //! definitions, evaluated plainly.
 
 use convolve::shape::{AxisGeometry, Operation};
-use convolve::{Axis, Boundary, ConvOptions};
+use convolve::{Axis, Boundary, ConvOptions, Element};
 use ndarray::{s, Array2, Array4, ArrayView2};
 
 use super::op::Op;
@@ -25,10 +25,10 @@ pub fn zero_insert<T: Scalar>(k: &Array2<T>, dilation: [usize; 2]) -> Array2<T> 
 
 /// Both axes' geometry with the padding resolved, as the docs define it
 /// for `operation` (scipy's `valid` swap aside).
-pub fn resolved_geometry<T>(
+pub fn resolved_geometry(
     input: [usize; 2],
     kernel: [usize; 2],
-    options: &ConvOptions<T>,
+    options: &ConvOptions,
     operation: Operation,
 ) -> convolve::Result<[AxisGeometry; 2]> {
     let resolve = |i: usize, axis: Axis| {
@@ -44,11 +44,11 @@ pub fn resolved_geometry<T>(
 /// Where position `q` (relative to the first input element) of an axis of
 /// length `n` reads from, folding one edge at a time as `numpy.pad` does;
 /// `None` for the fill value.
-fn fold<T>(mut q: isize, n: usize, boundary: &Boundary<T>) -> Option<usize> {
+fn fold(mut q: isize, n: usize, boundary: &Boundary) -> Option<usize> {
     let n = n as isize;
     while q < 0 || q >= n {
         q = match boundary {
-            Boundary::Fill(_) => return None,
+            Boundary::Constant(_) => return None,
             Boundary::Replicate => q.clamp(0, n - 1),
             Boundary::Wrap if q < 0 => q + n,
             Boundary::Wrap => q - n,
@@ -66,7 +66,7 @@ fn fold<T>(mut q: isize, n: usize, boundary: &Boundary<T>) -> Option<usize> {
 
 /// `x` padded with `rows.pad_lo`/`pad_hi` rows and `cols.pad_lo`/`pad_hi`
 /// columns, filled by `boundary`.
-pub fn pad<T: Copy>(x: &Array2<T>, rows: &AxisGeometry, cols: &AxisGeometry, boundary: &Boundary<T>) -> Array2<T> {
+pub fn pad<T: Element>(x: &Array2<T>, rows: &AxisGeometry, cols: &AxisGeometry, boundary: &Boundary) -> Array2<T> {
     let shape = (
         x.nrows() + rows.pad_lo + rows.pad_hi,
         x.ncols() + cols.pad_lo + cols.pad_hi,
@@ -77,12 +77,14 @@ pub fn pad<T: Copy>(x: &Array2<T>, rows: &AxisGeometry, cols: &AxisGeometry, bou
 /// Element `(i, j)` of `x` padded with `before[0]` rows above it and
 /// `before[1]` columns to its left (and any number after), filled by
 /// `boundary`.
-pub fn padded_element<T: Copy>(x: &Array2<T>, before: [usize; 2], boundary: &Boundary<T>, (i, j): (usize, usize)) -> T {
+pub fn padded_element<T: Element>(x: &Array2<T>, before: [usize; 2], boundary: &Boundary, (i, j): (usize, usize)) -> T {
     let r = fold(i as isize - before[0] as isize, x.nrows(), boundary);
     let c = fold(j as isize - before[1] as isize, x.ncols(), boundary);
     match (r, c, boundary) {
         (Some(r), Some(c), _) => x[[r, c]],
-        (_, _, Boundary::Fill(v)) => *v,
+        (_, _, Boundary::Constant(_)) => boundary
+            .fill::<T>()
+            .expect("the tests give fill values exact in the element type"),
         _ => unreachable!("only a fill value lies outside the input"),
     }
 }
@@ -90,12 +92,7 @@ pub fn padded_element<T: Copy>(x: &Array2<T>, before: [usize; 2], boundary: &Bou
 /// One output by the definition in the crate docs,
 /// `Σ_a Σ_b x̃[i·sh + a·dh, j·sw + b·dw] · k[a, b]` over the padded input
 /// `x̃`, in the element type's arithmetic (wrapping for integers).
-fn window_sum<T: Scalar>(
-    padded: &Array2<T>,
-    k: ArrayView2<'_, T>,
-    (i, j): (usize, usize),
-    options: &ConvOptions<T>,
-) -> T {
+fn window_sum<T: Scalar>(padded: &Array2<T>, k: ArrayView2<'_, T>, (i, j): (usize, usize), options: &ConvOptions) -> T {
     let [[sh, sw], [dh, dw]] = [options.stride, options.dilation];
     k.indexed_iter().fold(T::zero(), |acc, ((a, b), &tap)| {
         acc.add_product(padded[[i * sh + a * dh, j * sw + b * dw]], tap)
@@ -108,7 +105,7 @@ fn window_sum<T: Scalar>(
 pub fn direct_single_channel<T: Scalar>(
     x: &Array2<T>,
     k: &Array2<T>,
-    options: &ConvOptions<T>,
+    options: &ConvOptions,
     op: Op,
 ) -> Option<Array2<T>> {
     let taps = match op {
@@ -128,7 +125,7 @@ pub fn direct_single_channel<T: Scalar>(
 /// sums the correlations (no conjugation) of input channels
 /// `g·C/G .. (g+1)·C/G` with its weights, plus `bias[o]`; `None` where the
 /// kernel does not fit.
-pub fn direct_conv2d<T: Scalar>(problem: &Batched<T>, options: &ConvOptions<T>) -> Option<Array4<T>> {
+pub fn direct_conv2d<T: Scalar>(problem: &Batched<T>, options: &ConvOptions) -> Option<Array4<T>> {
     let Batched {
         input,
         weight,

@@ -85,10 +85,10 @@ pub fn kernel_pair<T: Scalar>() -> impl Strategy<Value = (Array2<T>, Array2<T>)>
     (1..=MAX_KERNEL, 1..=MAX_KERNEL).prop_flat_map(|(rows, cols)| (tensor(Ix2(rows, cols)), tensor(Ix2(rows, cols))))
 }
 
-/// Any boundary rule, with a random fill value.
-pub fn boundary<T: Scalar>() -> impl Strategy<Value = Boundary<T>> {
+/// Any boundary rule, with a random fill value of type `T`.
+pub fn boundary<T: Scalar>() -> impl Strategy<Value = Boundary> {
     prop_oneof![
-        T::element().prop_map(Boundary::Fill),
+        T::element().prop_map(Boundary::Fill::<T>),
         Just(Boundary::Wrap),
         Just(Boundary::Symmetric),
         Just(Boundary::Reflect),
@@ -148,9 +148,9 @@ pub fn algorithm() -> impl Strategy<Value = Algorithm> {
     ]
 }
 
-/// Random strides, dilations, boundary rule and algorithm, with a padding
-/// drawn from `padding`; one group.
-pub fn options<T: Scalar>(padding: impl Strategy<Value = Padding>) -> impl Strategy<Value = ConvOptions<T>> {
+/// Random strides, dilations, boundary rule (a fill value of type `T`)
+/// and algorithm, with a padding drawn from `padding`; one group.
+pub fn options<T: Scalar>(padding: impl Strategy<Value = Padding>) -> impl Strategy<Value = ConvOptions> {
     (
         (1..=MAX_STRIDE, 1..=MAX_STRIDE),
         (1..=MAX_DILATION, 1..=MAX_DILATION),
@@ -301,13 +301,13 @@ pub struct SeededCase {
     /// `[O, C / groups, kh, kw]`.
     pub weight: [usize; 4],
     /// With the groups of `input` and `weight`.
-    pub options: ConvOptions<f64>,
+    pub options: ConvOptions,
     /// Seeds the values, through `seeded`.
     pub seed: u64,
 }
 
 /// Every boundary rule, the fill value 0 or `fill`.
-pub fn boundary_with_fill(fill: f64) -> impl Strategy<Value = Boundary<f64>> {
+pub fn boundary_with_fill(fill: f64) -> impl Strategy<Value = Boundary> {
     prop_oneof![
         Just(Boundary::Fill(0.0)),
         Just(Boundary::Fill(fill)),
@@ -330,7 +330,7 @@ pub fn padding_up_to(max_pad: usize) -> impl Strategy<Value = Padding> {
 
 /// Strides, dilations, padding and boundary rule within `ranges`; one
 /// group, the automatic choice of algorithm.
-pub fn case_options(ranges: CaseRanges) -> impl Strategy<Value = ConvOptions<f64>> {
+pub fn case_options(ranges: CaseRanges) -> impl Strategy<Value = ConvOptions> {
     (
         (1..=ranges.stride, 1..=ranges.stride),
         (1..=ranges.dilation, 1..=ranges.dilation),

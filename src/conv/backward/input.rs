@@ -22,7 +22,7 @@ pub(crate) fn input_gradient<A: Element + Float>(
     grad_output: ArrayView4<'_, A>,
     weight: ArrayView4<'_, A>,
     geometry: [AxisGeometry; 2],
-    options: &ConvOptions<A>,
+    options: &ConvOptions,
     mut out: ArrayViewMut4<'_, A>,
 ) {
     let [rows, cols] = geometry;
@@ -91,14 +91,14 @@ pub(crate) fn input_gradient<A: Element + Float>(
         dilation: [rows.dilation, cols.dilation],
         padding,
         groups,
-        boundary: Boundary::Fill(A::zero()),
+        boundary: Boundary::default(),
         algorithm: options.algorithm,
         output_padding: [0, 0],
     };
     // With a fill value, only the gradient of the input proper is wanted:
     // where the padding allows, the transposed problem computes just that,
     // straight into `out`.
-    if let Boundary::Fill(_) = options.boundary {
+    if let Boundary::Constant(_) = options.boundary {
         let cropped = (
             (ext_h - 1).checked_sub(rows.pad_lo),
             (padded_h - up_h).checked_sub(rows.pad_hi),
@@ -126,7 +126,7 @@ pub(crate) fn input_gradient<A: Element + Float>(
     let padded = conv2d(&upsampled, &transposed, None, &inner).expect("the transposed problem is consistent");
     debug_assert_eq!(padded.shape()[2..], [padded_h, padded_w]);
     match options.boundary {
-        Boundary::Fill(_) => {
+        Boundary::Constant(_) => {
             let interior = padded.slice(s![
                 ..,
                 ..,
@@ -152,7 +152,7 @@ fn input_gradient_col2im<A: Element + Float>(
     grad_output: ArrayView4<'_, A>,
     weight: ArrayView4<'_, A>,
     geometry: [AxisGeometry; 2],
-    options: &ConvOptions<A>,
+    options: &ConvOptions,
     mut out: ArrayViewMut4<'_, A>,
 ) {
     let [rows, cols] = geometry;
@@ -206,7 +206,7 @@ fn input_gradient_col2im<A: Element + Float>(
     for (n, padded) in images.into_iter().enumerate() {
         let dst = out.slice_mut(s![n..=n, .., .., ..]);
         match options.boundary {
-            Boundary::Fill(_) => {
+            Boundary::Constant(_) => {
                 let interior = padded.slice(s![
                     ..,
                     ..,
@@ -226,7 +226,7 @@ fn input_gradient_reference<A: Element>(
     grad_output: ArrayView4<'_, A>,
     weight: ArrayView4<'_, A>,
     geometry: [AxisGeometry; 2],
-    options: &ConvOptions<A>,
+    options: &ConvOptions,
     mut out: ArrayViewMut4<'_, A>,
 ) {
     let [rows, cols] = &geometry;

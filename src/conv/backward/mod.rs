@@ -25,11 +25,10 @@ mod weight;
 
 pub(crate) use input::input_gradient;
 
-use ndarray::{Array1, Array4, ArrayBase, ArrayView4, ArrayViewMut1, ArrayViewMut4, Axis, Data, Ix4};
-use num_traits::Float;
+use ndarray::{Array1, Array4, ArrayRef4, ArrayView4, ArrayViewMut1, ArrayViewMut4, Axis};
 
-use super::element::Element;
-use super::problem::{check_batched, check_shape, dims4, zeros, Problem};
+use super::element::{Element, Float};
+use super::problem::{check_shape, zeros, Problem};
 use crate::error::Result;
 use crate::options::ConvOptions;
 
@@ -138,18 +137,12 @@ impl<A> Conv2dGradsMut<'_, A> {
 /// assert_eq!(g.bias, array![2.0]);
 /// # Ok::<(), convolve::Error>(())
 /// ```
-pub fn conv2d_backward<A, S1, S2, S3>(
-    input: &ArrayBase<S1, Ix4>,
-    weight: &ArrayBase<S2, Ix4>,
-    grad_output: &ArrayBase<S3, Ix4>,
-    options: &ConvOptions<A>,
-) -> Result<Conv2dGrads<A>>
-where
-    A: Element + Float,
-    S1: Data<Elem = A>,
-    S2: Data<Elem = A>,
-    S3: Data<Elem = A>,
-{
+pub fn conv2d_backward<A: Float>(
+    input: &ArrayRef4<A>,
+    weight: &ArrayRef4<A>,
+    grad_output: &ArrayRef4<A>,
+    options: &ConvOptions,
+) -> Result<Conv2dGrads<A>> {
     let mut grads = Conv2dGrads {
         input: zeros("the input gradient", input.raw_dim())?,
         weight: zeros("the weight gradient", weight.raw_dim())?,
@@ -192,21 +185,30 @@ where
 /// assert_eq!(dx, array![[[[10.0, 20.0, 0.0]]]]);
 /// # Ok::<(), convolve::Error>(())
 /// ```
-pub fn conv2d_backward_into<A, S1, S2, S3>(
-    input: &ArrayBase<S1, Ix4>,
-    weight: &ArrayBase<S2, Ix4>,
-    grad_output: &ArrayBase<S3, Ix4>,
-    options: &ConvOptions<A>,
+pub fn conv2d_backward_into<A: Float>(
+    input: &ArrayRef4<A>,
+    weight: &ArrayRef4<A>,
+    grad_output: &ArrayRef4<A>,
+    options: &ConvOptions,
     grads: Conv2dGradsMut<'_, A>,
-) -> Result<()>
-where
-    A: Element + Float,
-    S1: Data<Elem = A>,
-    S2: Data<Elem = A>,
-    S3: Data<Elem = A>,
-{
-    let checked = check_batched(dims4(input.shape()), dims4(weight.shape()), None, options)?;
-    check_shape("the output gradient", &checked.output_shape, grad_output.shape())?;
+) -> Result<()> {
+    let (problem, output_shape) = Problem::batched(input.view(), weight.view(), None, options)?;
+    backward(&problem, output_shape, grad_output.view(), options, grads)
+}
+
+/// The gradients of `problem` (whose output has `output_shape`) for the
+/// output gradient `grad_output`, into `grads`, after checking every
+/// shape: the body of [`conv2d_backward_into`] and of
+/// [`Conv2dPlan::backward_into`](crate::Conv2dPlan::backward_into).
+pub(crate) fn backward<A: Float>(
+    problem: &Problem<'_, A>,
+    output_shape: [usize; 4],
+    grad_output: ArrayView4<'_, A>,
+    options: &ConvOptions,
+    grads: Conv2dGradsMut<'_, A>,
+) -> Result<()> {
+    let (input, weight) = (problem.input, problem.weight);
+    check_shape("the output gradient", &output_shape, grad_output.shape())?;
     if let Some(dx) = &grads.input {
         check_shape("the input gradient", input.shape(), dx.shape())?;
     }
@@ -216,13 +218,11 @@ where
     if let Some(db) = &grads.bias {
         check_shape("the bias gradient", &weight.shape()[..1], db.shape())?;
     }
-    let problem = Problem::batched(input.view(), weight.view(), None, checked.geometry, options);
-    let grad_output = grad_output.view();
     if let Some(dx) = grads.input {
-        input::input_gradient(grad_output, weight.view(), problem.geometry, options, dx);
+        input::input_gradient(grad_output, weight, problem.geometry, options, dx);
     }
     if let Some(dw) = grads.weight {
-        weight::weight_gradient(&problem, grad_output, options.algorithm, dw);
+        weight::weight_gradient(problem, grad_output, options.algorithm, dw);
     }
     if let Some(db) = grads.bias {
         bias_gradient(grad_output, db);

@@ -3,7 +3,7 @@
 use ndarray::{s, Array2, ArrayView4, ArrayViewMut4, Axis};
 use num_traits::Float;
 
-use crate::conv::boundary::{fill_value, source_index};
+use crate::conv::boundary::source_index;
 use crate::conv::element::Element;
 use crate::conv::exec::blocks::map_indexed;
 use crate::conv::exec::matmul::matmul;
@@ -225,7 +225,7 @@ fn weight_gradient_reference<A: Element>(
     let [rows, cols] = &problem.geometry;
     let channels_per_group = problem.weight.shape()[1];
     let outputs_per_group = problem.weight.shape()[0] / problem.groups;
-    let fill = fill_value(&problem.boundary);
+    let fill = problem.fill;
     for ((o, c, a, b), w) in out.indexed_iter_mut() {
         let channel = o / outputs_per_group * channels_per_group + c;
         let mut acc = A::zero();

@@ -20,7 +20,7 @@ use std::borrow::Cow;
 
 use ndarray::ArrayView2;
 
-use crate::conv::boundary::{fill_value, source_index};
+use crate::conv::boundary::source_index;
 use crate::conv::element::Element;
 use crate::conv::planner::TILE_LIMIT;
 use crate::conv::problem::{dims4, Problem};
@@ -121,7 +121,7 @@ pub(crate) fn fill_tile<A: Element>(
 ) {
     let [rows, cols] = &problem.geometry;
     let boundary = &problem.boundary;
-    let fill = fill_value(boundary);
+    let fill = problem.fill;
     let left = cols.pad_lo;
     let interior_start = left.min(shape.width);
     let interior_end = left.saturating_add(cols.input).min(shape.width);
@@ -187,7 +187,8 @@ mod tests {
             conjugate_kernel: false,
             geometry,
             groups: 1,
-            boundary: Boundary::Fill(0.0),
+            boundary: Boundary::default(),
+            fill: 0.0,
             prepared: None,
             workspace: None,
         }
@@ -254,12 +255,7 @@ mod tests {
     /// What `fill_tile` makes of `x` under `boundary`, padded by one row
     /// above and below and two columns left and right: `shape` of the
     /// padded plane from padded row `first_row` on.
-    fn tile_of(
-        x: ndarray::ArrayView2<'_, i32>,
-        boundary: Boundary<i32>,
-        first_row: usize,
-        shape: TileShape,
-    ) -> Array2<i32> {
+    fn tile_of(x: ndarray::ArrayView2<'_, i32>, boundary: Boundary, first_row: usize, shape: TileShape) -> Array2<i32> {
         let TileShape { rows, width } = shape;
         let input = Array4::zeros((1, 1, x.nrows(), x.ncols()));
         let weight = Array4::zeros((1, 1, 1, 1));

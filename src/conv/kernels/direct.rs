@@ -10,7 +10,6 @@ use ndarray::ArrayViewMut4;
 use crate::conv::boundary::source_index;
 use crate::conv::element::Element;
 use crate::conv::problem::Problem;
-use crate::options::Boundary;
 
 /// Computes `problem` into `out`, which has the problem's output shape.
 pub(crate) fn run<A: Element>(problem: &Problem<'_, A>, mut out: ArrayViewMut4<'_, A>) {
@@ -18,10 +17,7 @@ pub(crate) fn run<A: Element>(problem: &Problem<'_, A>, mut out: ArrayViewMut4<'
     let [kh, kw] = [rows.kernel, cols.kernel];
     let channels_per_group = problem.weight.shape()[1];
     let outputs_per_group = problem.weight.shape()[0] / problem.groups;
-    let fill = match problem.boundary {
-        Boundary::Fill(v) => v,
-        _ => A::zero(),
-    };
+    let fill = problem.fill;
     for ((n, o, i, j), y) in out.indexed_iter_mut() {
         let group = o / outputs_per_group;
         let mut acc = A::zero();
@@ -58,7 +54,7 @@ mod tests {
 
     use super::*;
     use crate::conv::kernels::check::problem;
-    use crate::options::{ConvOptions, Padding};
+    use crate::options::{Boundary, ConvOptions, Padding};
 
     /// `run` on a fresh output of the problem's shape.
     fn output<A: Element>(problem: &Problem<'_, A>) -> Array4<A> {

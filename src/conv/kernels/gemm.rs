@@ -279,7 +279,7 @@ mod tests {
     #[test]
     fn only_unpadded_unit_stride_1x1_standard_layout_whole_blocks_are_pointwise() {
         let x = labelled([1, 2, 4, 8]);
-        let pointwise = |weight: [usize; 4], options: ConvOptions<f64>, pixels| {
+        let pointwise = |weight: [usize; 4], options: ConvOptions, pixels| {
             let w = Array4::<f64>::ones(weight);
             let p = problem(x.view(), w.view(), None, &options);
             pointwise_patches(&p, 0, 0, 0, pixels).is_some()

@@ -20,7 +20,6 @@ use super::vectorized;
 use crate::conv::element::Element;
 use crate::conv::exec::scratch::{prefix, Pool, Workspace};
 use crate::conv::problem::Problem;
-use crate::options::Boundary;
 use crate::shape::AxisGeometry;
 
 /// The factors of a problem's kernels, with the buffers the two passes
@@ -103,15 +102,13 @@ pub(crate) fn run<A: Element + Float>(problem: &Problem<'_, A>, factors: &Factor
                     geometry: [identity(height), cols],
                     groups: 1,
                     boundary: problem.boundary,
+                    fill: problem.fill,
                     prepared: None,
                     workspace: Some(&factors.passes[0]),
                 };
                 vectorized::run(&row_pass, rows_done.view_mut());
                 // Then columns, padding with what a padded row would have given.
-                let boundary = match problem.boundary {
-                    Boundary::Fill(c) => Boundary::Fill(v.iter().fold(A::zero(), |acc, &t| acc + t * c)),
-                    other => other,
-                };
+                let fill = v.iter().fold(A::zero(), |acc, &t| acc + t * problem.fill);
                 let column_kernel = ArrayView4::from_shape((1, 1, u.len(), 1), u).expect("kh × 1 taps");
                 let column_pass = Problem {
                     input: rows_done.view(),
@@ -120,7 +117,8 @@ pub(crate) fn run<A: Element + Float>(problem: &Problem<'_, A>, factors: &Factor
                     conjugate_kernel: false,
                     geometry: [rows, AxisGeometry::new(out_cols, 1).along(cols.axis)],
                     groups: 1,
-                    boundary,
+                    boundary: problem.boundary,
+                    fill,
                     prepared: None,
                     workspace: Some(&factors.passes[1]),
                 };

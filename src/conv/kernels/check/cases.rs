@@ -27,7 +27,7 @@ pub(crate) const EDGES: [Edge; 6] = [
 ];
 
 impl Edge {
-    pub(crate) fn boundary<A: Sample>(self) -> Boundary<A> {
+    pub(crate) fn boundary<A: Sample>(self) -> Boundary {
         match self {
             Edge::Zero => Boundary::Fill(A::zero()),
             Edge::Fill => Boundary::Fill(A::FILL),
@@ -166,13 +166,13 @@ impl Case {
         self.stride[0] == 1 && self.stride[1] == 1
     }
 
-    pub(crate) fn options<A: Sample>(&self) -> ConvOptions<A> {
+    pub(crate) fn options<A: Sample>(&self) -> ConvOptions {
         ConvOptions::new()
             .strides(self.stride[0], self.stride[1])
             .dilations(self.dilation[0], self.dilation[1])
             .padding(self.padding)
             .groups(self.groups)
-            .boundary(self.edge.boundary())
+            .boundary(self.edge.boundary::<A>())
     }
 }
 

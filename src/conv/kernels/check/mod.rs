@@ -25,7 +25,7 @@ use num_complex::Complex;
 use super::direct;
 use crate::conv::element::Element;
 use crate::conv::exec::scratch::Workspace;
-use crate::conv::problem::{check_batched, dims4, Problem};
+use crate::conv::problem::{dims4, Problem};
 use crate::options::{Boundary, ConvOptions, Padding};
 use crate::shape::AxisGeometry;
 
@@ -176,16 +176,11 @@ pub(crate) fn problem<'a, A: Element>(
     input: ArrayView4<'a, A>,
     weight: ArrayView4<'a, A>,
     bias: Option<ArrayView1<'a, A>>,
-    options: &ConvOptions<A>,
+    options: &ConvOptions,
 ) -> Problem<'a, A> {
-    let checked = check_batched(
-        dims4(input.shape()),
-        dims4(weight.shape()),
-        bias.map(|b| b.len()),
-        options,
-    )
-    .unwrap_or_else(|e| panic!("not a valid problem: {e}"));
-    Problem::batched(input, weight, bias, checked.geometry, options)
+    Problem::batched(input, weight, bias, options)
+        .unwrap_or_else(|e| panic!("not a valid problem: {e}"))
+        .0
 }
 
 /// Runs `run` on `problem` grown by `grow` rows and columns (and to one
@@ -353,7 +348,7 @@ impl<A: Sample> Data<A> {
             Layout::SlicedInput => b.slice(every_other()),
             _ => b.view(),
         });
-        let mut problem = problem(input, weight, bias, &case.options());
+        let mut problem = problem(input, weight, bias, &case.options::<A>());
         problem.conjugate_kernel = case.conjugate;
         problem.workspace = workspace;
         problem
@@ -568,7 +563,8 @@ mod tests {
         assert!(fails(|p, out| {
             direct::run(
                 &Problem {
-                    boundary: Boundary::Fill(0.0),
+                    boundary: Boundary::default(),
+                    fill: 0.0,
                     ..*p
                 },
                 out,
