@@ -14,7 +14,8 @@ use std::time::Duration;
 mod rng;
 
 use convolve::{conv2d, conv2d_backward_into, correlate2d, Algorithm, Conv2dGradsMut, ConvOptions, Padding};
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::measurement::WallTime;
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion, Throughput};
 use ndarray::Array4;
 use ndarray_conv::{ConvExt, ConvFFTExt, ConvMode, PaddingMode, ReverseKernel};
 
@@ -127,52 +128,31 @@ struct Batched {
     groups: usize,
 }
 
+/// One batched case, in the field order of `Batched`.
+const fn case(
+    name: &'static str,
+    input: [usize; 4],
+    weight: [usize; 4],
+    [stride, pad, dilation, groups]: [usize; 4],
+) -> Batched {
+    Batched {
+        name,
+        input,
+        weight,
+        stride,
+        pad,
+        dilation,
+        groups,
+    }
+}
+
+/// `[stride, pad, dilation, groups]` after the input and weight shapes.
 const BATCHED: [Batched; 5] = [
-    Batched {
-        name: "b1 alexnet",
-        input: [8, 3, 224, 224],
-        weight: [96, 3, 11, 11],
-        stride: 4,
-        pad: 0,
-        dilation: 1,
-        groups: 1,
-    },
-    Batched {
-        name: "b2 resnet3x3",
-        input: [8, 64, 56, 56],
-        weight: [64, 64, 3, 3],
-        stride: 1,
-        pad: 1,
-        dilation: 1,
-        groups: 1,
-    },
-    Batched {
-        name: "b3 pointwise",
-        input: [8, 256, 28, 28],
-        weight: [128, 256, 1, 1],
-        stride: 1,
-        pad: 0,
-        dilation: 1,
-        groups: 1,
-    },
-    Batched {
-        name: "b4 depthwise",
-        input: [8, 128, 56, 56],
-        weight: [128, 1, 3, 3],
-        stride: 1,
-        pad: 1,
-        dilation: 1,
-        groups: 128,
-    },
-    Batched {
-        name: "b5 dilated",
-        input: [4, 64, 64, 64],
-        weight: [64, 64, 3, 3],
-        stride: 1,
-        pad: 2,
-        dilation: 2,
-        groups: 1,
-    },
+    case("b1 alexnet", [8, 3, 224, 224], [96, 3, 11, 11], [4, 0, 1, 1]),
+    case("b2 resnet3x3", [8, 64, 56, 56], [64, 64, 3, 3], [1, 1, 1, 1]),
+    case("b3 pointwise", [8, 256, 28, 28], [128, 256, 1, 1], [1, 0, 1, 1]),
+    case("b4 depthwise", [8, 128, 56, 56], [128, 1, 3, 3], [1, 1, 1, 128]),
+    case("b5 dilated", [4, 64, 64, 64], [64, 64, 3, 3], [1, 2, 2, 1]),
 ];
 
 fn batched_options(case: &Batched) -> ConvOptions {
@@ -189,16 +169,28 @@ fn batched_flops(case: &Batched) -> u64 {
     2 * (shape.iter().product::<usize>() * per_output) as u64
 }
 
-fn batched(c: &mut Criterion) {
-    let mut group = c.benchmark_group("conv2d_f32");
+/// A batched group with its sampling settings.
+fn batched_group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
+    let mut group = c.benchmark_group(name);
     group
         .sample_size(10)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(5));
+    group
+}
+
+/// The seeded `f32` input and weight of a batched case.
+fn batched_operands(case: &Batched) -> (Array4<f32>, Array4<f32>) {
+    let x = rng::seeded(case.input, 3).mapv(|v| v as f32);
+    let w = rng::seeded(case.weight, 4).mapv(|v| v as f32);
+    (x, w)
+}
+
+fn batched(c: &mut Criterion) {
+    let mut group = batched_group(c, "conv2d_f32");
     let (one, two) = (pool(1), pool(2));
     for case in &BATCHED {
-        let x = rng::seeded(case.input, 3).mapv(|v| v as f32);
-        let w = rng::seeded(case.weight, 4).mapv(|v| v as f32);
+        let (x, w) = batched_operands(case);
         group.throughput(Throughput::Elements(batched_flops(case)));
         for alg in [Algorithm::Auto, Algorithm::Gemm, Algorithm::Vectorized] {
             let opts = batched_options(case).algorithm(alg);
@@ -217,15 +209,10 @@ fn batched(c: &mut Criterion) {
 /// `torch.autograd.grad(y, (x, w), g)` computes), counted as three times
 /// the forward FLOPs.
 fn forward_backward(c: &mut Criterion) {
-    let mut group = c.benchmark_group("conv2d_f32_fwd_bwd");
-    group
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(5));
+    let mut group = batched_group(c, "conv2d_f32_fwd_bwd");
     let (one, two) = (pool(1), pool(2));
     for case in &BATCHED {
-        let x = rng::seeded(case.input, 3).mapv(|v| v as f32);
-        let w = rng::seeded(case.weight, 4).mapv(|v| v as f32);
+        let (x, w) = batched_operands(case);
         let opts = batched_options(case);
         let y = conv2d(&x, &w, None, &opts).unwrap();
         let g = rng::seeded(y.raw_dim(), 5).mapv(|v| v as f32);

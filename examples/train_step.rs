@@ -12,14 +12,12 @@ use convolve::activations::{leaky_relu_backward_inplace, leaky_relu_inplace};
 use convolve::{conv2d, Conv2dGradsMut, Conv2dPlan, ConvOptions, Padding, Result};
 use ndarray::{s, Array1, Array4, Axis};
 
+// The data: 60 RGB images of 16 × 16, in batches of 16, through 8 filters.
 const IMAGES: usize = 60;
 const BATCH: usize = 16;
 const CHANNELS: usize = 3;
-const FILTERS: usize = 8;
 const SIDE: usize = 16;
-const SLOPE: f32 = 0.1;
-const LEARNING_RATE: f32 = 0.2;
-const EPOCHS: usize = 30;
+const FILTERS: usize = 8;
 
 /// Deterministic values in [-1, 1): an image set and weights that are the
 /// same on every run.
@@ -32,6 +30,11 @@ fn pseudo_random(shape: (usize, usize, usize, usize), seed: u64) -> Array4<f32> 
         (state >> 40) as f32 / (1u64 << 23) as f32 - 1.0
     })
 }
+
+// Training: the Leaky ReLU's slope, SGD's step and the passes over the data.
+const SLOPE: f32 = 0.1;
+const LEARNING_RATE: f32 = 0.2;
+const EPOCHS: usize = 30;
 
 fn main() -> Result<()> {
     let options = ConvOptions::new().padding(Padding::Same);

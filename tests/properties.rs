@@ -127,12 +127,7 @@ fn check_single_channel_conv2d<T: Scalar>(
 }
 
 fn check_groups<T: Scalar>(problem: Batched<T>, options: ConvOptions) -> Result<(), TestCaseError> {
-    let Batched {
-        input,
-        weight,
-        bias,
-        groups,
-    } = problem;
+    let (input, weight, bias, groups) = problem.into_parts();
     let c = input.shape()[1] / groups;
     let o = weight.shape()[0] / groups;
     let whole = conv2d(&input, &weight, bias.as_deref(), &options.groups(groups));
@@ -155,12 +150,7 @@ fn check_groups<T: Scalar>(problem: Batched<T>, options: ConvOptions) -> Result<
 }
 
 fn check_bias<T: Scalar>(problem: Batched<T>, options: ConvOptions) -> Result<(), TestCaseError> {
-    let Batched {
-        input,
-        weight,
-        bias,
-        groups,
-    } = problem;
+    let (input, weight, bias, groups) = problem.into_parts();
     let Some(bias) = bias else { return Ok(()) };
     let options = options.groups(groups);
     let with = conv2d(&input, &weight, Some(&bias), &options);
@@ -339,24 +329,14 @@ proptest! {
     /// the conjugated or rotated kernel, evaluated plainly over the padded
     /// input `x̃` of `common::pad`: whatever algorithm runs.
     #[test]
-    fn single_channel_results_match_the_definition_f64(
-        x in input::<f64>(),
-        k in kernel::<f64>(),
-        op in op(),
-        options in options::<f64>(any_padding()),
-    ) {
+    fn single_channel_results_match_the_definition_f64((x, k, op, options) in single_channel_case::<f64>()) {
         check_definition(x, k, op, options)?;
     }
 
     /// As `single_channel_results_match_the_definition_f64`, for complex
     /// numbers, where `correlate2d` conjugates the kernel.
     #[test]
-    fn single_channel_results_match_the_definition_complex(
-        x in input::<Complex64>(),
-        k in kernel::<Complex64>(),
-        op in op(),
-        options in options::<Complex64>(any_padding()),
-    ) {
+    fn single_channel_results_match_the_definition_complex((x, k, op, options) in single_channel_case::<Complex64>()) {
         check_definition(x, k, op, options)?;
     }
 

@@ -142,6 +142,53 @@ impl InputBatched {
     }
 }
 
+/// Every fast algorithm against `direct`, within the rounding `magnitude`
+/// allows (plus the spread `global` for FFT-like ones on moderate values);
+/// the FFT is not held to non-finite values.
+fn check_fast_algorithms(
+    name: &str,
+    run: &impl Fn(Algorithm) -> Array4<f64>,
+    direct: &Array4<f64>,
+    class: Class,
+    magnitude: &Array4<f64>,
+    global: f64,
+) {
+    for algorithm in FAST_ALGORITHMS {
+        let y = run(algorithm);
+        if class == Class::NonFinite && algorithm == Algorithm::Fft {
+            continue;
+        }
+        let fft_like = matches!(algorithm, Algorithm::Fft | Algorithm::Auto) && class == Class::Moderate;
+        check::assert_close(
+            name,
+            algorithm,
+            direct,
+            &y,
+            &Scale {
+                magnitude,
+                global: if fft_like { global } else { 0.0 },
+            },
+        );
+    }
+}
+
+/// Runs `call` with `options` under a given algorithm, which must succeed
+/// (the shape check passed) with an output of `out_shape`; `name` labels
+/// the failures.
+fn runner<'a>(
+    name: &'a str,
+    options: &'a ConvOptions,
+    out_shape: [usize; 4],
+    call: impl Fn(&ConvOptions) -> Result<Array4<f64>, Error> + 'a,
+) -> impl Fn(Algorithm) -> Array4<f64> + 'a {
+    move |algorithm: Algorithm| {
+        let y = call(&with(options, algorithm))
+            .unwrap_or_else(|e| panic!("{name}: {algorithm:?} fails after the shape check passed: {e}"));
+        assert_eq!(y.shape(), out_shape, "{name}: {algorithm:?} output shape");
+        y
+    }
+}
+
 fn with(options: &ConvOptions, algorithm: Algorithm) -> ConvOptions {
     ConvOptions { algorithm, ..*options }
 }
@@ -211,12 +258,9 @@ pub fn run_conv2d(case: &InputBatched) {
     }
 
     // f64: every algorithm against Direct.
-    let run = |algorithm: Algorithm| {
-        let y = conv2d(&x.view(), &w.view(), bias.as_deref(), &with(&options, algorithm))
-            .unwrap_or_else(|e| panic!("conv2d: {algorithm:?} fails after the shape check passed: {e}"));
-        assert_eq!(y.shape(), out_shape, "conv2d: {algorithm:?} output shape");
-        y
-    };
+    let run = runner("conv2d", &options, out_shape, |options: &ConvOptions| {
+        conv2d(&x.view(), &w.view(), bias.as_deref(), options)
+    });
     let direct = run(Algorithm::Direct);
     let mut out = relayout(Array4::from_elem(out_shape, f64::NAN), case.layouts[3]);
     conv2d_into(&x.view(), &w.view(), bias.as_deref(), &options, &mut out).expect("_into with the right shape");
@@ -245,23 +289,7 @@ pub fn run_conv2d(case: &InputBatched) {
         .expect("|x| ⋆ |w|");
         let global =
             check::max_abs(x.stored().chain(fill.iter())) * check::sum_abs(w.view()) + check::max_abs(bias_values);
-        for algorithm in FAST_ALGORITHMS {
-            let y = run(algorithm);
-            if class == Class::NonFinite && algorithm == Algorithm::Fft {
-                continue;
-            }
-            let fft_like = matches!(algorithm, Algorithm::Fft | Algorithm::Auto) && class == Class::Moderate;
-            check::assert_close(
-                "conv2d",
-                algorithm,
-                &direct,
-                &y,
-                &Scale {
-                    magnitude: &magnitude,
-                    global: if fft_like { global } else { 0.0 },
-                },
-            );
-        }
+        check_fast_algorithms("conv2d", &run, &direct, class, &magnitude, global);
     }
 
     // i64: exact.
@@ -462,15 +490,13 @@ pub fn run_transpose(case: &InputBatched) {
         return;
     }
 
-    let run = |algorithm: Algorithm| {
-        let y = conv_transpose2d(&x.view(), &w.view(), bias.as_deref(), &with(&options, algorithm))
-            .unwrap_or_else(|e| panic!("conv_transpose2d: {algorithm:?} fails after the shape check passed: {e}"));
-        assert_eq!(y.shape(), out_shape, "conv_transpose2d: {algorithm:?} output shape");
-        y
-    };
+    let run = runner("conv_transpose2d", &options, out_shape, |options: &ConvOptions| {
+        conv_transpose2d(&x.view(), &w.view(), bias.as_deref(), options)
+    });
     let direct = run(Algorithm::Direct);
     let mut out = relayout(Array4::from_elem(out_shape, f64::NAN), case.layouts[3]);
-    conv_transpose2d_into(&x.view(), &w.view(), bias.as_deref(), &options, &mut out).expect("_into with the right shape");
+    conv_transpose2d_into(&x.view(), &w.view(), bias.as_deref(), &options, &mut out)
+        .expect("_into with the right shape");
     check::assert_same_bits("conv_transpose2d_into", &run(options.algorithm), &out);
 
     let bias_values = bias.iter().flatten();
@@ -494,21 +520,5 @@ pub fn run_transpose(case: &InputBatched) {
     let forward_input = [out_shape[0], out_shape[1], out_shape[2], out_shape[3]];
     let global = check::max_abs(x.stored()) * check::sum_abs(w.view()) * folds(forward_input, ws, &options)
         + check::max_abs(bias_values);
-    for algorithm in FAST_ALGORITHMS {
-        let y = run(algorithm);
-        if class == Class::NonFinite && algorithm == Algorithm::Fft {
-            continue;
-        }
-        let fft_like = matches!(algorithm, Algorithm::Fft | Algorithm::Auto) && class == Class::Moderate;
-        check::assert_close(
-            "conv_transpose2d",
-            algorithm,
-            &direct,
-            &y,
-            &Scale {
-                magnitude: &magnitude,
-                global: if fft_like { global } else { 0.0 },
-            },
-        );
-    }
+    check_fast_algorithms("conv_transpose2d", &run, &direct, class, &magnitude, global);
 }

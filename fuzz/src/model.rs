@@ -163,12 +163,7 @@ pub fn allocatable(shape: &[usize], elem_size: usize) -> bool {
 
 /// The two axes of `options` over an input and kernel, resolved, if the
 /// strides, dilations, kernel and input lengths are valid.
-fn spatial(
-    input: [usize; 2],
-    kernel: [usize; 2],
-    options: &ConvOptions,
-    convolution: bool,
-) -> Option<[AxisModel; 2]> {
+fn spatial(input: [usize; 2], kernel: [usize; 2], options: &ConvOptions, convolution: bool) -> Option<[AxisModel; 2]> {
     let axis = |i: usize| {
         let g = AxisModel::new(input[i], kernel[i], options.stride[i], options.dilation[i]);
         g.extent()?;

@@ -162,6 +162,30 @@ pub trait Float: Element + num_traits::Float {}
 impl Float for f32 {}
 impl Float for f64 {}
 
+/// The conversions and the arithmetic of floating-point and complex types:
+/// plain `+` and `*`, each rounded (no fused multiply-add).
+macro_rules! rounded_arithmetic {
+    ($scalar:ident, $from:ident) => {
+        fn to_scalar(self) -> Scalar {
+            Scalar::$scalar(self)
+        }
+
+        fn from_scalar(value: Scalar) -> Option<Self> {
+            $from(value)
+        }
+
+        #[inline]
+        fn plus_product(self, a: Self, b: Self) -> Self {
+            self + a * b
+        }
+
+        #[inline]
+        fn plus(self, other: Self) -> Self {
+            self + other
+        }
+    };
+}
+
 macro_rules! impl_float {
     ($($t:ty: $scalar:ident, $from:ident),*) => {$(
         impl Capabilities for $t {
@@ -170,23 +194,7 @@ macro_rules! impl_float {
             const NAME: &'static str = stringify!($t);
             type Spectra = fft::FftKernels<$t>;
 
-            fn to_scalar(self) -> Scalar {
-                Scalar::$scalar(self)
-            }
-
-            fn from_scalar(value: Scalar) -> Option<Self> {
-                $from(value)
-            }
-
-            #[inline]
-            fn plus_product(self, a: Self, b: Self) -> Self {
-                self + a * b
-            }
-
-            #[inline]
-            fn plus(self, other: Self) -> Self {
-                self + other
-            }
+            rounded_arithmetic!($scalar, $from);
 
             fn finite(self) -> bool {
                 <$t>::is_finite(self)
@@ -261,23 +269,7 @@ macro_rules! impl_complex {
             const NAME: &'static str = concat!("Complex<", stringify!($t), ">");
             type Spectra = Infallible;
 
-            fn to_scalar(self) -> Scalar {
-                Scalar::$scalar(self)
-            }
-
-            fn from_scalar(value: Scalar) -> Option<Self> {
-                $from(value)
-            }
-
-            #[inline]
-            fn plus_product(self, a: Self, b: Self) -> Self {
-                self + a * b
-            }
-
-            #[inline]
-            fn plus(self, other: Self) -> Self {
-                self + other
-            }
+            rounded_arithmetic!($scalar, $from);
 
             fn finite(self) -> bool {
                 Complex::is_finite(self)

@@ -126,12 +126,7 @@ pub fn direct_single_channel<T: Scalar>(
 /// `g·C/G .. (g+1)·C/G` with its weights, plus `bias[o]`; `None` where the
 /// kernel does not fit.
 pub fn direct_conv2d<T: Scalar>(problem: &Batched<T>, options: &ConvOptions) -> Option<Array4<T>> {
-    let Batched {
-        input,
-        weight,
-        bias,
-        groups,
-    } = problem;
+    let (input, weight, bias, groups) = (&problem.input, &problem.weight, &problem.bias, problem.groups);
     let [n, c, h, w] = [input.shape()[0], input.shape()[1], input.shape()[2], input.shape()[3]];
     let [o, cg, kh, kw] = [
         weight.shape()[0],

@@ -182,6 +182,13 @@ pub struct Batched<T> {
     pub groups: usize,
 }
 
+impl<T> Batched<T> {
+    /// `(input, weight, bias, groups)`, for taking the problem apart.
+    pub fn into_parts(self) -> (Array4<T>, Array4<T>, Option<Array1<T>>, usize) {
+        (self.input, self.weight, self.bias, self.groups)
+    }
+}
+
 /// A consistent random batched problem: small images, or now and then
 /// wide ones with enough output channels per group for the matrix-product
 /// kernel to pay.
@@ -366,4 +373,10 @@ pub fn seeded_case(ranges: CaseRanges) -> impl Strategy<Value = SeededCase> {
             options: options.groups(g),
             seed,
         })
+}
+
+/// `(x, k, op, options)`: a single-channel problem under either operation,
+/// with any padding.
+pub fn single_channel_case<T: Scalar>() -> impl Strategy<Value = (Array2<T>, Array2<T>, Op, ConvOptions)> {
+    (input::<T>(), kernel::<T>(), op(), options::<T>(any_padding()))
 }

@@ -13,6 +13,16 @@ use crate::conv::problem::{all_finite, dims4};
 use crate::options::{Algorithm, Boundary, ConvOptions, Padding};
 use crate::shape::AxisGeometry;
 
+/// The arguments of an input gradient, passed on to the paths that
+/// compute it.
+#[derive(Clone, Copy)]
+struct Task<'a, 'o, A> {
+    grad_output: ArrayView4<'a, A>,
+    weight: ArrayView4<'a, A>,
+    geometry: [AxisGeometry; 2],
+    options: &'o ConvOptions,
+}
+
 /// `∂L/∂x` for a forward problem with this geometry (whose `input` lengths
 /// are those of `out`), into `out` (any contents; overwritten). The
 /// gradient may be shorter than the forward output along an axis (a
@@ -25,6 +35,12 @@ pub(crate) fn input_gradient<A: Element + Float>(
     options: &ConvOptions,
     mut out: ArrayViewMut4<'_, A>,
 ) {
+    let task = Task {
+        grad_output,
+        weight,
+        geometry,
+        options,
+    };
     let [rows, cols] = geometry;
     let groups = options.groups;
     let [batch, out_channels, grad_h, grad_w] = dims4(grad_output.shape());
@@ -59,11 +75,11 @@ pub(crate) fn input_gradient<A: Element + Float>(
     let padded_fits = matches!(padded, Some(b) if b <= budget);
     if options.algorithm != Algorithm::Direct && weights_finite && padded_fits && (rows.stride > 1 || cols.stride > 1) {
         out.fill(A::zero());
-        return input_gradient_col2im(grad_output, weight, geometry, options, out);
+        return input_gradient_col2im(task, out);
     }
     if options.algorithm == Algorithm::Direct || !fits || !weights_finite {
         out.fill(A::zero());
-        return input_gradient_reference(grad_output, weight, geometry, options, out);
+        return input_gradient_reference(task, out);
     }
     // At stride 1 the gradient needs no spreading out.
     let upsampled = if rows.stride == 1 && cols.stride == 1 {
@@ -148,13 +164,8 @@ pub(crate) fn input_gradient<A: Element + Float>(
 /// added back where the patch came from in the padded input ("col2im"),
 /// then the padding is folded. Images run in parallel; each image's blocks
 /// run in order, so the sums do not depend on the thread count.
-fn input_gradient_col2im<A: Element + Float>(
-    grad_output: ArrayView4<'_, A>,
-    weight: ArrayView4<'_, A>,
-    geometry: [AxisGeometry; 2],
-    options: &ConvOptions,
-    mut out: ArrayViewMut4<'_, A>,
-) {
+fn input_gradient_col2im<A: Element + Float>(task: Task<'_, '_, A>, mut out: ArrayViewMut4<'_, A>) {
+    let (grad_output, weight, geometry, options) = (task.grad_output, task.weight, task.geometry, task.options);
     let [rows, cols] = geometry;
     let groups = options.groups;
     let [batch, out_channels, grad_h, grad_w] = dims4(grad_output.shape());
@@ -222,13 +233,8 @@ fn input_gradient_col2im<A: Element + Float>(
 }
 
 /// The scatter loop of the definition: the oracle for [`input_gradient`].
-fn input_gradient_reference<A: Element>(
-    grad_output: ArrayView4<'_, A>,
-    weight: ArrayView4<'_, A>,
-    geometry: [AxisGeometry; 2],
-    options: &ConvOptions,
-    mut out: ArrayViewMut4<'_, A>,
-) {
+fn input_gradient_reference<A: Element>(task: Task<'_, '_, A>, mut out: ArrayViewMut4<'_, A>) {
+    let (grad_output, weight, geometry, options) = (task.grad_output, task.weight, task.geometry, task.options);
     let [rows, cols] = &geometry;
     let [_, channels_per_group, kh, kw] = dims4(weight.shape());
     let outputs_per_group = weight.shape()[0] / options.groups;

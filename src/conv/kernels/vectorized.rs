@@ -341,28 +341,14 @@ mod tests {
     use crate::conv::kernels::check::{check_kernel, problem, sweep};
     use crate::options::{ConvOptions, Padding};
 
+    /// Floating point to rounding, integers exactly (their arithmetic
+    /// wraps), complex numbers with conjugated taps.
     #[test]
-    fn f32_matches_the_reference() {
+    fn every_element_type_matches_the_reference() {
         check_kernel::<f32>("vectorized", sweep(), run);
-    }
-
-    #[test]
-    fn f64_matches_the_reference() {
         check_kernel::<f64>("vectorized", sweep(), run);
-    }
-
-    #[test]
-    fn i32_matches_the_reference_exactly() {
         check_kernel::<i32>("vectorized", sweep(), run);
-    }
-
-    #[test]
-    fn i64_matches_the_reference_exactly() {
         check_kernel::<i64>("vectorized", sweep(), run);
-    }
-
-    #[test]
-    fn complex_f64_matches_the_reference() {
         check_kernel::<Complex<f64>>("vectorized", sweep(), run);
     }
 
