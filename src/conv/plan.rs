@@ -6,9 +6,11 @@ use ndarray::{Array1, Array4, ArrayRef1, ArrayRef4, ArrayView4};
 use super::backward::{backward, input_gradient, Conv2dGradsMut};
 use super::element::{Element, Float};
 use super::exec::scratch::Workspace;
-use super::kernels::{run, separable};
+use super::kernels::{choose, run, separable};
 use super::planner::{self, Recipe};
-use super::problem::{all_finite, check_batched, check_bias, check_bytes, check_shape, zeros, Prepared, Problem};
+use super::problem::{
+    all_finite, check_batched, check_bias, check_bytes, check_shape, dims4, zeros, Prepared, Problem,
+};
 use crate::error::Result;
 use crate::options::{Algorithm, ConvOptions};
 use crate::shape::AxisGeometry;
@@ -106,13 +108,7 @@ impl<A: Element> Conv2dPlan<A> {
         bias: Option<&ArrayRef1<A>>,
         options: &ConvOptions,
     ) -> Result<Self> {
-        let weight_shape = [
-            weight.shape()[0],
-            weight.shape()[1],
-            weight.shape()[2],
-            weight.shape()[3],
-        ];
-        let checked = check_batched::<A>(input_shape, weight_shape, bias.map(|b| b.len()), options)?;
+        let checked = check_batched::<A>(input_shape, dims4(weight.shape()), bias.map(|b| b.len()), options)?;
         let mut plan = Conv2dPlan {
             input_shape,
             output_shape: checked.output_shape,
@@ -143,14 +139,7 @@ impl<A: Element> Conv2dPlan<A> {
         let empty = ArrayView4::from_shape((0, self.input_shape[1], self.input_shape[2], self.input_shape[3]), &[])
             .expect("an empty view has any shape");
         let problem = self.problem(empty);
-        let finite = || problem.all_finite();
-        let recipe = planner::choose::<A>(self.options.algorithm, &problem.shapes(), finite, || {
-            A::separable_factors(&problem).is_some()
-        });
-        let factors = match recipe.algorithm {
-            Algorithm::Separable => A::separable_factors(&problem),
-            _ => None,
-        };
+        let (recipe, factors) = choose(&problem, self.options.algorithm);
         let spectra = match recipe.algorithm {
             Algorithm::Fft => A::fft_spectra(&problem, [self.output_shape[2], self.output_shape[3]]),
             _ => None,

@@ -22,6 +22,17 @@ use crate::options::Algorithm;
 
 /// Runs `problem` with the recipe the planner gives for `requested`.
 pub(crate) fn execute<A: Element>(problem: &Problem<'_, A>, requested: Algorithm, out: ArrayViewMut4<'_, A>) {
+    let (recipe, factors) = choose(problem, requested);
+    run(problem, recipe, factors.as_ref(), out);
+}
+
+/// The planner's recipe for `requested` on `problem` (whose data it reads
+/// only where the choice depends on them), and the separable factors of
+/// its kernels when the recipe runs [`Algorithm::Separable`].
+pub(crate) fn choose<A: Element>(
+    problem: &Problem<'_, A>,
+    requested: Algorithm,
+) -> (Recipe, Option<separable::Factors<A>>) {
     let recipe = planner::choose::<A>(
         requested,
         &problem.shapes(),
@@ -32,7 +43,7 @@ pub(crate) fn execute<A: Element>(problem: &Problem<'_, A>, requested: Algorithm
         Algorithm::Separable => A::separable_factors(problem),
         _ => None,
     };
-    run(problem, recipe, factors.as_ref(), out);
+    (recipe, factors)
 }
 
 /// Runs `problem` as `recipe` says; `factors` are the separable factors of
