@@ -11,7 +11,7 @@ use std::sync::Mutex;
 mod common;
 
 use common::seeded;
-use convolve::{Algorithm, Boundary, Conv2dPlan, ConvOptions, Padding};
+use convolve::{conv2d_backward, Algorithm, Boundary, Conv2dGradsMut, Conv2dPlan, ConvOptions, Padding};
 use ndarray::{Array1, Array4, Ix4, ShapeBuilder};
 
 struct Counting;
@@ -244,6 +244,142 @@ fn a_warm_gemm_plan_allocates_only_the_gemm_crates_bookkeeping() {
         for (threads, pool) in [(1, &one), (2, &two)] {
             let (_, largest) = warm_allocations(&plan, &weight, &bias, &options, pool, input_shape[0]);
             assert!(largest <= 256, "{threads} threads: an allocation of {largest} bytes");
+        }
+    }
+}
+
+/// Warms `plan`'s backward pass and transposed convolution on every thread
+/// of `pool` (planned batch size), then counts the allocations of five
+/// more calls of each on a batch of `batch` images; checks the results
+/// against the reference loops.
+fn warm_backward_allocations(
+    plan: &Conv2dPlan<f32>,
+    weight: &Array4<f32>,
+    options: &ConvOptions,
+    pool: &rayon::ThreadPool,
+    batch: usize,
+) -> (usize, usize) {
+    let [_, c, h, w] = plan.input_shape();
+    let [_, o, ho, wo] = plan.output_shape();
+    let warm = |n: usize| {
+        let x = seeded_f32([n, c, h, w], 14);
+        let g = seeded_f32([n, o, ho, wo], 15);
+        let (mut dx, mut dw, mut db) = (
+            Array4::zeros(x.raw_dim()),
+            Array4::zeros(weight.raw_dim()),
+            Array1::zeros(o),
+        );
+        let grads = Conv2dGradsMut {
+            input: Some(dx.view_mut()),
+            weight: Some(dw.view_mut()),
+            bias: Some(db.view_mut()),
+        };
+        plan.backward_into(&x, &g, grads).unwrap();
+        plan.transpose_into(&g, &mut dx).unwrap();
+    };
+    pool.broadcast(|_| warm(plan.input_shape()[0]));
+    let x = seeded_f32([batch, c, h, w], 16);
+    let g = seeded_f32([batch, o, ho, wo], 17);
+    let (mut dx, mut dw, mut db) = (
+        Array4::zeros(x.raw_dim()),
+        Array4::zeros(weight.raw_dim()),
+        Array1::zeros(o),
+    );
+    let mut transposed = Array4::zeros(x.raw_dim());
+    let counted = pool.install(|| {
+        allocations(|| {
+            for _ in 0..5 {
+                let grads = Conv2dGradsMut {
+                    input: Some(dx.view_mut()),
+                    weight: Some(dw.view_mut()),
+                    bias: Some(db.view_mut()),
+                };
+                plan.backward_into(&x, &g, grads).unwrap();
+                plan.transpose_into(&g, &mut transposed).unwrap();
+            }
+        })
+    });
+    let want = conv2d_backward(&x, weight, &g, &options.algorithm(Algorithm::Direct)).unwrap();
+    for (got, want) in [(&dx, &want.input), (&transposed, &want.input), (&dw, &want.weight)] {
+        let scale = want.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        assert!(got.iter().zip(want).all(|(a, b)| (a - b).abs() <= 1e-4 * scale));
+    }
+    assert!(db
+        .iter()
+        .zip(&want.bias)
+        .all(|(a, b)| (a - b).abs() <= 1e-4 * b.abs().max(1.0)));
+    counted
+}
+
+/// The backward pass and the transposed convolution of a warm plan reuse
+/// the plan's buffers: where no matrix product runs they allocate nothing,
+/// and otherwise only the `gemm` crate's bookkeeping. (The FFT and
+/// separable paths prepare the transposed problem's kernels on each call.)
+#[test]
+fn a_warm_plans_backward_pass_allocates_nothing_of_its_own() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let (one, two) = (counted_pool(1), counted_pool(2));
+    let same = ConvOptions::new().padding(Padding::Same);
+    // (input shape, weight, options, whether a matrix product runs)
+    let cases = [
+        (
+            [2, 3, 20, 24],
+            seeded_f32((4, 3, 3, 3), 1),
+            same.algorithm(Algorithm::Direct),
+            false,
+        ),
+        (
+            [2, 3, 40, 72],
+            seeded_f32((4, 3, 3, 3), 2),
+            same.algorithm(Algorithm::Vectorized),
+            false,
+        ),
+        (
+            [2, 4, 30, 28],
+            seeded_f32((4, 2, 3, 3), 3),
+            same.groups(2)
+                .boundary(Boundary::Reflect)
+                .algorithm(Algorithm::Vectorized),
+            false,
+        ),
+        (
+            [2, 4, 41, 70],
+            seeded_f32((4, 2, 3, 3), 3),
+            same.stride(2).groups(2).boundary(Boundary::Reflect),
+            true,
+        ),
+        (
+            [2, 16, 30, 30],
+            seeded_f32((32, 16, 3, 3), 5),
+            same.algorithm(Algorithm::Gemm),
+            true,
+        ),
+        (
+            [2, 3, 45, 45],
+            seeded_f32((16, 3, 7, 7), 6),
+            ConvOptions::new().stride(4).padding(Padding::Explicit {
+                top: 1,
+                bottom: 2,
+                left: 2,
+                right: 1,
+            }),
+            true,
+        ),
+    ];
+    for (input_shape, weight, options, products) in cases {
+        let plan = Conv2dPlan::new(input_shape, &weight, None, &options).unwrap();
+        for (threads, pool) in [(1, &one), (2, &two)] {
+            for batch in [input_shape[0], 1] {
+                let (count, largest) = warm_backward_allocations(&plan, &weight, &options, pool, batch);
+                let what = format!(
+                    "{options:?}, {threads} threads, batch {batch}: {count} allocations, the largest {largest} bytes"
+                );
+                if products {
+                    assert!(largest <= 256, "{what}");
+                } else {
+                    assert_eq!(count, 0, "{what}");
+                }
+            }
         }
     }
 }

@@ -62,17 +62,17 @@ pub(crate) fn fold_padding<A: Element>(
     mut out: ArrayViewMut4<'_, A>,
 ) {
     let [rows, cols] = geometry;
-    let row_src: Vec<Option<usize>> = (0..padded.shape()[2])
-        .map(|p| source_index(p, rows, boundary))
-        .collect();
-    let col_src: Vec<Option<usize>> = (0..padded.shape()[3])
-        .map(|q| source_index(q, cols, boundary))
-        .collect();
     for (src_image, mut dst_image) in padded.outer_iter().zip(out.outer_iter_mut()) {
         for (src, mut dst) in src_image.outer_iter().zip(dst_image.outer_iter_mut()) {
-            for ((p, q), &v) in src.indexed_iter() {
-                if let (Some(r), Some(c)) = (row_src[p], col_src[q]) {
-                    dst[[r, c]] = dst[[r, c]].plus(v);
+            for (p, src_row) in src.outer_iter().enumerate() {
+                let Some(r) = source_index(p, rows, boundary) else {
+                    continue;
+                };
+                let mut dst_row = dst.row_mut(r);
+                for (q, &v) in src_row.iter().enumerate() {
+                    if let Some(c) = source_index(q, cols, boundary) {
+                        dst_row[c] = dst_row[c].plus(v);
+                    }
                 }
             }
         }

@@ -3,7 +3,7 @@
 
 use ndarray::{Array1, Array4, ArrayRef1, ArrayRef4, ArrayView4};
 
-use super::backward::{backward, input_gradient, Conv2dGradsMut};
+use super::backward::{backward, input_gradient, BackwardWorkspace, Conv2dGradsMut};
 use super::element::{Element, Float};
 use super::exec::scratch::Workspace;
 use super::kernels::{choose, run, separable};
@@ -35,7 +35,11 @@ use crate::shape::AxisGeometry;
 /// rayon pool it runs on), so that later calls of
 /// [`Conv2dPlan::run_into`] allocate nothing, except for a few bytes of
 /// bookkeeping inside each of the `gemm` crate's matrix products when the
-/// plan runs [`Algorithm::Gemm`]. A plan may be shared between threads;
+/// plan runs [`Algorithm::Gemm`]. The same holds for
+/// [`backward_into`](Conv2dPlan::backward_into) and
+/// [`transpose_into`](Conv2dPlan::transpose_into) on the direct, vectorized
+/// and GEMM paths (the FFT and separable paths prepare the transposed
+/// problem's kernels on each of those calls). A plan may be shared between threads;
 /// calls made at the same time each take their own buffers (the first time
 /// they overlap, that takes new ones).
 ///
@@ -70,6 +74,8 @@ pub struct Conv2dPlan<A: Element> {
     factors: Option<separable::Factors<A>>,
     prepared: Prepared<A>,
     workspace: Workspace<A>,
+    /// The buffers of `backward_into` and `transpose_into`.
+    backward: BackwardWorkspace<A>,
 }
 
 impl<A: Element> std::fmt::Debug for Conv2dPlan<A> {
@@ -124,6 +130,7 @@ impl<A: Element> Conv2dPlan<A> {
             factors: None,
             prepared: Prepared { spectra: None },
             workspace: Workspace::default(),
+            backward: BackwardWorkspace::default(),
         };
         plan.prepare();
         Ok(plan)
@@ -411,7 +418,14 @@ impl<A: Float> Conv2dPlan<A> {
     ) -> Result<()> {
         let shape = self.shape_for(input.shape())?;
         let problem = self.problem(input.view());
-        backward(&problem, shape, grad_output.view(), &self.options, grads)
+        backward(
+            &problem,
+            shape,
+            grad_output.view(),
+            &self.options,
+            &self.backward,
+            grads,
+        )
     }
 
     /// The transposed convolution with the plan's weights: the adjoint of
@@ -454,6 +468,7 @@ impl<A: Float> Conv2dPlan<A> {
             self.weight.view(),
             self.geometry,
             &self.options,
+            &self.backward,
             out.view_mut(),
         );
         Ok(())

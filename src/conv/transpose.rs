@@ -1,7 +1,7 @@
 //! Transposed convolution ([`conv_transpose2d`]): the adjoint of
 //! [`conv2d`](crate::conv2d) in its input, computed as its input gradient.
 
-use super::backward::input_gradient;
+use super::backward::{input_gradient, BackwardWorkspace};
 use super::element::Float;
 use super::problem::{check_bias, check_bytes, check_shape, dims4, zeros};
 use crate::error::Result;
@@ -90,7 +90,15 @@ pub fn conv_transpose2d_into<A: Float>(
     check_bias(bias.map(|b| b.len()), shape[1])?;
     check_shape("the output", &shape, out.shape())?;
     let geometry = transposed_geometry(dims4(input.shape()), dims4(weight.shape()), options)?;
-    input_gradient(input.view(), weight.view(), geometry, options, out.view_mut());
+    let workspace = BackwardWorkspace::default();
+    input_gradient(
+        input.view(),
+        weight.view(),
+        geometry,
+        options,
+        &workspace,
+        out.view_mut(),
+    );
     if let Some(bias) = bias {
         for (mut channel, &b) in out.axis_iter_mut(Axis(1)).zip(bias) {
             channel.mapv_inplace(|v| v + b);

@@ -148,6 +148,12 @@ impl AxisGeometry {
         self.dilation * (self.kernel - 1) + 1
     }
 
+    /// The input's length with both paddings, of a geometry the
+    /// convolution entry points have already checked.
+    pub(crate) fn padded_len(&self) -> usize {
+        self.input + self.pad_lo + self.pad_hi
+    }
+
     /// The number of input positions the dilated kernel spans:
     /// `dilation * (kernel - 1) + 1`.
     ///

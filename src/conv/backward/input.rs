@@ -1,15 +1,18 @@
 //! `∂L/∂x`: the transposed convolution of the output gradient.
 
-use ndarray::{s, Array2, Array4, ArrayView4, ArrayViewMut4, CowArray};
+use ndarray::{s, ArrayView4, ArrayViewMut2, ArrayViewMut3, ArrayViewMut4, Axis};
 use num_traits::Float;
 
 use super::weight::WEIGHT_BLOCK_OUTPUTS;
-use crate::conv::batched::{conv2d, conv2d_into};
+use super::BackwardWorkspace;
 use crate::conv::boundary::{fold_padding, source_index};
 use crate::conv::element::Element;
-use crate::conv::exec::blocks::map_indexed;
+use crate::conv::exec::blocks::for_each_block;
 use crate::conv::exec::matmul::matmul;
-use crate::conv::problem::{all_finite, dims4};
+use crate::conv::exec::scratch::{prefix, ScratchLens};
+use crate::conv::kernels::execute;
+use crate::conv::kernels::gemm::COLUMN_MULTIPLE;
+use crate::conv::problem::{all_finite, dims4, Problem};
 use crate::options::{Algorithm, Boundary, ConvOptions, Padding};
 use crate::shape::AxisGeometry;
 
@@ -21,18 +24,20 @@ struct Task<'a, 'o, A> {
     weight: ArrayView4<'a, A>,
     geometry: [AxisGeometry; 2],
     options: &'o ConvOptions,
+    workspace: &'o BackwardWorkspace<A>,
 }
 
 /// `∂L/∂x` for a forward problem with this geometry (whose `input` lengths
-/// are those of `out`), into `out` (any contents; overwritten). The
-/// gradient may be shorter than the forward output along an axis (a
-/// transposed convolution's `output_padding` past its stride): the
-/// missing outputs have zero gradient.
+/// are those of `out`), into `out` (any contents; overwritten), in buffers
+/// from `workspace`. The gradient may be shorter than the forward output
+/// along an axis (a transposed convolution's `output_padding` past its
+/// stride): the missing outputs have zero gradient.
 pub(crate) fn input_gradient<A: Element + Float>(
     grad_output: ArrayView4<'_, A>,
     weight: ArrayView4<'_, A>,
     geometry: [AxisGeometry; 2],
     options: &ConvOptions,
+    workspace: &BackwardWorkspace<A>,
     mut out: ArrayViewMut4<'_, A>,
 ) {
     let task = Task {
@@ -40,67 +45,47 @@ pub(crate) fn input_gradient<A: Element + Float>(
         weight,
         geometry,
         options,
+        workspace,
     };
+    let [rows, cols] = geometry;
+    if grad_output.is_empty() || out.is_empty() {
+        out.fill(A::zero());
+        return;
+    }
+    // The padded input the gradient is scattered into, in elements.
+    let padded = [out.shape()[0], out.shape()[1], rows.padded_len(), cols.padded_len()]
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d));
+    // Strides or paddings far larger than the kernel make it mostly empty
+    // and possibly huge: the scatter loop needs no memory.
+    let budget = 4usize
+        .saturating_mul(out.len().saturating_add(grad_output.len()))
+        .saturating_add(1 << 20);
+    let fits = matches!(padded, Some(b) if b <= budget);
+    // The fast paths multiply every weight by the zeros of the padding; an
+    // infinite or NaN weight would turn those into NaN where the
+    // definition has no term at all.
+    if options.algorithm == Algorithm::Direct || !fits || !all_finite(weight) {
+        out.fill(A::zero());
+        input_gradient_reference(task, out);
+    } else if rows.stride > 1 || cols.stride > 1 {
+        input_gradient_col2im(task, out);
+    } else {
+        input_gradient_transposed(task, out);
+    }
+}
+
+/// The input gradient at stride 1: the forward correlation of the
+/// gradient, padded by the kernel's extent less one, with the transposed,
+/// rotated weights, run by the forward kernels.
+fn input_gradient_transposed<A: Element + Float>(task: Task<'_, '_, A>, out: ArrayViewMut4<'_, A>) {
+    let (grad_output, weight, geometry, options) = (task.grad_output, task.weight, task.geometry, task.options);
     let [rows, cols] = geometry;
     let groups = options.groups;
     let [batch, out_channels, grad_h, grad_w] = dims4(grad_output.shape());
     let [_, channels_per_group, kh, kw] = dims4(weight.shape());
     let outputs_per_group = out_channels / groups;
-    if grad_output.is_empty() || out.is_empty() {
-        out.fill(A::zero());
-        return;
-    }
-    // The gradient spread out by the stride (row i lands on row i·sh), and
-    // the padded input it is correlated into, in elements.
-    let up_h = (grad_h - 1) * rows.stride + 1;
-    let up_w = (grad_w - 1) * cols.stride + 1;
-    let padded_h = rows.input + rows.pad_lo + rows.pad_hi;
-    let padded_w = cols.input + cols.pad_lo + cols.pad_hi;
-    let spread = [batch, out_channels, up_h, up_w]
-        .iter()
-        .try_fold(1usize, |n, &d| n.checked_mul(d));
-    let padded = [batch, groups * channels_per_group, padded_h, padded_w]
-        .iter()
-        .try_fold(1usize, |n, &d| n.checked_mul(d));
-    // Strides or paddings far larger than the kernel make those arrays
-    // mostly empty and possibly huge: the scatter loop needs no memory.
-    let budget = 4usize
-        .saturating_mul(out.len().saturating_add(grad_output.len()))
-        .saturating_add(1 << 20);
-    let fits = matches!((spread, padded), (Some(a), Some(b)) if a <= budget && b <= budget);
-    // The fast path multiplies every weight by the zeros it spreads the
-    // gradient with; an infinite or NaN weight would turn those into NaN
-    // where the definition has no term at all.
-    let weights_finite = all_finite(weight);
-    let padded_fits = matches!(padded, Some(b) if b <= budget);
-    if options.algorithm != Algorithm::Direct && weights_finite && padded_fits && (rows.stride > 1 || cols.stride > 1) {
-        out.fill(A::zero());
-        return input_gradient_col2im(task, out);
-    }
-    if options.algorithm == Algorithm::Direct || !fits || !weights_finite {
-        out.fill(A::zero());
-        return input_gradient_reference(task, out);
-    }
-    // At stride 1 the gradient needs no spreading out.
-    let upsampled = if rows.stride == 1 && cols.stride == 1 {
-        CowArray::from(grad_output)
-    } else {
-        let mut upsampled = Array4::zeros((batch, out_channels, up_h, up_w));
-        upsampled
-            .slice_mut(s![.., .., ..;rows.stride, ..;cols.stride])
-            .assign(&grad_output);
-        CowArray::from(upsampled)
-    };
-
-    // Weights of the transposed problem: [C, O/G, kh, kw], rotated 180°.
-    let mut transposed = Array4::zeros((groups * channels_per_group, outputs_per_group, kh, kw));
-    for g in 0..groups {
-        let block = weight.slice(s![g * outputs_per_group..(g + 1) * outputs_per_group, .., ..;-1, ..;-1]);
-        transposed
-            .slice_mut(s![g * channels_per_group..(g + 1) * channels_per_group, .., .., ..])
-            .assign(&block.permuted_axes([1, 0, 2, 3]));
-    }
-
+    let (padded_h, padded_w) = (rows.padded_len(), cols.padded_len());
     let (ext_h, ext_w) = (rows.extent(), cols.extent());
     let inner = |padding| ConvOptions {
         stride: [1, 1],
@@ -111,51 +96,58 @@ pub(crate) fn input_gradient<A: Element + Float>(
         algorithm: options.algorithm,
         output_padding: [0, 0],
     };
-    // With a fill value, only the gradient of the input proper is wanted:
-    // where the padding allows, the transposed problem computes just that,
-    // straight into `out`.
-    if let Boundary::Constant(_) = options.boundary {
-        let cropped = (
-            (ext_h - 1).checked_sub(rows.pad_lo),
-            (padded_h - up_h).checked_sub(rows.pad_hi),
-            (ext_w - 1).checked_sub(cols.pad_lo),
-            (padded_w - up_w).checked_sub(cols.pad_hi),
-        );
-        if let (Some(top), Some(bottom), Some(left), Some(right)) = cropped {
-            let padding = Padding::Explicit {
-                top,
-                bottom,
-                left,
-                right,
-            };
-            conv2d_into(&upsampled, &transposed, None, &inner(padding), &mut out)
+    let workspace = task.workspace;
+    workspace.whole.with(|whole| {
+        // Weights of the transposed problem: [C, O/G, kh, kw], rotated 180°.
+        let transposed = prefix(&mut whole.weights, weight.len(), weight.len());
+        let shape = (groups * channels_per_group, outputs_per_group, kh, kw);
+        let mut transposed = ArrayViewMut4::from_shape(shape, transposed).expect("as many taps as the weight");
+        for g in 0..groups {
+            let block = weight.slice(s![g * outputs_per_group..(g + 1) * outputs_per_group, .., ..;-1, ..;-1]);
+            transposed
+                .slice_mut(s![g * channels_per_group..(g + 1) * channels_per_group, .., .., ..])
+                .assign(&block.permuted_axes([1, 0, 2, 3]));
+        }
+        let run = |padding, into: ArrayViewMut4<'_, A>| {
+            let (mut problem, shape) = Problem::batched(grad_output, transposed.view(), None, &inner(padding))
                 .expect("the transposed problem is consistent");
-            return;
+            debug_assert_eq!(shape, dims4(into.shape()));
+            problem.workspace = Some(&workspace.forward);
+            execute(&problem, options.algorithm, into);
+        };
+        // With a fill value, only the gradient of the input proper is
+        // wanted: where the padding allows, the transposed problem
+        // computes just that, straight into `out`.
+        if let Boundary::Constant(_) = options.boundary {
+            let cropped = (
+                (ext_h - 1).checked_sub(rows.pad_lo),
+                (padded_h - grad_h).checked_sub(rows.pad_hi),
+                (ext_w - 1).checked_sub(cols.pad_lo),
+                (padded_w - grad_w).checked_sub(cols.pad_hi),
+            );
+            if let (Some(top), Some(bottom), Some(left), Some(right)) = cropped {
+                let padding = Padding::Explicit {
+                    top,
+                    bottom,
+                    left,
+                    right,
+                };
+                return run(padding, out);
+            }
         }
-    }
-    let inner = inner(Padding::Explicit {
-        top: ext_h - 1,
-        bottom: padded_h - up_h,
-        left: ext_w - 1,
-        right: padded_w - up_w,
+        let len = batch * groups * channels_per_group * padded_h * padded_w;
+        let padded = prefix(&mut whole.padded, len, len);
+        let mut padded = ArrayViewMut4::from_shape((batch, groups * channels_per_group, padded_h, padded_w), padded)
+            .expect("the padded gradient's elements");
+        let padding = Padding::Explicit {
+            top: ext_h - 1,
+            bottom: padded_h - grad_h,
+            left: ext_w - 1,
+            right: padded_w - grad_w,
+        };
+        run(padding, padded.view_mut());
+        unpad(padded.view(), &geometry, &options.boundary, out);
     });
-    let padded = conv2d(&upsampled, &transposed, None, &inner).expect("the transposed problem is consistent");
-    debug_assert_eq!(padded.shape()[2..], [padded_h, padded_w]);
-    match options.boundary {
-        Boundary::Constant(_) => {
-            let interior = padded.slice(s![
-                ..,
-                ..,
-                rows.pad_lo..rows.pad_lo + rows.input,
-                cols.pad_lo..cols.pad_lo + cols.input
-            ]);
-            out.assign(&interior);
-        }
-        _ => {
-            out.fill(A::zero());
-            fold_padding(padded.view(), &geometry, &options.boundary, out);
-        }
-    }
 }
 
 /// The input gradient of a strided layer without spreading the gradient
@@ -164,7 +156,7 @@ pub(crate) fn input_gradient<A: Element + Float>(
 /// added back where the patch came from in the padded input ("col2im"),
 /// then the padding is folded. Images run in parallel; each image's blocks
 /// run in order, so the sums do not depend on the thread count.
-fn input_gradient_col2im<A: Element + Float>(task: Task<'_, '_, A>, mut out: ArrayViewMut4<'_, A>) {
+fn input_gradient_col2im<A: Element + Float>(task: Task<'_, '_, A>, out: ArrayViewMut4<'_, A>) {
     let (grad_output, weight, geometry, options) = (task.grad_output, task.weight, task.geometry, task.options);
     let [rows, cols] = geometry;
     let groups = options.groups;
@@ -172,62 +164,105 @@ fn input_gradient_col2im<A: Element + Float>(task: Task<'_, '_, A>, mut out: Arr
     let [_, channels_per_group, kh, kw] = dims4(weight.shape());
     let outputs_per_group = out_channels / groups;
     let depth = channels_per_group * kh * kw;
-    let padded_h = rows.input + rows.pad_lo + rows.pad_hi;
-    let padded_w = cols.input + cols.pad_lo + cols.pad_hi;
+    let channels = groups * channels_per_group;
+    let (padded_h, padded_w) = (rows.padded_len(), cols.padded_len());
     let taps = weight.as_standard_layout();
     let taps = taps
         .view()
         .into_shape_with_order((out_channels, depth))
         .expect("a standard-layout weight reshapes");
     let rows_per_block = (WEIGHT_BLOCK_OUTPUTS / grad_w).clamp(1, grad_h);
-    let images = map_indexed(batch, |n| {
-        let mut padded = Array4::zeros((1, groups * channels_per_group, padded_h, padded_w));
-        for row0 in (0..grad_h).step_by(rows_per_block) {
-            let block_rows = rows_per_block.min(grad_h - row0);
-            let pixels = block_rows * grad_w;
-            let mut patches = Array2::zeros((depth, pixels));
-            for g in 0..groups {
-                let outputs = g * outputs_per_group..(g + 1) * outputs_per_group;
-                let grads = grad_output.slice(s![n, outputs.clone(), row0..row0 + block_rows, ..]);
-                let grads = grads.as_standard_layout();
-                let grads = grads
-                    .view()
-                    .into_shape_with_order((outputs_per_group, pixels))
-                    .expect("a standard-layout block reshapes");
-                matmul(taps.slice(s![outputs, ..]).reversed_axes(), grads, patches.view_mut());
-                for c in 0..channels_per_group {
-                    let mut plane = padded.slice_mut(s![0, g * channels_per_group + c, .., ..]);
-                    for a in 0..kh {
-                        for b in 0..kw {
-                            let patch = patches.row((c * kh + a) * kw + b);
-                            for r in 0..block_rows {
-                                let p = (row0 + r) * rows.stride + a * rows.dilation;
-                                for j in 0..grad_w {
-                                    let dst = &mut plane[[p, j * cols.stride + b * cols.dilation]];
-                                    *dst = *dst + patch[r * grad_w + j];
+    let padded_len = channels * padded_h * padded_w;
+    // The products' columns come in multiples of `COLUMN_MULTIPLE`, which
+    // the `gemm` crate reads in place; columns past the block's pixels hold
+    // whatever the buffers held, and their products are never read.
+    let full_columns = (rows_per_block * grad_w).next_multiple_of(COLUMN_MULTIPLE);
+    let workspace = &task.workspace.tasks;
+    workspace.prepare_buffers(
+        batch,
+        ScratchLens {
+            tile: padded_len,
+            patches: depth * full_columns,
+            product: outputs_per_group * full_columns,
+        },
+    );
+    // One block per image: all of its rows.
+    for_each_block(out, rows.input, |block| {
+        let n = block.n;
+        workspace.with(|scratch| {
+            let padded = prefix(&mut scratch.tile, padded_len, padded_len);
+            padded.fill(A::zero());
+            let mut padded =
+                ArrayViewMut3::from_shape((channels, padded_h, padded_w), padded).expect("the padded image's elements");
+            for row0 in (0..grad_h).step_by(rows_per_block) {
+                let block_rows = rows_per_block.min(grad_h - row0);
+                let columns = (block_rows * grad_w).next_multiple_of(COLUMN_MULTIPLE);
+                let patches = prefix(&mut scratch.patches, depth * columns, depth * full_columns);
+                let mut patches =
+                    ArrayViewMut2::from_shape((depth, columns), patches).expect("depth × columns elements");
+                let grads = prefix(
+                    &mut scratch.product,
+                    outputs_per_group * columns,
+                    outputs_per_group * full_columns,
+                );
+                let mut grads =
+                    ArrayViewMut2::from_shape((outputs_per_group, columns), grads).expect("outputs × columns elements");
+                for g in 0..groups {
+                    let outputs = g * outputs_per_group..(g + 1) * outputs_per_group;
+                    let block_grads = grad_output.slice(s![n, outputs.clone(), row0..row0 + block_rows, ..]);
+                    for (mut dst, src) in grads.outer_iter_mut().zip(block_grads.outer_iter()) {
+                        for (mut dst, src) in dst.exact_chunks_mut(grad_w).into_iter().zip(src.outer_iter()) {
+                            dst.assign(&src);
+                        }
+                    }
+                    matmul(
+                        taps.slice(s![outputs, ..]).reversed_axes(),
+                        grads.view(),
+                        patches.view_mut(),
+                    );
+                    for c in 0..channels_per_group {
+                        let mut plane = padded.index_axis_mut(Axis(0), g * channels_per_group + c);
+                        for a in 0..kh {
+                            for b in 0..kw {
+                                let patch = patches.row((c * kh + a) * kw + b);
+                                for r in 0..block_rows {
+                                    let p = (row0 + r) * rows.stride + a * rows.dilation;
+                                    for j in 0..grad_w {
+                                        let dst = &mut plane[[p, j * cols.stride + b * cols.dilation]];
+                                        *dst = *dst + patch[r * grad_w + j];
+                                    }
                                 }
                             }
                         }
                     }
                 }
             }
-        }
-        padded
+            let out = block.out.insert_axis(Axis(0));
+            unpad(padded.view().insert_axis(Axis(0)), &geometry, &options.boundary, out);
+        });
     });
-    for (n, padded) in images.into_iter().enumerate() {
-        let dst = out.slice_mut(s![n..=n, .., .., ..]);
-        match options.boundary {
-            Boundary::Constant(_) => {
-                let interior = padded.slice(s![
-                    ..,
-                    ..,
-                    rows.pad_lo..rows.pad_lo + rows.input,
-                    cols.pad_lo..cols.pad_lo + cols.input
-                ]);
-                let mut dst = dst;
-                dst.assign(&interior);
-            }
-            _ => fold_padding(padded.view(), &geometry, &options.boundary, dst),
+}
+
+/// The gradient of the input proper from that of the padded input
+/// (`padded`): cropped for a fill value (a constant, which receives
+/// nothing), folded back onto the pixels the padding copied otherwise.
+fn unpad<A: Element>(
+    padded: ArrayView4<'_, A>,
+    geometry: &[AxisGeometry; 2],
+    boundary: &Boundary,
+    mut out: ArrayViewMut4<'_, A>,
+) {
+    let [rows, cols] = geometry;
+    match boundary {
+        Boundary::Constant(_) => out.assign(&padded.slice(s![
+            ..,
+            ..,
+            rows.pad_lo..rows.pad_lo + rows.input,
+            cols.pad_lo..cols.pad_lo + cols.input
+        ])),
+        _ => {
+            out.fill(A::zero());
+            fold_padding(padded, geometry, boundary, out);
         }
     }
 }

@@ -25,9 +25,55 @@ mod weight;
 
 pub(crate) use input::input_gradient;
 
+/// Buffers the gradients reuse between calls. A
+/// [`Conv2dPlan`](crate::Conv2dPlan) keeps one, so that its backward
+/// passes allocate nothing once warm; the free functions make a new one
+/// per call.
+pub(crate) struct BackwardWorkspace<A> {
+    /// The forward kernels' buffers, for the transposed problem of the
+    /// input gradient.
+    forward: Workspace<A>,
+    /// Buffers as large as a whole call's arrays, one set per call.
+    whole: Pool<Whole<A>>,
+    /// One set per parallel task of col2im and of the weight gradient.
+    tasks: Workspace<A>,
+}
+
+impl<A> Default for BackwardWorkspace<A> {
+    fn default() -> Self {
+        BackwardWorkspace {
+            forward: Workspace::default(),
+            whole: Pool::default(),
+            tasks: Workspace::default(),
+        }
+    }
+}
+
+/// The whole-call buffers of a [`BackwardWorkspace`].
+struct Whole<A> {
+    /// The weights of the transposed problem.
+    weights: Vec<A>,
+    /// The input gradient with its padding, before the padding is folded
+    /// back or cropped.
+    padded: Vec<A>,
+    /// The weight gradient's partial sums, one per block.
+    partials: Vec<A>,
+}
+
+impl<A> Default for Whole<A> {
+    fn default() -> Self {
+        Whole {
+            weights: Vec::new(),
+            padded: Vec::new(),
+            partials: Vec::new(),
+        }
+    }
+}
+
 use ndarray::{Array1, Array4, ArrayRef4, ArrayView4, ArrayViewMut1, ArrayViewMut4, Axis};
 
 use super::element::{Element, Float};
+use super::exec::scratch::{Pool, Workspace};
 use super::problem::{check_shape, zeros, Problem};
 use crate::error::Result;
 use crate::options::ConvOptions;
@@ -193,7 +239,8 @@ pub fn conv2d_backward_into<A: Float>(
     grads: Conv2dGradsMut<'_, A>,
 ) -> Result<()> {
     let (problem, output_shape) = Problem::batched(input.view(), weight.view(), None, options)?;
-    backward(&problem, output_shape, grad_output.view(), options, grads)
+    let workspace = BackwardWorkspace::default();
+    backward(&problem, output_shape, grad_output.view(), options, &workspace, grads)
 }
 
 /// The gradients of `problem` (whose output has `output_shape`) for the
@@ -205,6 +252,7 @@ pub(crate) fn backward<A: Float>(
     output_shape: [usize; 4],
     grad_output: ArrayView4<'_, A>,
     options: &ConvOptions,
+    workspace: &BackwardWorkspace<A>,
     grads: Conv2dGradsMut<'_, A>,
 ) -> Result<()> {
     let (input, weight) = (problem.input, problem.weight);
@@ -219,10 +267,10 @@ pub(crate) fn backward<A: Float>(
         check_shape("the bias gradient", &weight.shape()[..1], db.shape())?;
     }
     if let Some(dx) = grads.input {
-        input::input_gradient(grad_output, weight, problem.geometry, options, dx);
+        input::input_gradient(grad_output, weight, problem.geometry, options, workspace, dx);
     }
     if let Some(dw) = grads.weight {
-        weight::weight_gradient(problem, grad_output, options.algorithm, dw);
+        weight::weight_gradient(problem, grad_output, options.algorithm, workspace, dw);
     }
     if let Some(db) = grads.bias {
         bias_gradient(grad_output, db);

@@ -1,12 +1,14 @@
 //! `∂L/∂w`: the correlation of the padded input with the output gradient.
 
-use ndarray::{s, Array2, ArrayView4, ArrayViewMut4, Axis};
+use ndarray::{s, ArrayView4, ArrayViewMut2, ArrayViewMut4, Axis};
 use num_traits::Float;
 
+use super::BackwardWorkspace;
 use crate::conv::boundary::source_index;
 use crate::conv::element::Element;
-use crate::conv::exec::blocks::map_indexed;
+use crate::conv::exec::blocks::for_each_chunk;
 use crate::conv::exec::matmul::matmul;
+use crate::conv::exec::scratch::{prefix, ScratchLens};
 use crate::conv::exec::tile::{fill_tile, rows_per_block, TileShape};
 use crate::conv::kernels::gemm::{fill_patches, pointwise_patches, OutputRows};
 use crate::conv::planner;
@@ -21,6 +23,7 @@ pub(crate) fn weight_gradient<A: Element + Float>(
     problem: &Problem<'_, A>,
     grad_output: ArrayView4<'_, A>,
     algorithm: Algorithm,
+    workspace: &BackwardWorkspace<A>,
     mut out: ArrayViewMut4<'_, A>,
 ) {
     // The planner bounds the tile every fast path needs; where it would
@@ -34,7 +37,7 @@ pub(crate) fn weight_gradient<A: Element + Float>(
     let [_, channels_per_group, kh, kw] = dims4(problem.weight.shape());
     let outputs_per_group = out_channels / problem.groups;
     let depth = channels_per_group * kh * kw;
-    if grad_output.is_empty() {
+    if grad_output.is_empty() || out.is_empty() {
         out.fill(A::zero());
         return;
     }
@@ -47,91 +50,117 @@ pub(crate) fn weight_gradient<A: Element + Float>(
     let products = fast == Algorithm::Gemm;
     let arch = pulp::Arch::new();
 
+    let tasks = batch * blocks_per_image;
+    let partial_len = out_channels * depth;
+    let full = TileShape::of(problem, rows_per_block, grad_w);
+    let full_pixels = rows_per_block * grad_w;
+    workspace.tasks.prepare_buffers(
+        tasks,
+        ScratchLens {
+            tile: if products {
+                full.len()
+            } else {
+                channels_per_group * full.len()
+            },
+            patches: if products { depth * full_pixels } else { 0 },
+            product: if products { full_pixels * outputs_per_group } else { 0 },
+        },
+    );
+
     // One partial sum per block, added in block order afterwards, so that
-    // the result does not depend on the number of threads.
-    let partials = map_indexed(batch * blocks_per_image, |task| {
-        let (n, row0) = (task / blocks_per_image, task % blocks_per_image * rows_per_block);
-        let block_rows = rows_per_block.min(grad_h - row0);
-        let pixels = block_rows * grad_w;
-        let shape = TileShape::of(problem, block_rows, grad_w);
-        let mut partial = Array2::zeros((out_channels, depth));
-        let image = problem.input.index_axis(Axis(0), n);
-        let block_grads = |g: usize| {
-            grad_output.slice(s![
-                n,
-                g * outputs_per_group..(g + 1) * outputs_per_group,
-                row0..row0 + block_rows,
-                ..
-            ])
-        };
-        if !products {
-            let mut tiles = vec![A::zero(); channels_per_group * shape.len()];
-            for g in 0..problem.groups {
-                for (c, tile) in tiles.chunks_exact_mut(shape.len()).enumerate() {
-                    let plane = image.index_axis(Axis(0), g * channels_per_group + c);
-                    fill_tile(problem, plane, row0 * rows.stride, shape, tile);
-                }
-                let grads = block_grads(g);
-                for (o, grads) in grads.outer_iter().enumerate() {
-                    let mut taps = partial.row_mut(g * outputs_per_group + o);
-                    arch.dispatch(WeightDots {
-                        grads,
-                        tiles: &tiles,
-                        shape,
-                        taps: taps.as_slice_mut().expect("partial rows are contiguous"),
-                        problem,
-                    });
-                }
-            }
-            return partial;
-        }
-        let mut tile = vec![A::zero(); shape.len()];
-        let mut patches = Array2::zeros((depth, pixels));
-        // The product is taken transposed, `partialᵀ = patches · gradsᵀ`,
-        // with the gradient's output channels contiguous: the `gemm` crate
-        // then reads both operands in place instead of repacking the whole
-        // patch matrix.
-        let mut grads_t = Array2::zeros((pixels, outputs_per_group));
-        let mut partial_t = Array2::zeros((depth, out_channels));
-        for g in 0..problem.groups {
-            let patches = match pointwise_patches(problem, n, g, row0, pixels) {
-                Some(input) => input,
-                None => {
-                    let channels = image.slice(s![g * channels_per_group..(g + 1) * channels_per_group, .., ..]);
-                    let rows = OutputRows {
-                        first: row0,
-                        count: block_rows,
-                        width: grad_w,
-                    };
-                    fill_patches(problem, channels, rows, &mut tile, patches.view_mut());
-                    patches.view()
-                }
+    // the result does not depend on the number of threads. A partial is
+    // laid out `[depth, O]` for the products (see below) and `[O, depth]`
+    // for the dot products.
+    workspace.whole.with(|whole| {
+        let partials = prefix(&mut whole.partials, tasks * partial_len, tasks * partial_len);
+        for_each_chunk(partials, partial_len, |task, partial| {
+            let (n, row0) = (task / blocks_per_image, task % blocks_per_image * rows_per_block);
+            let block_rows = rows_per_block.min(grad_h - row0);
+            let pixels = block_rows * grad_w;
+            let shape = TileShape::of(problem, block_rows, grad_w);
+            let image = problem.input.index_axis(Axis(0), n);
+            let block_grads = |g: usize| {
+                grad_output.slice(s![
+                    n,
+                    g * outputs_per_group..(g + 1) * outputs_per_group,
+                    row0..row0 + block_rows,
+                    ..
+                ])
             };
-            for (o, grads) in block_grads(g).outer_iter().enumerate() {
-                for (dst, &v) in grads_t.column_mut(o).iter_mut().zip(grads.iter()) {
-                    *dst = v;
+            workspace.tasks.with(|scratch| {
+                if !products {
+                    let len = channels_per_group * shape.len();
+                    let tiles = prefix(&mut scratch.tile, len, channels_per_group * full.len());
+                    for g in 0..problem.groups {
+                        for (c, tile) in tiles.chunks_exact_mut(shape.len()).enumerate() {
+                            let plane = image.index_axis(Axis(0), g * channels_per_group + c);
+                            fill_tile(problem, plane, row0 * rows.stride, shape, tile);
+                        }
+                        for (o, grads) in block_grads(g).outer_iter().enumerate() {
+                            let channel = g * outputs_per_group + o;
+                            arch.dispatch(WeightDots {
+                                grads,
+                                tiles,
+                                shape,
+                                taps: &mut partial[channel * depth..(channel + 1) * depth],
+                                problem,
+                            });
+                        }
+                    }
+                    return;
                 }
+                let tile = prefix(&mut scratch.tile, shape.len(), full.len());
+                let patches = prefix(&mut scratch.patches, depth * pixels, depth * full_pixels);
+                let mut patches = ArrayViewMut2::from_shape((depth, pixels), patches).expect("depth × pixels elements");
+                // The product is taken transposed, `partialᵀ = patches ·
+                // gradsᵀ`, with the gradient's output channels contiguous:
+                // the `gemm` crate then reads both operands in place
+                // instead of repacking the whole patch matrix.
+                let grads_t = prefix(
+                    &mut scratch.product,
+                    pixels * outputs_per_group,
+                    full_pixels * outputs_per_group,
+                );
+                let mut grads_t =
+                    ArrayViewMut2::from_shape((pixels, outputs_per_group), grads_t).expect("pixels × outputs elements");
+                let mut partial_t =
+                    ArrayViewMut2::from_shape((depth, out_channels), &mut *partial).expect("depth × O elements");
+                for g in 0..problem.groups {
+                    let patches = match pointwise_patches(problem, n, g, row0, pixels) {
+                        Some(input) => input,
+                        None => {
+                            let channels =
+                                image.slice(s![g * channels_per_group..(g + 1) * channels_per_group, .., ..]);
+                            let rows = OutputRows {
+                                first: row0,
+                                count: block_rows,
+                                width: grad_w,
+                            };
+                            fill_patches(problem, channels, rows, tile, patches.view_mut());
+                            patches.view()
+                        }
+                    };
+                    for (o, grads) in block_grads(g).outer_iter().enumerate() {
+                        for (dst, &v) in grads_t.column_mut(o).iter_mut().zip(grads.iter()) {
+                            *dst = v;
+                        }
+                    }
+                    let dst = partial_t.slice_mut(s![.., g * outputs_per_group..(g + 1) * outputs_per_group]);
+                    matmul(grads_t.t(), patches.t(), dst.reversed_axes());
+                }
+            });
+        });
+        for (o, mut taps) in out.outer_iter_mut().enumerate() {
+            for (d, tap) in taps.iter_mut().enumerate() {
+                let at = if products { d * out_channels + o } else { o * depth + d };
+                *tap = partials
+                    .chunks_exact(partial_len)
+                    .fold(A::zero(), |sum, partial| sum + partial[at]);
             }
-            let dst = partial_t.slice_mut(s![.., g * outputs_per_group..(g + 1) * outputs_per_group]);
-            matmul(grads_t.t(), patches.t(), dst.reversed_axes());
         }
-        partial.assign(&partial_t.t());
-        partial
     });
-    let mut total = Array2::<A>::zeros((out_channels, depth));
-    for partial in &partials {
-        total.zip_mut_with(partial, |t, &p| *t = *t + p);
-    }
-    let total = total
-        .into_shape_with_order((out_channels, channels_per_group, kh, kw))
-        .expect("depth is C/G · kh · kw");
-    out.assign(&total);
 }
 
-/// The weight gradient of one output channel over one block: for each of
-/// its taps, the sum over the block's rows of the dot product of a
-/// gradient row with the input row the tap reads. `pulp` runs it with the
-/// best instruction set the CPU has.
 struct WeightDots<'t, 'p, A: Element> {
     /// `[rows, Wo]`: the channel's gradient over the block.
     grads: ndarray::ArrayView2<'t, A>,

@@ -98,16 +98,26 @@ pub(crate) fn block_count(images: usize, rows: usize, rows_per_block: usize) -> 
     images.saturating_mul(rows.div_ceil(rows_per_block.max(1)))
 }
 
-/// Runs `work` for every index `0..count`, in parallel with the `rayon`
-/// feature, and returns the results in index order.
-pub(crate) fn map_indexed<T: Send>(count: usize, work: impl Fn(usize) -> T + Sync + Send) -> Vec<T> {
+/// Runs `work` on every chunk of `len` elements of `buffer` (the last may
+/// be shorter) with the chunk's index, in parallel with the `rayon`
+/// feature. Nothing is allocated.
+pub(crate) fn for_each_chunk<T: Send>(buffer: &mut [T], len: usize, work: impl Fn(usize, &mut [T]) + Sync + Send) {
+    if len == 0 {
+        return;
+    }
     #[cfg(feature = "rayon")]
     {
         use rayon::prelude::*;
-        (0..count).into_par_iter().map(work).collect()
+        buffer
+            .par_chunks_mut(len)
+            .enumerate()
+            .for_each(|(index, chunk)| work(index, chunk));
     }
     #[cfg(not(feature = "rayon"))]
-    (0..count).map(work).collect()
+    buffer
+        .chunks_mut(len)
+        .enumerate()
+        .for_each(|(index, chunk)| work(index, chunk));
 }
 
 #[cfg(test)]
@@ -161,9 +171,17 @@ mod tests {
     }
 
     #[test]
-    fn map_indexed_keeps_index_order() {
-        assert_eq!(map_indexed(5, |i| i * i), [0, 1, 4, 9, 16]);
-        assert!(map_indexed(0, |i| i).is_empty());
+    fn for_each_chunk_visits_every_chunk_once_with_its_index() {
+        let mut buffer = vec![0usize; 7];
+        for_each_chunk(&mut buffer, 3, |index, chunk| {
+            for (k, v) in chunk.iter_mut().enumerate() {
+                *v += 10 * index + k;
+            }
+        });
+        assert_eq!(buffer, [0, 1, 2, 10, 11, 12, 20]);
+        // A chunk length of 0 visits nothing, and an empty buffer no chunk.
+        for_each_chunk(&mut buffer, 0, |_, _| panic!("no chunk of length 0"));
+        for_each_chunk(&mut [0u8; 0], 4, |_, _| panic!("no chunk in an empty buffer"));
         assert!(threads() >= 1);
     }
 }

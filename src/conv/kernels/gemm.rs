@@ -31,7 +31,7 @@ const BLOCK_OUTPUTS: usize = 512;
 /// The patch matrix's columns come in multiples of this many (one cache
 /// line of `f32`): the `gemm` crate then reads it in place, without
 /// copying it into a buffer it would allocate.
-const COLUMN_MULTIPLE: usize = 16;
+pub(crate) const COLUMN_MULTIPLE: usize = 16;
 
 /// Computes `problem` into `out` with blocked matrix products.
 pub(crate) fn run<A: Element>(problem: &Problem<'_, A>, out: ArrayViewMut4<'_, A>) {
