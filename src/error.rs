@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-/// One spatial axis of a 2-D convolution.
+/// One spatial axis of a convolution.
 ///
 /// Errors name the axis they are about, so that a message such as
 /// "stride along the width axis is 0" points at the value to fix.
@@ -19,6 +19,8 @@ pub enum Axis {
     Height,
     /// Columns: the `W` of `[N, C, H, W]`, the second axis of a 2-D array.
     Width,
+    /// The `L` of `[N, C, L]`, a 1-D array's only axis.
+    Length,
 }
 
 impl fmt::Display for Axis {
@@ -26,6 +28,7 @@ impl fmt::Display for Axis {
         f.write_str(match self {
             Axis::Height => "height",
             Axis::Width => "width",
+            Axis::Length => "length",
         })
     }
 }
@@ -217,6 +220,17 @@ pub enum Error {
         /// What was asked for.
         what: &'static str,
     },
+    /// An option was given per axis, or a padding per side, for calls of
+    /// another spatial rank (e.g. `strides(rows, cols)` on a 1-D call).
+    #[error("the {option} was given for {given}-D calls, but this call is {call}-D")]
+    OptionRank {
+        /// The option: "stride", "dilation", "output padding" or "padding".
+        option: &'static str,
+        /// The rank it was given for.
+        given: usize,
+        /// The call's spatial rank.
+        call: usize,
+    },
     /// No input length produces the requested output length.
     #[error("no input length gives {wanted} outputs along the {axis} axis with these settings")]
     UnreachableOutput {
@@ -225,6 +239,54 @@ pub enum Error {
         /// The output length that was asked for.
         wanted: usize,
     },
+}
+
+impl Error {
+    /// This error with `from` named `to`: a call of one rank that runs on
+    /// the engine of another names its own axes.
+    pub(crate) fn renamed(self, from: Axis, to: Axis) -> Self {
+        let rename = |axis: Axis| if axis == from { to } else { axis };
+        match self {
+            Error::ZeroStride { axis } => Error::ZeroStride { axis: rename(axis) },
+            Error::ZeroDilation { axis } => Error::ZeroDilation { axis: rename(axis) },
+            Error::EmptyKernel { axis } => Error::EmptyKernel { axis: rename(axis) },
+            Error::EmptyInput { axis } => Error::EmptyInput { axis: rename(axis) },
+            Error::KernelTooLarge {
+                axis,
+                kernel_extent,
+                padded_input,
+            } => Error::KernelTooLarge {
+                axis: rename(axis),
+                kernel_extent,
+                padded_input,
+            },
+            Error::OutputPaddingTooLarge {
+                axis,
+                output_padding,
+                stride,
+                dilation,
+            } => Error::OutputPaddingTooLarge {
+                axis: rename(axis),
+                output_padding,
+                stride,
+                dilation,
+            },
+            Error::PaddingTooLarge {
+                axis,
+                padding,
+                available,
+            } => Error::PaddingTooLarge {
+                axis: rename(axis),
+                padding,
+                available,
+            },
+            Error::UnreachableOutput { axis, wanted } => Error::UnreachableOutput {
+                axis: rename(axis),
+                wanted,
+            },
+            other => other,
+        }
+    }
 }
 
 /// The crate's result type.

@@ -8,6 +8,10 @@
 //!   boundary rules, plus per-axis stride, dilation and explicit padding.
 //! - [`conv2d`]: batched NCHW convolution with stride, padding, dilation,
 //!   groups and bias, as PyTorch's `conv2d`.
+//! - [`correlate1d`], [`convolve1d`], [`conv1d`] and its gradients
+//!   ([`conv1d_backward`], [`conv_transpose1d`]): the same on 1-D signals
+//!   (`[L]`) and batched sequences (`[N, C, L]`), every option along the
+//!   one axis.
 //! - [`shape`]: the output-size arithmetic done by hand today, overflow-checked.
 //! - [`activations`]: ReLU and Leaky ReLU with their gradients.
 //! - Element types `f32`, `f64`, `i32`, `i64` (exact, wrapping like numpy)
@@ -107,12 +111,14 @@ mod options;
 pub mod shape;
 
 pub use conv::{
-    conv2d, conv2d_algorithm, conv2d_backward, conv2d_backward_into, conv2d_into, conv_transpose2d,
-    conv_transpose2d_into, convolve2d, convolve2d_into, correlate2d, correlate2d_algorithm, correlate2d_into,
-    Conv2dGrads, Conv2dGradsMut, Conv2dPlan, Element, Float,
+    conv1d, conv1d_algorithm, conv1d_backward, conv1d_backward_into, conv1d_into, conv2d, conv2d_algorithm,
+    conv2d_backward, conv2d_backward_into, conv2d_into, conv_transpose1d, conv_transpose1d_into, conv_transpose2d,
+    conv_transpose2d_into, convolve1d, convolve1d_into, convolve2d, convolve2d_into, correlate1d, correlate1d_into,
+    correlate2d, correlate2d_algorithm, correlate2d_into, Conv1dGrads, Conv1dGradsMut, Conv2dGrads, Conv2dGradsMut,
+    Conv2dPlan, ConvGrads, ConvGradsMut, Element, Float,
 };
 pub use error::{Axis, Error, Result};
 /// The complex numbers the crate accepts as elements (`Complex<f32>`,
 /// `Complex<f64>`), re-exported so that using them needs no other crate.
 pub use num_complex::Complex;
-pub use options::{Algorithm, Boundary, ConvOptions, FillValue, Padding};
+pub use options::{Algorithm, Boundary, ConvOptions, FillValue, Padding, PerAxis};

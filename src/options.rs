@@ -20,7 +20,12 @@ use crate::error::{Error, Result};
 /// | `Valid` | `(0, 0)` | `n - d(k-1)` |
 /// | `Same` | total `max((ceil(n/s)-1)s + d(k-1) + 1 - n, 0)`, split below | `ceil(n / s)` |
 /// | `Full` | `(d(k-1), d(k-1))` | `n + d(k-1)` |
-/// | `Explicit` | `(top, bottom)` rows, `(left, right)` columns | formula |
+/// | `Explicit` (2-D) | `(top, bottom)` rows, `(left, right)` columns | formula |
+/// | `Explicit1d` | `(left, right)` | formula |
+///
+/// `Valid`, `Same` and `Full` serve calls of every spatial rank; an
+/// explicit padding serves the rank it names, and a call of another rank
+/// returns [`Error::OptionRank`].
 ///
 /// `Same` puts the smaller half of an odd total before the input for
 /// cross-correlation (PyTorch's `padding='same'`, TensorFlow's `SAME`) and
@@ -59,9 +64,26 @@ pub enum Padding {
         /// Columns after the last column.
         right: usize,
     },
+    /// Padding given explicitly for each end of a 1-D input.
+    Explicit1d {
+        /// Elements before the first.
+        left: usize,
+        /// Elements after the last.
+        right: usize,
+    },
 }
 
 impl Padding {
+    /// The spatial rank an explicit padding is for (`None` for `Valid`,
+    /// `Same` and `Full`, which serve every rank).
+    pub(crate) fn explicit_rank(&self) -> Option<usize> {
+        match self {
+            Padding::Valid | Padding::Same | Padding::Full => None,
+            Padding::Explicit1d { .. } => Some(1),
+            Padding::Explicit { .. } => Some(2),
+        }
+    }
+
     /// The same explicit padding on all four sides.
     ///
     /// # Examples
@@ -352,6 +374,79 @@ pub enum Algorithm {
     Separable,
 }
 
+/// One value per spatial axis of a convolution: the same on every axis
+/// whatever the call's rank, or one for each axis of a call of one rank.
+///
+/// [`ConvOptions::stride`] and its siblings set `All`, which serves 1-D
+/// and 2-D calls alike; [`ConvOptions::strides`] sets `Two` (rows,
+/// columns), which a call of another rank refuses with
+/// [`Error::OptionRank`] rather than guess. (A 1-D call has one axis:
+/// `All` is its per-axis form.)
+///
+/// It compares equal to the array of per-axis values it gives a call of
+/// that array's length.
+///
+/// # Examples
+///
+/// ```
+/// use convolve::{ConvOptions, PerAxis};
+///
+/// let opts = ConvOptions::new().stride(2);
+/// assert_eq!(opts.stride, PerAxis::All(2));
+/// assert_eq!(opts.stride, [2, 2]);
+/// assert_eq!(opts.stride, [2]);
+/// assert_eq!(ConvOptions::new().strides(1, 2).stride, [1, 2]);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PerAxis {
+    /// The same value on every spatial axis, for calls of every rank.
+    All(usize),
+    /// Rows, columns: for 2-D calls.
+    Two([usize; 2]),
+}
+
+impl PerAxis {
+    /// The values a call of spatial rank `R` uses, one per axis, or `None`
+    /// if they were given per axis for another rank.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use convolve::PerAxis;
+    /// assert_eq!(PerAxis::All(2).of_rank::<1>(), Some([2]));
+    /// assert_eq!(PerAxis::Two([1, 2]).of_rank::<2>(), Some([1, 2]));
+    /// assert_eq!(PerAxis::Two([1, 2]).of_rank::<1>(), None);
+    /// ```
+    #[must_use]
+    pub fn of_rank<const R: usize>(self) -> Option<[usize; R]> {
+        match self {
+            PerAxis::All(v) => Some([v; R]),
+            PerAxis::Two(values) => values.as_slice().try_into().ok(),
+        }
+    }
+
+    /// [`PerAxis::of_rank`], or [`Error::OptionRank`] naming `option`.
+    pub(crate) fn for_rank<const R: usize>(self, option: &'static str) -> Result<[usize; R]> {
+        self.of_rank::<R>().ok_or(Error::OptionRank {
+            option,
+            given: 2,
+            call: R,
+        })
+    }
+}
+
+impl<const R: usize> PartialEq<[usize; R]> for PerAxis {
+    fn eq(&self, other: &[usize; R]) -> bool {
+        self.of_rank::<R>() == Some(*other)
+    }
+}
+
+impl From<[usize; 2]> for PerAxis {
+    fn from(values: [usize; 2]) -> Self {
+        PerAxis::Two(values)
+    }
+}
+
 /// Stride, padding, dilation, groups, boundary rule and algorithm of a
 /// convolution, built from [`ConvOptions::new`] with chained setters.
 ///
@@ -386,10 +481,10 @@ pub enum Algorithm {
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ConvOptions {
-    /// Step between output positions, `[rows, columns]`.
-    pub stride: [usize; 2],
-    /// Step between kernel taps, `[rows, columns]`.
-    pub dilation: [usize; 2],
+    /// Step between output positions, per spatial axis.
+    pub stride: PerAxis,
+    /// Step between kernel taps, per spatial axis.
+    pub dilation: PerAxis,
     /// Padding around the input.
     pub padding: Padding,
     /// Number of channel groups (batched convolution only).
@@ -399,21 +494,22 @@ pub struct ConvOptions {
     /// Which kernel family computes the result.
     pub algorithm: Algorithm,
     /// Extra outputs at the high end of each axis of a transposed
-    /// convolution, `[rows, columns]` (PyTorch's `output_padding`); used
-    /// only by [`conv_transpose2d`](crate::conv_transpose2d).
-    pub output_padding: [usize; 2],
+    /// convolution (PyTorch's `output_padding`); used only by
+    /// [`conv_transpose2d`](crate::conv_transpose2d) and
+    /// [`conv_transpose1d`](crate::conv_transpose1d).
+    pub output_padding: PerAxis,
 }
 
 impl Default for ConvOptions {
     fn default() -> Self {
         ConvOptions {
-            stride: [1, 1],
-            dilation: [1, 1],
+            stride: PerAxis::All(1),
+            dilation: PerAxis::All(1),
             padding: Padding::Valid,
             groups: 1,
             boundary: Boundary::default(),
             algorithm: Algorithm::Auto,
-            output_padding: [0, 0],
+            output_padding: PerAxis::All(0),
         }
     }
 }
@@ -425,16 +521,16 @@ impl ConvOptions {
     /// # Examples
     ///
     /// ```
-    /// use convolve::{ConvOptions, Padding};
+    /// use convolve::{ConvOptions, Padding, PerAxis};
     /// let opts = ConvOptions::new();
-    /// assert_eq!((opts.stride, opts.padding, opts.groups), ([1, 1], Padding::Valid, 1));
+    /// assert_eq!((opts.stride, opts.padding, opts.groups), (PerAxis::All(1), Padding::Valid, 1));
     /// ```
     #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// The same stride along both axes.
+    /// The same stride along every spatial axis (of 1-D and 2-D calls).
     ///
     /// # Examples
     ///
@@ -443,8 +539,9 @@ impl ConvOptions {
     /// assert_eq!(ConvOptions::new().stride(4).stride, [4, 4]);
     /// ```
     #[must_use]
-    pub fn stride(self, stride: usize) -> Self {
-        self.strides(stride, stride)
+    pub fn stride(mut self, stride: usize) -> Self {
+        self.stride = PerAxis::All(stride);
+        self
     }
 
     /// The stride along the rows and along the columns.
@@ -457,11 +554,11 @@ impl ConvOptions {
     /// ```
     #[must_use]
     pub fn strides(mut self, rows: usize, cols: usize) -> Self {
-        self.stride = [rows, cols];
+        self.stride = PerAxis::Two([rows, cols]);
         self
     }
 
-    /// The same dilation along both axes.
+    /// The same dilation along every spatial axis (of 1-D and 2-D calls).
     ///
     /// # Examples
     ///
@@ -470,8 +567,9 @@ impl ConvOptions {
     /// assert_eq!(ConvOptions::new().dilation(2).dilation, [2, 2]);
     /// ```
     #[must_use]
-    pub fn dilation(self, dilation: usize) -> Self {
-        self.dilations(dilation, dilation)
+    pub fn dilation(mut self, dilation: usize) -> Self {
+        self.dilation = PerAxis::All(dilation);
+        self
     }
 
     /// The dilation along the rows and along the columns.
@@ -484,7 +582,7 @@ impl ConvOptions {
     /// ```
     #[must_use]
     pub fn dilations(mut self, rows: usize, cols: usize) -> Self {
-        self.dilation = [rows, cols];
+        self.dilation = PerAxis::Two([rows, cols]);
         self
     }
 
@@ -535,7 +633,7 @@ impl ConvOptions {
         self
     }
 
-    /// The same output padding along both axes of a transposed
+    /// The same output padding along every axis of a transposed
     /// convolution (see [`conv_transpose2d`](crate::conv_transpose2d)).
     ///
     /// # Examples
@@ -545,8 +643,9 @@ impl ConvOptions {
     /// assert_eq!(ConvOptions::new().output_padding(1).output_padding, [1, 1]);
     /// ```
     #[must_use]
-    pub fn output_padding(self, pad: usize) -> Self {
-        self.output_paddings(pad, pad)
+    pub fn output_padding(mut self, pad: usize) -> Self {
+        self.output_padding = PerAxis::All(pad);
+        self
     }
 
     /// The output padding along the rows and along the columns of a
@@ -560,7 +659,7 @@ impl ConvOptions {
     /// ```
     #[must_use]
     pub fn output_paddings(mut self, rows: usize, cols: usize) -> Self {
-        self.output_padding = [rows, cols];
+        self.output_padding = PerAxis::Two([rows, cols]);
         self
     }
 

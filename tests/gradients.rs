@@ -104,17 +104,19 @@ proptest! {
         let y = seeded(y_shape, case.seed ^ 4);
         // The output padding that makes the transposed output x's size.
         let extent = |k: usize, d: usize| d * (k - 1) + 1;
+        let [dilation, stride] = [opts.dilation, opts.stride].map(|v| v.of_rank::<2>().expect("2-D options"));
         let (top, bottom, left, right) = match opts.padding {
             Padding::Valid => (0, 0, 0, 0),
             Padding::Full => {
-                let (eh, ew) = (extent(case.weight[2], opts.dilation[0]), extent(case.weight[3], opts.dilation[1]));
+                let (eh, ew) = (extent(case.weight[2], dilation[0]), extent(case.weight[3], dilation[1]));
                 (eh - 1, eh - 1, ew - 1, ew - 1)
             }
             Padding::Explicit { top, bottom, left, right } => (top, bottom, left, right),
             Padding::Same => unreachable!("replaced above"),
+            other => unreachable!("the cases are 2-D, not {other:?}"),
         };
-        let op_h = (case.input[2] + top + bottom - extent(case.weight[2], opts.dilation[0])) % opts.stride[0];
-        let op_w = (case.input[3] + left + right - extent(case.weight[3], opts.dilation[1])) % opts.stride[1];
+        let op_h = (case.input[2] + top + bottom - extent(case.weight[2], dilation[0])) % stride[0];
+        let op_w = (case.input[3] + left + right - extent(case.weight[3], dilation[1])) % stride[1];
         for alg in [Algorithm::Direct, Algorithm::Auto] {
             let t_opts = opts.output_paddings(op_h, op_w).algorithm(alg);
             let xt = conv_transpose2d(&y, &w, None, &t_opts).unwrap();

@@ -380,7 +380,7 @@ proptest! {
         op in op(),
         options in options::<i64>(prop_oneof![Just(Padding::Valid), explicit_padding()]),
     ) {
-        let [sh, sw] = options.stride;
+        let [sh, sw] = options.stride.of_rank::<2>().unwrap();
         let strided = op.apply(&x, &k, &options);
         let unit = op.apply(&x, &k, &options.strides(1, 1));
         match (strided, unit) {
@@ -414,7 +414,7 @@ proptest! {
         options in options::<i64>(any_padding()),
     ) {
         let dilated = op.apply(&x, &k, &options);
-        let spread = op.apply(&x, &zero_insert(&k, options.dilation), &options.dilation(1));
+        let spread = op.apply(&x, &zero_insert(&k, options.dilation.of_rank::<2>().unwrap()), &options.dilation(1));
         match dilated {
             Ok(dilated) => prop_assert_eq!(Ok(dilated), spread),
             // `Valid` at stride 1 may swap the spread kernel with the input,
@@ -685,5 +685,131 @@ proptest! {
         (sh, sw) in (1..=MAX_TINY_STRIDE, 1..=MAX_TINY_STRIDE),
     ) {
         check_delta(x, delta, op, options.strides(sh, sw))?;
+    }
+}
+
+/// A 1-D padding and the 2-D padding of the same call on one row.
+fn padding_1d() -> impl Strategy<Value = (Padding, Padding)> {
+    prop_oneof![
+        Just((Padding::Valid, Padding::Valid)),
+        Just((Padding::Same, Padding::Same)),
+        Just((Padding::Full, Padding::Full)),
+        (0..=3usize, 0..=3usize).prop_map(|(left, right)| (
+            Padding::Explicit1d { left, right },
+            Padding::Explicit {
+                top: 0,
+                bottom: 0,
+                left,
+                right
+            }
+        )),
+    ]
+}
+
+/// 1-D options and the 2-D options of the same call on one row (a one-row
+/// kernel needs no stride, dilation or padding along the rows).
+fn options_1d() -> impl Strategy<Value = (ConvOptions, ConvOptions)> {
+    (
+        1..=MAX_STRIDE,
+        1..=MAX_DILATION,
+        padding_1d(),
+        boundary::<f64>(),
+        algorithm(),
+    )
+        .prop_map(|(stride, dilation, (p1, p2), boundary, algorithm)| {
+            let one = ConvOptions::new()
+                .stride(stride)
+                .dilation(dilation)
+                .padding(p1)
+                .boundary(boundary)
+                .algorithm(algorithm);
+            let two = ConvOptions::new()
+                .strides(1, stride)
+                .dilations(1, dilation)
+                .padding(p2)
+                .boundary(boundary)
+                .algorithm(algorithm);
+            (one, two)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+    /// `conv1d`, its gradients and `correlate1d`/`convolve1d` equal the
+    /// 2-D calls on a one-row input with a one-row kernel: the same values,
+    /// or both an error.
+    #[test]
+    fn one_d_calls_are_2d_calls_on_one_row(problem in batched::<f64>(), (o1, o2) in options_1d(), op in op()) {
+        let (x, w, b, groups) = problem.into_parts();
+        let (o1, o2) = (o1.groups(groups), o2.groups(groups));
+        let (x1, w1) = (x.slice(s![.., .., 0, ..]), w.slice(s![.., .., 0, ..]));
+        let (x2, w2) = (x1.insert_axis(ndarray::Axis(2)), w1.insert_axis(ndarray::Axis(2)));
+        let two = conv2d(&x2, &w2, b.as_deref(), &o2);
+        match convolve::conv1d(&x1, &w1, b.as_deref(), &o1) {
+            Ok(y) => prop_assert_eq!(y, two.unwrap().index_axis_move(ndarray::Axis(2), 0)),
+            Err(_) => prop_assert!(two.is_err()),
+        }
+        if let Ok(y) = conv2d(&x2, &w2, None, &o2) {
+            let g = y.mapv(|v| v.sin());
+            let g1 = g.index_axis(ndarray::Axis(2), 0);
+            let want = convolve::conv2d_backward(&x2, &w2, &g, &o2).unwrap();
+            let got = convolve::conv1d_backward(&x1, &w1, &g1, &o1).unwrap();
+            prop_assert_eq!(got.input, want.input.index_axis_move(ndarray::Axis(2), 0));
+            prop_assert_eq!(got.weight, want.weight.index_axis_move(ndarray::Axis(2), 0));
+            prop_assert_eq!(got.bias, want.bias);
+        }
+        // One signal and one kernel, single channel.
+        let (signal, taps) = (x1.slice(s![0.., 0, ..]), w1.slice(s![0, 0, ..]));
+        if signal.nrows() > 0 {
+            let signal = signal.row(0);
+            let o1 = o1.groups(1);
+            let o2 = o2.groups(1);
+            let (one, two) = match op {
+                Op::Correlate => (
+                    convolve::correlate1d(&signal, &taps, &o1),
+                    correlate2d(&signal.insert_axis(ndarray::Axis(0)), &taps.insert_axis(ndarray::Axis(0)), &o2),
+                ),
+                Op::Convolve => (
+                    convolve::convolve1d(&signal, &taps, &o1),
+                    convolve2d(&signal.insert_axis(ndarray::Axis(0)), &taps.insert_axis(ndarray::Axis(0)), &o2),
+                ),
+            };
+            match one {
+                Ok(y) => prop_assert_eq!(y, two.unwrap().index_axis_move(ndarray::Axis(0), 0)),
+                Err(_) => prop_assert!(two.is_err()),
+            }
+        }
+    }
+
+    /// `conv_transpose1d` is the adjoint of `conv1d`:
+    /// `⟨conv1d(x), y⟩ = ⟨x, conv_transpose1d(y)⟩`, with the output padding
+    /// that gives back `x`'s length.
+    #[test]
+    fn conv_transpose1d_is_the_adjoint_of_conv1d(problem in batched::<f64>(), (o1, _) in options_1d()) {
+        let (x, w, _, groups) = problem.into_parts();
+        let (x, w) = (x.slice(s![.., .., 0, ..]).to_owned(), w.slice(s![.., .., 0, ..]).to_owned());
+        let o1 = o1.groups(groups).boundary(Boundary::Fill(0.0)).padding(match o1.padding {
+            Padding::Same => Padding::Valid,
+            p => p,
+        });
+        if let Ok(y) = convolve::conv1d(&x, &w, None, &o1) {
+            let y = y.mapv(|v| v.cos());
+            let [stride] = o1.stride.of_rank::<1>().unwrap();
+            let [dilation] = o1.dilation.of_rank::<1>().unwrap();
+            let (left, right) = match o1.padding {
+                Padding::Explicit1d { left, right } => (left, right),
+                Padding::Full => {
+                    let e = dilation * (w.shape()[2] - 1);
+                    (e, e)
+                }
+                _ => (0, 0),
+            };
+            let spare = (x.shape()[2] + left + right - dilation * (w.shape()[2] - 1) - 1) % stride;
+            let xt = convolve::conv_transpose1d(&y, &w, None, &o1.output_padding(spare)).unwrap();
+            prop_assert_eq!(xt.shape(), x.shape());
+            let (lhs, rhs) = ((&convolve::conv1d(&x, &w, None, &o1).unwrap() * &y).sum(), (&x * &xt).sum());
+            prop_assert!((lhs - rhs).abs() <= common::scalar::FLOAT_TOL * (1.0 + lhs.abs().max(rhs.abs())), "{lhs} vs {rhs}");
+        }
     }
 }

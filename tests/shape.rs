@@ -499,6 +499,7 @@ proptest! {
                 Padding::Explicit { top, bottom, left, right } => match g.axis {
                     Axis::Height => (top as u128, bottom as u128),
                     Axis::Width => (left as u128, right as u128),
+                    other => unreachable!("a 2-D call has no {other} axis"),
                 },
                 Padding::Same => {
                     let total = if n == 0 { 0 } else { same_span().saturating_sub(n) };
@@ -507,6 +508,7 @@ proptest! {
                         Operation::Convolution => (total - total / 2, total / 2),
                     }
                 }
+                other => unreachable!("the strategies make 2-D paddings only, not {other:?}"),
             };
             g.padding(lo as usize, hi as usize)
         };
@@ -542,7 +544,7 @@ proptest! {
         }
         let mut lengths = Vec::new();
         for (i, axis, len, taps) in [(0, Axis::Height, h, kh), (1, Axis::Width, w, kw)] {
-            let g = AxisGeometry::new(len, taps).along(axis).stride(options.stride[i]).dilation(options.dilation[i]);
+            let g = AxisGeometry::new(len, taps).along(axis).stride(options.stride.of_rank::<2>().unwrap()[i]).dilation(options.dilation.of_rank::<2>().unwrap()[i]);
             let axis_errors = parameter_errors(&g);
             if !axis_errors.is_empty() {
                 allowed.extend(axis_errors);
@@ -600,12 +602,12 @@ proptest! {
         }
         let mut lengths = Vec::new();
         for (i, axis, len, taps) in [(0, Axis::Height, h, kh), (1, Axis::Width, w, kw)] {
-            let g = AxisGeometry::new(len, taps).along(axis).stride(options.stride[i]).dilation(options.dilation[i]);
+            let g = AxisGeometry::new(len, taps).along(axis).stride(options.stride.of_rank::<2>().unwrap()[i]).dilation(options.dilation.of_rank::<2>().unwrap()[i]);
             // The per-axis arithmetic is checked exactly above; here it
             // only has to be the same.
             match padding
                 .resolve(g, Operation::CrossCorrelation)
-                .and_then(|g| g.transposed_output_len(options.output_padding[i]))
+                .and_then(|g| g.transposed_output_len(options.output_padding.of_rank::<2>().unwrap()[i]))
             {
                 Ok(len) => lengths.push(len as u128),
                 Err(e) => allowed.push(e),

@@ -202,8 +202,8 @@ fn folds(input: [usize; 4], weight: [usize; 4], options: &ConvOptions) -> f64 {
     let mut product = 1.0;
     for i in 0..2 {
         let g = AxisGeometry::new(input[2 + i], weight[2 + i])
-            .stride(options.stride[i])
-            .dilation(options.dilation[i]);
+            .stride(options.stride.of_rank::<2>().unwrap()[i])
+            .dilation(options.dilation.of_rank::<2>().unwrap()[i]);
         let Ok(g) = options.padding.resolve(g, Operation::CrossCorrelation) else {
             return f64::INFINITY;
         };
@@ -216,7 +216,7 @@ const DUMMY: [usize; 4] = [0, 0, 0, 0];
 
 /// The kernel extents `d·(k − 1) + 1` of a valid call.
 fn extents(weight: [usize; 4], options: &ConvOptions) -> [usize; 2] {
-    [0, 1].map(|i| options.dilation[i] * (weight[2 + i] - 1) + 1)
+    [0, 1].map(|i| options.dilation.of_rank::<2>().unwrap()[i] * (weight[2 + i] - 1) + 1)
 }
 
 /// `conv2d`: validity and shape, then every algorithm against `Direct` in
@@ -249,7 +249,7 @@ pub fn run_conv2d(case: &InputBatched) {
     );
     let Ok(out_shape) = called else { return };
     let (out, extent) = ([out_shape[2], out_shape[3]], extents(ws, &options));
-    if check::too_costly(out, options.stride, extent, ws[1]) {
+    if check::too_costly(out, options.stride.of_rank::<2>().unwrap(), extent, ws[1]) {
         return;
     }
     let out_len: usize = out_shape.iter().product();
@@ -376,7 +376,7 @@ pub fn run_backward(case: &InputBatched) {
         return;
     }
     let (out, extent) = ([gs[2], gs[3]], extents(ws, &options));
-    if check::too_costly(out, options.stride, extent, ws[1]) {
+    if check::too_costly(out, options.stride.of_rank::<2>().unwrap(), extent, ws[1]) {
         return;
     }
     let input_work = check::work(&[g.view().len(), ws[1], ws[2], ws[3]]);

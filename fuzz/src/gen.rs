@@ -7,7 +7,7 @@
 //! NaN, infinities, subnormals and huge magnitudes.
 
 use arbitrary::Arbitrary;
-use convolve::{Algorithm, Boundary, ConvOptions, Element, Padding};
+use convolve::{Algorithm, Boundary, ConvOptions, Element, Padding, PerAxis};
 
 /// A usize among those where overflow checks matter.
 #[derive(Arbitrary, Debug, Clone, Copy)]
@@ -219,13 +219,13 @@ impl OptionsSpec {
             BoundarySpec::Replicate => Boundary::Replicate,
         };
         ConvOptions {
-            stride: self.stride.map(Param::get),
-            dilation: self.dilation.map(Param::get),
+            stride: PerAxis::Two(self.stride.map(Param::get)),
+            dilation: PerAxis::Two(self.dilation.map(Param::get)),
             padding: self.padding.get(),
             groups: self.groups.get(),
             boundary,
             algorithm: self.algorithm.get(),
-            output_padding: self.output_padding.map(Param::get),
+            output_padding: PerAxis::Two(self.output_padding.map(Param::get)),
         }
     }
 }

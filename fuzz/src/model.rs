@@ -85,6 +85,7 @@ impl AxisModel {
                     (left as u128, right as u128)
                 }
             }
+            Padding::Explicit1d { .. } => return None,
             Padding::Same => {
                 let s = self.stride as u128;
                 let out = self.input.div_ceil(s);
@@ -165,7 +166,12 @@ pub fn allocatable(shape: &[usize], elem_size: usize) -> bool {
 /// strides, dilations, kernel and input lengths are valid.
 fn spatial(input: [usize; 2], kernel: [usize; 2], options: &ConvOptions, convolution: bool) -> Option<[AxisModel; 2]> {
     let axis = |i: usize| {
-        let g = AxisModel::new(input[i], kernel[i], options.stride[i], options.dilation[i]);
+        let g = AxisModel::new(
+            input[i],
+            kernel[i],
+            options.stride.of_rank::<2>().unwrap()[i],
+            options.dilation.of_rank::<2>().unwrap()[i],
+        );
         g.extent()?;
         if input[i] == 0 {
             return None;
@@ -248,10 +254,15 @@ pub fn transpose_shape(input: [usize; 4], weight: [usize; 4], options: &ConvOpti
         return None;
     }
     let axis = |i: usize| {
-        let geometry = AxisModel::new([h, w][i], weight[2 + i], options.stride[i], options.dilation[i]);
+        let geometry = AxisModel::new(
+            [h, w][i],
+            weight[2 + i],
+            options.stride.of_rank::<2>().unwrap()[i],
+            options.dilation.of_rank::<2>().unwrap()[i],
+        );
         geometry
             .resolve(options.padding, i, false)?
-            .transposed_len(options.output_padding[i])
+            .transposed_len(options.output_padding.of_rank::<2>().unwrap()[i])
     };
     let c_out = fits(g as u128 * weight[1] as u128)?;
     let shape = [n, c_out, axis(0)?, axis(1)?];

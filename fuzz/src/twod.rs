@@ -82,8 +82,8 @@ fn shape_fn_2d<A>(
         let axis = |i: usize, axis: Axis| {
             let g = AxisGeometry::new(input[i], kernel[i])
                 .along(axis)
-                .stride(options.stride[i])
-                .dilation(options.dilation[i]);
+                .stride(options.stride.of_rank::<2>().unwrap()[i])
+                .dilation(options.dilation.of_rank::<2>().unwrap()[i]);
             g.kernel_extent().ok()?;
             if input[i] == 0 {
                 return None;
@@ -163,8 +163,8 @@ pub fn run(case: &Input2d, convolution: bool) {
     // In scipy's `valid` swap the input plays the kernel.
     let swapped = model::swaps_2d(in_shape, k_shape, &options);
     let taps = if swapped { in_shape } else { k_shape };
-    let extent = [0, 1].map(|i| options.dilation[i] * (taps[i] - 1) + 1);
-    if check::too_costly(out_shape, options.stride, extent, 1) {
+    let extent = [0, 1].map(|i| options.dilation.of_rank::<2>().unwrap()[i] * (taps[i] - 1) + 1);
+    if check::too_costly(out_shape, options.stride.of_rank::<2>().unwrap(), extent, 1) {
         return;
     }
     let out_len = out_shape[0] * out_shape[1];

@@ -1,7 +1,8 @@
 //! The convolution engine. The public entry points live in
 //! [`single_channel`] (scipy's `correlate2d`/`convolve2d`), [`batched`]
 //! (PyTorch's `conv2d`), [`backward`] (its gradients), [`transpose`]
-//! (`conv_transpose2d`) and [`plan`] (`Conv2dPlan`); all of them check
+//! (`conv_transpose2d`), [`plan`] (`Conv2dPlan`) and [`rank1`] (the 1-D
+//! forms of all of those, the rank-1 case of the same engine); all of them check
 //! their arguments once in [`problem`] and run through the [`planner`]'s
 //! choice among the [`kernels`], which share [`exec`] and [`boundary`].
 //! `docs/architecture.md` draws the map.
@@ -15,12 +16,20 @@ mod kernels;
 mod plan;
 mod planner;
 mod problem;
+mod rank1;
 mod single_channel;
 mod transpose;
 
-pub use backward::{conv2d_backward, conv2d_backward_into, Conv2dGrads, Conv2dGradsMut};
+pub use backward::{
+    conv2d_backward, conv2d_backward_into, Conv1dGrads, Conv1dGradsMut, Conv2dGrads, Conv2dGradsMut, ConvGrads,
+    ConvGradsMut,
+};
 pub use batched::{conv2d, conv2d_algorithm, conv2d_into};
 pub use element::{Element, Float};
 pub use plan::Conv2dPlan;
+pub use rank1::{
+    conv1d, conv1d_algorithm, conv1d_backward, conv1d_backward_into, conv1d_into, conv_transpose1d,
+    conv_transpose1d_into, convolve1d, convolve1d_into, correlate1d, correlate1d_into,
+};
 pub use single_channel::{convolve2d, convolve2d_into, correlate2d, correlate2d_algorithm, correlate2d_into};
 pub use transpose::{conv_transpose2d, conv_transpose2d_into};

@@ -403,15 +403,19 @@ impl Padding {
         let (lo, hi) = match *self {
             Padding::Valid => (0, 0),
             Padding::Full => (extent - 1, extent - 1),
-            Padding::Explicit {
-                top,
-                bottom,
-                left,
-                right,
-            } => match geometry.axis {
-                Axis::Height => (top, bottom),
-                Axis::Width => (left, right),
-            },
+            Padding::Explicit { top, bottom, .. } if geometry.axis == Axis::Height => (top, bottom),
+            Padding::Explicit { left, right, .. } if geometry.axis == Axis::Width => (left, right),
+            Padding::Explicit1d { left, right } if geometry.axis == Axis::Length => (left, right),
+            Padding::Explicit { .. } | Padding::Explicit1d { .. } => {
+                // An axis of another rank: the calls check the rank before
+                // resolving, so this is a direct call with a mismatched axis.
+                let call = if geometry.axis == Axis::Length { 1 } else { 2 };
+                return Err(Error::OptionRank {
+                    option: "padding",
+                    given: self.explicit_rank().unwrap_or(call),
+                    call,
+                });
+            }
             Padding::Same => {
                 let n = geometry.input;
                 let out = n.div_ceil(geometry.stride);

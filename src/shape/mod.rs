@@ -47,7 +47,119 @@ pub use axis::{AxisGeometry, Operation};
 pub use receptive::{receptive_fields, Layer, ReceptiveField};
 
 use crate::error::{Axis, Error, Result};
-use crate::options::ConvOptions;
+use crate::options::{ConvOptions, PerAxis};
+
+/// The output shape `[N, O, Lo]` of a batched 1-D convolution of an input
+/// `[N, C, L]` with weights `[O, C / groups, k]`, as
+/// [`conv1d`](crate::conv1d) computes it.
+///
+/// # Errors
+///
+/// Those of [`conv2d_output_shape`], about the [`Axis::Length`], and
+/// [`Error::OptionRank`] for options given per axis or per side for 2-D
+/// calls.
+///
+/// # Examples
+///
+/// ```
+/// use convolve::shape::conv1d_output_shape;
+/// use convolve::{ConvOptions, Padding};
+///
+/// // 16 000 samples, 9 taps, 'same': the length is kept.
+/// let opts = ConvOptions::new().padding(Padding::Same);
+/// assert_eq!(conv1d_output_shape([16, 64, 16000], [64, 64, 9], &opts)?, [16, 64, 16000]);
+/// // Stride 2: ceil(16000 / 2) outputs.
+/// assert_eq!(conv1d_output_shape([16, 64, 16000], [64, 64, 9], &opts.stride(2))?, [16, 64, 8000]);
+/// # Ok::<(), convolve::Error>(())
+/// ```
+pub fn conv1d_output_shape(input: [usize; 3], weight: [usize; 3], options: &ConvOptions) -> Result<[usize; 3]> {
+    let [n, o, _, lo] = conv2d_output_shape(with_unit_rows(input), with_unit_rows(weight), &unit_rows(options)?)
+        .map_err(along_length)?;
+    Ok([n, o, lo])
+}
+
+/// The output shape `[N, C_out, Lo]` of a 1-D transposed convolution of an
+/// input `[N, C_in, L]` with weights `[C_in, C_out / groups, k]`, as
+/// [`conv_transpose1d`](crate::conv_transpose1d) computes it:
+/// `Lo = (L − 1)·s − left − right + d·(k − 1) + output_padding + 1`.
+///
+/// # Errors
+///
+/// Those of [`conv_transpose2d_output_shape`], about the [`Axis::Length`],
+/// and [`Error::OptionRank`] for options given for 2-D calls.
+///
+/// # Examples
+///
+/// ```
+/// use convolve::shape::conv_transpose1d_output_shape;
+/// use convolve::ConvOptions;
+///
+/// // Upsampling 100 samples by 2 with 4 taps: (100 − 1)·2 + 3 + 1 = 202.
+/// let opts = ConvOptions::new().stride(2);
+/// assert_eq!(conv_transpose1d_output_shape([1, 8, 100], [8, 4, 4], &opts)?, [1, 4, 202]);
+/// # Ok::<(), convolve::Error>(())
+/// ```
+pub fn conv_transpose1d_output_shape(
+    input: [usize; 3],
+    weight: [usize; 3],
+    options: &ConvOptions,
+) -> Result<[usize; 3]> {
+    let [n, c, _, lo] =
+        conv_transpose2d_output_shape(with_unit_rows(input), with_unit_rows(weight), &unit_rows(options)?)
+            .map_err(along_length)?;
+    Ok([n, c, lo])
+}
+
+/// The 2-D options that run a 1-D call on the 2-D engine, whose arrays get
+/// a row axis of length 1 before their last axis (an input of one row, a
+/// kernel of one row, which need no stride, dilation or padding).
+///
+/// # Errors
+///
+/// [`Error::OptionRank`] if an option was given per axis (or a padding per
+/// side) for 2-D calls.
+pub(crate) fn unit_rows(options: &ConvOptions) -> Result<ConvOptions> {
+    let [stride] = options.stride.for_rank::<1>("stride")?;
+    let [dilation] = options.dilation.for_rank::<1>("dilation")?;
+    let [output_padding] = options.output_padding.for_rank::<1>("output padding")?;
+    let padding = match options.padding {
+        Padding::Explicit1d { left, right } => Padding::Explicit {
+            top: 0,
+            bottom: 0,
+            left,
+            right,
+        },
+        padding => match padding.explicit_rank() {
+            None => padding,
+            Some(given) => {
+                return Err(Error::OptionRank {
+                    option: "padding",
+                    given,
+                    call: 1,
+                })
+            }
+        },
+    };
+    Ok(ConvOptions {
+        stride: PerAxis::Two([1, stride]),
+        dilation: PerAxis::Two([1, dilation]),
+        output_padding: PerAxis::Two([0, output_padding]),
+        padding,
+        ..*options
+    })
+}
+
+/// `[N, C, L]` as `[N, C, 1, L]` (and a weight `[O, C/g, k]` as
+/// `[O, C/g, 1, k]`).
+pub(crate) fn with_unit_rows([a, b, len]: [usize; 3]) -> [usize; 4] {
+    [a, b, 1, len]
+}
+
+/// An error of the 2-D engine running a 1-D call, in the call's terms: its
+/// columns are the call's [`Axis::Length`].
+pub(crate) fn along_length(error: Error) -> Error {
+    error.renamed(Axis::Width, Axis::Length)
+}
 
 /// The output shape `[N, O, Ho, Wo]` of a batched convolution of an input
 /// `[N, C, H, W]` with weights `[O, C / groups, kh, kw]`, as
@@ -193,42 +305,66 @@ pub(crate) fn transposed_geometry(
             what: "Padding::Same in a transposed convolution",
         });
     }
-    let axis_geometry = |i: usize| -> Result<AxisGeometry> {
-        let g = unpadded_axis(i, [h, w][i], weight[2 + i], options);
+    let output_padding = options.output_padding.for_rank::<2>("output padding")?;
+    let unpadded = unpadded_axes([h, w], [weight[2], weight[3]], options)?;
+    let mut geometry = [AxisGeometry::new(0, 0); 2];
+    for ((axis, g), extra) in geometry.iter_mut().zip(unpadded).zip(output_padding) {
         let g = options.padding.resolve(g, Operation::CrossCorrelation)?;
-        let len = g.transposed_output_len(options.output_padding[i])?;
-        Ok(AxisGeometry { input: len, ..g })
-    };
-    Ok([axis_geometry(0)?, axis_geometry(1)?])
+        *axis = AxisGeometry {
+            input: g.transposed_output_len(extra)?,
+            ..g
+        };
+    }
+    Ok(geometry)
 }
 
-/// Resolves stride, dilation and padding of `options` for both spatial
-/// axes, rejecting empty inputs and kernels.
-pub(crate) fn spatial_geometry(
-    input: [usize; 2],
-    kernel: [usize; 2],
+/// Resolves stride, dilation and padding of `options` for the `R` spatial
+/// axes of a call, rejecting options given for another rank, empty inputs
+/// and empty kernels.
+pub(crate) fn spatial_geometry<const R: usize>(
+    input: [usize; R],
+    kernel: [usize; R],
     options: &ConvOptions,
     operation: Operation,
-) -> Result<[AxisGeometry; 2]> {
-    let axis_geometry = |i: usize| -> Result<AxisGeometry> {
-        let g = unpadded_axis(i, input[i], kernel[i], options);
+) -> Result<[AxisGeometry; R]> {
+    let mut geometry = unpadded_axes(input, kernel, options)?;
+    for g in &mut geometry {
         g.kernel_extent()?;
-        if input[i] == 0 {
+        if g.input == 0 {
             return Err(Error::EmptyInput { axis: g.axis });
         }
-        options.padding.resolve(g, operation)
-    };
-    Ok([axis_geometry(0)?, axis_geometry(1)?])
+        *g = options.padding.resolve(*g, operation)?;
+    }
+    Ok(geometry)
 }
 
-/// Spatial axis `i` (0 for rows, 1 for columns) of `input` elements and a
-/// `kernel`-tap kernel with the stride and dilation of `options`, before
-/// any padding.
-fn unpadded_axis(i: usize, input: usize, kernel: usize, options: &ConvOptions) -> AxisGeometry {
-    AxisGeometry::new(input, kernel)
-        .along([Axis::Height, Axis::Width][i])
-        .stride(options.stride[i])
-        .dilation(options.dilation[i])
+/// The `R` spatial axes of `input` lengths and `kernel` taps with the
+/// stride and dilation of `options`, before any padding, after checking
+/// that every option fits the rank.
+fn unpadded_axes<const R: usize>(
+    input: [usize; R],
+    kernel: [usize; R],
+    options: &ConvOptions,
+) -> Result<[AxisGeometry; R]> {
+    let names: &[Axis] = match R {
+        1 => &[Axis::Length],
+        _ => &[Axis::Height, Axis::Width],
+    };
+    let stride = options.stride.for_rank::<R>("stride")?;
+    let dilation = options.dilation.for_rank::<R>("dilation")?;
+    if let Some(given) = options.padding.explicit_rank().filter(|&given| given != R) {
+        return Err(Error::OptionRank {
+            option: "padding",
+            given,
+            call: R,
+        });
+    }
+    Ok(std::array::from_fn(|i| {
+        AxisGeometry::new(input[i], kernel[i])
+            .along(names[i])
+            .stride(stride[i])
+            .dilation(dilation[i])
+    }))
 }
 
 /// The element count of `shape`, checked against `usize` and against

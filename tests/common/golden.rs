@@ -184,6 +184,10 @@ fn padding(value: &Value) -> Padding {
         Some("Same") => Padding::Same,
         Some("Full") => Padding::Full,
         Some(other) => panic!("unknown padding {other}"),
+        None if value.get("Explicit1d").is_some() => Padding::Explicit1d {
+            left: length(&value["Explicit1d"]["left"]),
+            right: length(&value["Explicit1d"]["right"]),
+        },
         None => {
             let side = |name: &str| length(&value["Explicit"][name]);
             Padding::Explicit {
@@ -216,6 +220,22 @@ pub fn options<T: Golden>(value: &Value) -> ConvOptions {
     ConvOptions::new()
         .strides(sh, sw)
         .dilations(dh, dw)
+        .padding(padding(&value["padding"]))
+        .groups(length(&value["groups"]))
+        .boundary(boundary::<T>(&value["boundary"]))
+}
+
+/// The options of a 1-D case: one stride, dilation and output padding,
+/// the padding, groups and boundary rule; the algorithm is the caller's.
+pub fn options_1d<T: Golden>(value: &Value) -> ConvOptions {
+    let one = |name: &str| match value[name].as_array().map(Vec::as_slice) {
+        Some([v]) => length(v),
+        _ => panic!("not a one-element list: {}", value[name]),
+    };
+    ConvOptions::new()
+        .stride(one("stride"))
+        .dilation(one("dilation"))
+        .output_padding(one("output_padding"))
         .padding(padding(&value["padding"]))
         .groups(length(&value["groups"]))
         .boundary(boundary::<T>(&value["boundary"]))

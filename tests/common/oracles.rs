@@ -34,8 +34,8 @@ pub fn resolved_geometry(
     let resolve = |i: usize, axis: Axis| {
         let g = AxisGeometry::new(input[i], kernel[i])
             .along(axis)
-            .stride(options.stride[i])
-            .dilation(options.dilation[i]);
+            .stride(options.stride.of_rank::<2>().expect("2-D options")[i])
+            .dilation(options.dilation.of_rank::<2>().expect("2-D options")[i]);
         options.padding.resolve(g, operation)
     };
     Ok([resolve(0, Axis::Height)?, resolve(1, Axis::Width)?])
@@ -93,7 +93,7 @@ pub fn padded_element<T: Element>(x: &Array2<T>, before: [usize; 2], boundary: &
 /// `Σ_a Σ_b x̃[i·sh + a·dh, j·sw + b·dw] · k[a, b]` over the padded input
 /// `x̃`, in the element type's arithmetic (wrapping for integers).
 fn window_sum<T: Scalar>(padded: &Array2<T>, k: ArrayView2<'_, T>, (i, j): (usize, usize), options: &ConvOptions) -> T {
-    let [[sh, sw], [dh, dw]] = [options.stride, options.dilation];
+    let [[sh, sw], [dh, dw]] = [options.stride, options.dilation].map(|v| v.of_rank::<2>().expect("2-D options"));
     k.indexed_iter().fold(T::zero(), |acc, ((a, b), &tap)| {
         acc.add_product(padded[[i * sh + a * dh, j * sw + b * dw]], tap)
     })

@@ -42,6 +42,18 @@ Files, one per Rust test:
   symmetric padding, nor circular or reflect padding wider than the input:
   those cases gather `x` at numpy.pad's indices instead, and autograd sums
   the gradient of every copy back onto its pixel.
+- `rank1.json` (checked by `tests/golden_1d.rs`): `correlate1d` and
+  `convolve1d` against `scipy.signal.correlate`/`convolve` on 1-D arrays
+  (f64, f32, i64, Complex<f64>; 'valid' with a kernel longer than the
+  input included), and for every boundary, stride and dilation against
+  `numpy.pad` followed by scipy's 'valid' mode or torch's `conv1d`;
+  `conv1d` and its gradients against `torch.nn.functional.conv1d` and
+  `torch.autograd.grad` (cases as in `gradients.json`, with 1-D options);
+  `conv_transpose1d` against `torch.nn.functional.conv_transpose1d`, the
+  crate's per-side padding cropped from its ends. Options hold one stride,
+  dilation and output padding, and `{"Explicit1d": {"left", "right"}}`.
+
+Run `python3 tests/golden/generate.py rank1.json` to write one file.
 """
 
 import json
@@ -706,6 +718,211 @@ def gradients():
     return cases
 
 
+# --- 1-D ------------------------------------------------------------------
+
+# The 1-D fixture draws from its own seed, so that it is the same whether
+# it is written alone or after the others.
+RANK1_RNG = np.random.default_rng(20261203)
+
+
+def padding_json_1d(padding):
+    if isinstance(padding, str):
+        return padding
+    left, right = padding
+    return {"Explicit1d": {"left": left, "right": right}}
+
+
+def pads_1d(padding, n, k, stride, dilation, convolution=False):
+    """(left, right) of a crate padding along one axis; `Same` by the crate's
+    rule: total = max((ceil(n/s)-1)s + d(k-1) + 1 - n, 0), the smaller half
+    (total // 2) before the input for correlation, after it for convolution."""
+    extent = dilation * (k - 1) + 1
+    if padding == "Valid":
+        return 0, 0
+    if padding == "Full":
+        return extent - 1, extent - 1
+    if padding == "Same":
+        total = max((-(-n // stride) - 1) * stride + extent - n, 0)
+        small = total // 2
+        return (total - small, small) if convolution else (small, total - small)
+    return padding
+
+
+def np_pad_1d(x, pads, boundary, dtype):
+    if boundary in ("fill0", "fillv"):
+        value = 0 if boundary == "fill0" else FILL[dtype]
+        return np.pad(x, pads, mode="constant", constant_values=value)
+    return np.pad(x, pads, mode=NP_PAD_MODE[boundary])
+
+
+def options_1d(padding, boundary, dtype, stride, dilation, groups=1, output_padding=0):
+    return {
+        "stride": [stride],
+        "dilation": [dilation],
+        "padding": padding_json_1d(padding),
+        "groups": groups,
+        "boundary": boundary_json(boundary, dtype),
+        "output_padding": [output_padding],
+    }
+
+
+def signal_case(op, dtype, n, k, *, padding="Valid", boundary="fill0", stride=1, dilation=1):
+    """`correlate1d` / `convolve1d`: scipy.signal on 1-D arrays where it
+    has the mode (stride 1, zero fill, odd kernels for 'same'), otherwise
+    numpy.pad followed by the strided, dilated sum of the definition taken
+    by torch's conv1d (real types) or by scipy.signal's 'valid' mode."""
+    x, kern = random((n,), dtype, RANK1_RNG), random((k,), dtype, RANK1_RNG)
+    convolution = op == "convolve1d"
+    scipy_fn = "convolve" if convolution else "correlate"
+    plain = boundary == "fill0" and stride == 1 and dilation == 1 and isinstance(padding, str)
+    if plain and (padding != "Same" or k % 2 == 1):
+        mode = padding.lower()
+        expected = getattr(scipy.signal, scipy_fn)(x, kern, mode=mode)
+        source = f"scipy.signal.{scipy_fn}(x, k, mode='{mode}')"
+    else:
+        pads = pads_1d(padding, n, k, stride, dilation, convolution)
+        xp = np_pad_1d(x, pads, boundary, dtype)
+        pad_text = (f"np.pad(x, {pads}, mode='constant', constant_values={fill_literal(FILL[dtype] if boundary == 'fillv' else 0)})"
+                    if boundary in ("fill0", "fillv") else f"np.pad(x, {pads}, mode='{NP_PAD_MODE[boundary]}')")
+        taps = kern[::-1] if convolution else kern
+        flip = "k[::-1]" if convolution else "k"
+        if stride == 1 and dilation == 1 and xp.size >= k:
+            expected = scipy.signal.correlate(xp, taps, mode="valid") if not convolution else \
+                scipy.signal.convolve(xp, kern, mode="valid")
+            source = (f"scipy.signal.{scipy_fn}({pad_text}, k, mode='valid')")
+        else:
+            assert not np.issubdtype(NUMPY_DTYPE[dtype], np.complexfloating)
+            kind = computed_in(dtype)
+            t = torch.from_numpy(xp.astype(kind))[None, None]
+            w = torch.from_numpy(np.ascontiguousarray(taps).astype(kind))[None, None]
+            expected = F.conv1d(t, w, stride=stride, dilation=dilation)[0, 0].numpy()
+            source = (f"torch.nn.functional.conv1d(torch.from_numpy({pad_text})[None, None], "
+                      f"torch.from_numpy({flip})[None, None], stride={stride}, dilation={dilation})[0, 0]")
+    name = f"{op}/{dtype}/{padding_json_1d(padding)}/{boundary}/n{n}_k{k}_s{stride}_d{dilation}"
+    return {
+        "name": name,
+        "op": op,
+        "dtype": dtype,
+        "options": options_1d(padding, boundary, dtype, stride, dilation),
+        "input": encode(x, dtype),
+        "kernel": encode(kern, dtype),
+        "expected": encode(to_dtype(expected, dtype), dtype),
+        "source": source,
+    }
+
+
+def pad_1d_for_autograd(x, pads, boundary, dtype):
+    """The padded input as a differentiable function of `x`, and its text:
+    F.pad for a fill value, otherwise `x` gathered at numpy.pad's indices
+    (through which autograd sums the gradient of every copy back)."""
+    left, right = pads
+    if boundary in ("fill0", "fillv"):
+        value = 0.0 if boundary == "fill0" else FILL[dtype]
+        return F.pad(x, (left, right), value=value), f"torch.nn.functional.pad(x, {(left, right)}, value={value!r})"
+    mode = NP_PAD_MODE[boundary]
+    index = torch.from_numpy(np.pad(np.arange(x.shape[2]), (left, right), mode))
+    return x[:, :, index], f"x[:, :, torch.from_numpy(np.pad(np.arange({x.shape[2]}), {(left, right)}, '{mode}'))]"
+
+
+def conv1d_case(dtype, n, c, length, o, k, *, groups=1, padding="Valid", boundary="fill0", stride=1, dilation=1,
+                bias=True):
+    """`conv1d` and `conv1d_backward`: torch's conv1d of the padded input,
+    and torch.autograd.grad of (y * g).sum() with respect to (x, w, b)."""
+    x = random((n, c, length), dtype, RANK1_RNG)
+    w = random((o, c // groups, k), dtype, RANK1_RNG)
+    b = random((o,), dtype, RANK1_RNG) if bias else None
+    pads = pads_1d(padding, length, k, stride, dilation)
+    xt, wt = tensor(x, dtype, True), tensor(w, dtype, True)
+    bt = tensor(b, dtype, True) if bias else None
+    xp, pad_text = pad_1d_for_autograd(xt, pads, boundary, dtype)
+    y = F.conv1d(xp, wt, bt, stride=stride, dilation=dilation, groups=groups)
+    g = random(tuple(y.shape), dtype, RANK1_RNG)
+    inputs = (xt, wt, bt) if bias else (xt, wt)
+    grads = torch.autograd.grad((y * tensor(g, dtype)).sum(), inputs)
+    call = (f"torch.nn.functional.conv1d({pad_text}, w, {'b' if bias else 'None'}, stride={stride}, "
+            f"dilation={dilation}, groups={groups})")
+    expected = {"output": encode(y.detach().numpy(), dtype), "input": encode(grads[0].numpy(), dtype),
+                "weight": encode(grads[1].numpy(), dtype)}
+    expected["bias"] = encode(grads[2].numpy() if bias else g.sum(axis=(0, 2)).astype(NUMPY_DTYPE[dtype]), dtype)
+    name = f"conv1d/{dtype}/{padding_json_1d(padding)}/{boundary}/n{n}c{c}l{length}o{o}k{k}s{stride}d{dilation}g{groups}"
+    return {
+        "name": name,
+        "op": "conv1d",
+        "dtype": dtype,
+        "options": options_1d(padding, boundary, dtype, stride, dilation, groups),
+        "input": encode(x, dtype),
+        "weight": encode(w, dtype),
+        "bias": encode(b, dtype) if bias else None,
+        "grad_output": encode(g, dtype),
+        "expected": expected,
+        "source": f"y = {call}; torch.autograd.grad((y * g).sum(), (x, w{', b' if bias else ''}))"
+                  + ("" if bias else "; the bias gradient is g.sum(axis=(0, 2))"),
+    }
+
+
+def transpose1d_case(dtype, n, c_in, length, c_out, k, *, stride=1, padding=(0, 0), output_padding=0, groups=1,
+                     dilation=1, bias=True):
+    """`conv_transpose1d`: torch's conv_transpose1d with no padding, then the
+    crate's (left, right) padding cropped from its two ends."""
+    x = random((n, c_in, length), dtype, RANK1_RNG)
+    w = random((c_in, c_out // groups, k), dtype, RANK1_RNG)
+    b = random((c_out,), dtype, RANK1_RNG) if bias else None
+    left, right = padding
+    full = F.conv_transpose1d(tensor(x, dtype), tensor(w, dtype), tensor(b, dtype) if bias else None, stride=stride,
+                              output_padding=output_padding, groups=groups, dilation=dilation)
+    y = full[:, :, left:full.shape[2] - right]
+    source = (f"torch.nn.functional.conv_transpose1d(x, w, {'b' if bias else 'None'}, stride={stride}, "
+              f"output_padding={output_padding}, groups={groups}, dilation={dilation})[:, :, {left}:L - {right}]")
+    return {
+        "name": f"conv_transpose1d/{dtype}/n{n}c{c_in}l{length}o{c_out}k{k}s{stride}p{left},{right}"
+                f"op{output_padding}g{groups}d{dilation}",
+        "op": "conv_transpose1d",
+        "dtype": dtype,
+        "options": options_1d(padding, "fill0", dtype, stride, dilation, groups, output_padding),
+        "input": encode(x, dtype),
+        "weight": encode(w, dtype),
+        "bias": encode(b, dtype) if bias else None,
+        "expected": encode(y.numpy(), dtype),
+        "source": source,
+    }
+
+
+def rank1():
+    cases = []
+    for op, dtype in product(("correlate1d", "convolve1d"), ("f64", "f32", "i64", "Complex<f64>")):
+        for (n, k), mode in product(((9, 3), (10, 4), (4, 7)), ("Valid", "Same", "Full")):
+            cases.append(signal_case(op, dtype, n, k, padding=mode))
+    for op, boundary in product(("correlate1d", "convolve1d"), ("fillv", "Wrap", "Symmetric", "Reflect", "Replicate")):
+        for (n, k), mode in product(((9, 3), (8, 4)), ("Same", "Full", (2, 5))):
+            cases.append(signal_case(op, "f64", n, k, padding=mode, boundary=boundary))
+    for op, (stride, dilation, mode, boundary) in product(
+            ("correlate1d", "convolve1d"),
+            ((2, 1, "Valid", "fill0"), (3, 1, "Same", "fill0"), (1, 2, "Same", "Reflect"), (2, 3, "Full", "Wrap"),
+             (3, 2, (1, 4), "Symmetric"), (2, 2, "Same", "fillv"))):
+        cases.append(signal_case(op, "f64", 17, 4, padding=mode, boundary=boundary, stride=stride, dilation=dilation))
+    conv = [
+        ((2, 4, 20, 6, 3), {}),
+        ((2, 4, 20, 6, 3), {"padding": "Same"}),
+        ((2, 4, 21, 6, 4), {"padding": "Same", "stride": 2}),
+        ((1, 6, 30, 9, 5), {"groups": 3, "padding": (3, 1), "dilation": 2}),
+        ((2, 4, 16, 4, 3), {"groups": 4, "padding": "Same", "boundary": "Reflect", "bias": False}),
+        ((1, 3, 19, 5, 3), {"padding": "Full", "stride": 3, "boundary": "Wrap"}),
+        ((2, 2, 12, 3, 5), {"padding": "Same", "dilation": 2, "boundary": "Symmetric"}),
+        ((1, 2, 10, 4, 3), {"padding": (2, 2), "boundary": "Replicate", "stride": 2}),
+        ((1, 2, 10, 4, 3), {"padding": "Same", "boundary": "fillv"}),
+        ((2, 16, 40, 16, 9), {"padding": "Same"}),
+    ]
+    cases += [conv1d_case(dtype, *dims, **kw) for dtype in ("f64", "f32") for dims, kw in conv]
+    transposed = [
+        ((2, 4, 9, 6, 3), {}),
+        ((1, 4, 7, 4, 4), {"stride": 2, "padding": (1, 1), "output_padding": 1}),
+        ((2, 6, 5, 3, 3), {"stride": 3, "groups": 3, "padding": (0, 2), "dilation": 2, "output_padding": 1}),
+        ((1, 3, 8, 2, 5), {"stride": 2, "padding": (2, 1), "bias": False}),
+    ]
+    cases += [transpose1d_case(dtype, *dims, **kw) for dtype in ("f64", "f32") for dims, kw in transposed]
+    return cases
+
+
 # --- the tutorial ---------------------------------------------------------
 
 
@@ -726,13 +943,24 @@ def tutorial():
     ]
 
 
+FILES = {
+    "modes_boundaries.json": lambda: modes_boundaries(),
+    "geometry.json": lambda: geometry(),
+    "dtypes.json": lambda: dtypes(),
+    "conv2d.json": lambda: conv2d(),
+    "tutorial.json": lambda: tutorial(),
+    "gradients.json": lambda: gradients(),
+    "rank1.json": lambda: rank1(),
+}
+
+
 def main():
-    write("modes_boundaries.json", modes_boundaries())
-    write("geometry.json", geometry())
-    write("dtypes.json", dtypes())
-    write("conv2d.json", conv2d())
-    write("tutorial.json", tutorial())
-    write("gradients.json", gradients())
+    """Writes every fixture, or those named on the command line
+    (`python3 tests/golden/generate.py rank1.json`)."""
+    import sys
+    names = sys.argv[1:] or list(FILES)
+    for name in names:
+        write(name, FILES[name]())
     print("versions:", VERSIONS)
 
 

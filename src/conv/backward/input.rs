@@ -13,7 +13,7 @@ use crate::conv::exec::scratch::{prefix, ScratchLens};
 use crate::conv::kernels::execute;
 use crate::conv::kernels::gemm::COLUMN_MULTIPLE;
 use crate::conv::problem::{all_finite, dims4, Problem};
-use crate::options::{Algorithm, Boundary, ConvOptions, Padding};
+use crate::options::{Algorithm, Boundary, ConvOptions, Padding, PerAxis};
 use crate::shape::AxisGeometry;
 
 /// The arguments of an input gradient, passed on to the paths that
@@ -88,13 +88,13 @@ fn input_gradient_transposed<A: Element + Float>(task: Task<'_, '_, A>, out: Arr
     let (padded_h, padded_w) = (rows.padded_len(), cols.padded_len());
     let (ext_h, ext_w) = (rows.extent(), cols.extent());
     let inner = |padding| ConvOptions {
-        stride: [1, 1],
-        dilation: [rows.dilation, cols.dilation],
+        stride: PerAxis::All(1),
+        dilation: PerAxis::Two([rows.dilation, cols.dilation]),
         padding,
         groups,
         boundary: Boundary::default(),
         algorithm: options.algorithm,
-        output_padding: [0, 0],
+        output_padding: PerAxis::All(0),
     };
     let workspace = task.workspace;
     workspace.whole.with(|whole| {

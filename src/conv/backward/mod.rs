@@ -70,7 +70,7 @@ impl<A> Default for Whole<A> {
     }
 }
 
-use ndarray::{Array1, Array4, ArrayRef4, ArrayView4, ArrayViewMut1, ArrayViewMut4, Axis};
+use ndarray::{Array, Array1, ArrayRef4, ArrayView4, ArrayViewMut, ArrayViewMut1, Axis, Dimension, Ix3, Ix4};
 
 use super::element::{Element, Float};
 use super::exec::scratch::{Pool, Workspace};
@@ -78,7 +78,9 @@ use super::problem::{check_shape, zeros, Problem};
 use crate::error::Result;
 use crate::options::ConvOptions;
 
-/// The three gradients of [`conv2d`](crate::conv2d), as [`conv2d_backward`] returns them.
+/// The three gradients of a batched convolution, as [`conv2d_backward`]
+/// ([`Conv2dGrads`]) and [`conv1d_backward`](crate::conv1d_backward)
+/// ([`Conv1dGrads`]) return them; `D` is the arrays' dimension.
 ///
 /// # Examples
 ///
@@ -93,17 +95,25 @@ use crate::options::ConvOptions;
 /// # Ok::<(), convolve::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq)]
-pub struct Conv2dGrads<A> {
-    /// `∂L/∂x`, shaped like the input `[N, C, H, W]`.
-    pub input: Array4<A>,
-    /// `∂L/∂w`, shaped like the weight `[O, C/groups, kh, kw]`.
-    pub weight: Array4<A>,
+pub struct ConvGrads<A, D: Dimension> {
+    /// `∂L/∂x`, shaped like the input (`[N, C, H, W]` in 2-D).
+    pub input: Array<A, D>,
+    /// `∂L/∂w`, shaped like the weight (`[O, C/groups, kh, kw]` in 2-D).
+    pub weight: Array<A, D>,
     /// `∂L/∂b`, one per output channel.
     pub bias: Array1<A>,
 }
 
-/// Where [`conv2d_backward_into`] writes each gradient; a `None` gradient is
-/// not computed at all (no weight gradient when only the input is being
+/// The gradients of [`conv2d`](crate::conv2d).
+pub type Conv2dGrads<A> = ConvGrads<A, Ix4>;
+
+/// The gradients of [`conv1d`](crate::conv1d).
+pub type Conv1dGrads<A> = ConvGrads<A, Ix3>;
+
+/// Where [`conv2d_backward_into`] ([`Conv2dGradsMut`]) and
+/// [`conv1d_backward_into`](crate::conv1d_backward_into)
+/// ([`Conv1dGradsMut`]) write each gradient; a `None` gradient is not
+/// computed at all (no weight gradient when only the input is being
 /// optimized, no input gradient for a network's first layer).
 ///
 /// # Examples
@@ -117,16 +127,23 @@ pub struct Conv2dGrads<A> {
 /// assert!(only_weight.input.is_none() && only_weight.bias.is_none());
 /// ```
 #[derive(Debug)]
-pub struct Conv2dGradsMut<'a, A> {
-    /// Receives `∂L/∂x` (`[N, C, H, W]`), any layout.
-    pub input: Option<ArrayViewMut4<'a, A>>,
-    /// Receives `∂L/∂w` (`[O, C/groups, kh, kw]`), any layout.
-    pub weight: Option<ArrayViewMut4<'a, A>>,
+pub struct ConvGradsMut<'a, A, D: Dimension> {
+    /// Receives `∂L/∂x` (`[N, C, H, W]` in 2-D), any layout.
+    pub input: Option<ArrayViewMut<'a, A, D>>,
+    /// Receives `∂L/∂w` (`[O, C/groups, kh, kw]` in 2-D), any layout.
+    pub weight: Option<ArrayViewMut<'a, A, D>>,
     /// Receives `∂L/∂b` (`[O]`).
     pub bias: Option<ArrayViewMut1<'a, A>>,
 }
 
-impl<A> Conv2dGradsMut<'_, A> {
+/// Where [`conv2d_backward_into`] writes each gradient.
+pub type Conv2dGradsMut<'a, A> = ConvGradsMut<'a, A, Ix4>;
+
+/// Where [`conv1d_backward_into`](crate::conv1d_backward_into) writes each
+/// gradient.
+pub type Conv1dGradsMut<'a, A> = ConvGradsMut<'a, A, Ix3>;
+
+impl<A, D: Dimension> ConvGradsMut<'_, A, D> {
     /// No gradient requested; fill in the ones wanted.
     ///
     /// # Examples
@@ -137,7 +154,7 @@ impl<A> Conv2dGradsMut<'_, A> {
     /// ```
     #[must_use]
     pub fn none() -> Self {
-        Conv2dGradsMut {
+        ConvGradsMut {
             input: None,
             weight: None,
             bias: None,
