@@ -2,8 +2,8 @@
 //! forced algorithm that runs itself there rather than giving way to
 //! another (see `Algorithm`'s docs for when each applies).
 //!
-//! `benches/conv.rs` includes this file on its own (`#[path]`), as it does
-//! `rng.rs`; the tests do not use it.
+//! `benches/conv.rs` and `examples/bench_shape.rs` include this file on
+//! their own (`#[path]`), as they do `rng.rs`; the tests do not use it.
 
 use convolve::{conv2d_algorithm, Algorithm, Conv2dPlan, ConvOptions, Element};
 use ndarray::ArrayRef4;
