@@ -31,7 +31,8 @@
 //! use the pool they are called from, so the same `install` sets candle's
 //! threads. `gemm` splits its work into as many tasks as candle's own count
 //! (`RAYON_NUM_THREADS`, else the physical cores), which inside a smaller
-//! pool run one after another.
+//! pool run one after another. candle's private pool
+//! (`Device::with_context`) is not entered by `Tensor::conv2d`.
 //!
 //! Throughput is in FLOPs of the direct definition (2 per multiply-add, for
 //! the FFT and separable paths too, and 3× the forward pass for forward +
