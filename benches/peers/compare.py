@@ -27,6 +27,10 @@ Python peers that the crate is compared with, and printed as the same tables:
   (counted as 3x the forward FLOPs), at each thread count of --threads
   (default 1 and 2; `torch.set_num_threads`).
 
+The Rust peers, `ndarray-conv` and candle, are rows of the criterion suite
+itself (benches/conv.rs, in the same groups as `convolve`); report.py puts
+them in the same tables as the peers timed here.
+
 FLOPs are those of the direct definition, 2 per multiply-add:
 output elements x (C/groups)*kh*kw x 2 (for FFT paths this is an "effective"
 rate). The figure reported is GFLOP/s = FLOPs / median time. Each measurement

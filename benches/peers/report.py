@@ -7,6 +7,12 @@ the tables and the chart of `docs/benchmarks.md`.
     python3 benches/peers/report.py benches/peers/results.json \\
         --chart docs/benchmarks.png > /tmp/tables.md
 
+The Python peers (scipy, OpenCV, PyTorch) come from compare.py's JSON; the
+Rust peers (`ndarray-conv`, candle) are rows of the criterion run itself,
+named `ndarray-conv/{direct,fft}/1t` and `candle/conv2d/{1,2}t` in the same
+groups as `convolve/...`. After the summary tables comes every row of the
+criterion run, group by group, with each forced algorithm beside `Auto`.
+
 Both runs should be made back to back on a quiet machine: the report
 compares medians taken minutes apart, not an absolute speed. The chart
 needs matplotlib (`pip install matplotlib`); the tables do not.
@@ -19,6 +25,8 @@ import sys
 
 SINGLE = ["s1", "s2", "s3", "s4"]
 BATCHED = ["b1", "b2", "b3", "b4", "b5"]
+# The order of the libraries in the table of every row.
+LIBRARIES = ["convolve", "convolve_into", "convolve_plan", "ndarray-conv", "candle"]
 
 
 def criterion_results(root):
@@ -53,8 +61,8 @@ def peer_results(path):
 def fmt(v):
     if v is None:
         return "–"
-    if isinstance(v, str):
-        return v
+    if isinstance(v, (str, int)):
+        return str(v)
     return f"{v:.1f}"
 
 
@@ -62,6 +70,96 @@ def ratio(a, b):
     if isinstance(a, float) and isinstance(b, float) and b > 0:
         return f"{a / b:.2f}×"
     return "–"
+
+
+def best(values):
+    return max((v for v in values if isinstance(v, float)), default=None)
+
+
+def table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(fmt(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def single_table(ours, peers):
+    """Single-channel, 1 thread: this crate's Auto beside every peer."""
+    python_peers = sorted({k[0] for k in peers if k[2] in SINGLE})
+    header = ["case", "dtype", "convolve (Auto)"] + python_peers + ["ndarray-conv", "candle", "vs best peer"]
+    rows, chart = [], []
+    for dtype in ["f32", "f64"]:
+        group = f"correlate2d_{dtype}"
+        for case in SINGLE:
+            mine = ours.get((group, "convolve/Auto/1t", case))
+            theirs = [peers.get((p, dtype, case, 1, "fwd")) for p in python_peers]
+            # ndarray-conv's better method, direct or FFT.
+            theirs.append(best(ours.get((group, f"ndarray-conv/{m}/1t", case)) for m in ("direct", "fft")))
+            theirs.append(ours.get((group, "candle/conv2d/1t", case)))
+            top = best(theirs)
+            rows.append([case, dtype, mine] + theirs + [ratio(mine, top)])
+            chart.append((f"{case} {dtype}", [mine, top]))
+    return ["### Single-channel `correlate2d`, 1 thread (GFLOP/s)", ""] + table(header, rows), chart
+
+
+def batched_table(ours, peers):
+    """Batched f32: Auto beside PyTorch (forward and forward + backward) and candle (forward)."""
+    header = ["case", "pass", "threads", "convolve (Auto)", "PyTorch", "candle", "vs PyTorch", "vs candle"]
+    rows, chart = [], []
+    for case in BATCHED:
+        for kind, group in [("fwd", "conv2d_f32"), ("fwd+bwd", "conv2d_f32_fwd_bwd")]:
+            for threads in [1, 2]:
+                mine = ours.get((group, f"convolve/Auto/{threads}t", case))
+                torch = peers.get(("torch-conv2d", "f32", case, threads, kind))
+                candle = ours.get((group, f"candle/conv2d/{threads}t", case))
+                rows.append([case, kind, threads, mine, torch, candle, ratio(mine, torch), ratio(mine, candle)])
+                chart.append((f"{case} {kind} {threads}t", [mine, torch, candle]))
+    return ["### Batched NCHW `conv2d`, f32 (GFLOP/s)", ""] + table(header, rows), chart
+
+
+def row_order(function):
+    """Libraries in the order of LIBRARIES, `Auto` first within each."""
+    library, algorithm = function.split("/")
+    rank = LIBRARIES.index(library) if library in LIBRARIES else len(LIBRARIES)
+    return (rank, library, algorithm != "Auto", algorithm)
+
+
+def every_row(ours):
+    """Every (group, case, library/algorithm) of the criterion run, one column per thread count."""
+    lines = ["### Every row of the criterion run (GFLOP/s)"]
+    for group in sorted({k[0] for k in ours}):
+        keys = [k for k in ours if k[0] == group]
+        threads = sorted({k[1].split("/")[2] for k in keys}, key=lambda t: int(t.rstrip("t")))
+        functions = sorted({k[1].rsplit("/", 1)[0] for k in keys}, key=row_order)
+        rows = []
+        for case in sorted({k[2] for k in keys}):
+            for function in functions:
+                cells = [ours.get((group, f"{function}/{t}", case)) for t in threads]
+                if any(c is not None for c in cells):
+                    rows.append([case, f"`{function}`"] + cells)
+        lines += ["", f"`{group}`:", ""] + table(["case", "row"] + threads, rows)
+    return lines
+
+
+def chart(path, panels):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(panels), 1, figsize=(12, 9))
+    for ax, (rows, title, series) in zip(axes, panels):
+        xs = range(len(rows))
+        width = 0.8 / len(series)
+        for i, name in enumerate(series):
+            values = [r[1][i] if isinstance(r[1][i], float) else 0 for r in rows]
+            ax.bar([x + (i - (len(series) - 1) / 2) * width for x in xs], values, width=width, label=name)
+        ax.set_xticks(list(xs))
+        ax.set_xticklabels([r[0] for r in rows], rotation=45, ha="right", fontsize=8)
+        ax.set_ylabel("GFLOP/s")
+        ax.set_title(title)
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
 
 
 def main():
@@ -73,62 +171,18 @@ def main():
 
     ours = criterion_results(args.criterion)
     peers, raw = peer_results(args.peers)
+    single, chart_single = single_table(ours, peers)
+    batched, chart_batched = batched_table(ours, peers)
+    print("\n".join(single + [""] + batched + [""] + every_row(ours)))
     kinds = sorted({k[4] for k in peers})
-    peer_names = sorted({k[0] for k in peers if k[0] != "torch-conv2d"} | {"torch-conv2d"})
-
-    lines = []
-    lines.append("### Single-channel `correlate2d`, 1 thread (GFLOP/s)\n")
-    single_peers = [p for p in peer_names if any(k[0] == p and k[2] in SINGLE for k in peers)]
-    lines.append("| case | dtype | convolve (Auto) | " + " | ".join(single_peers) + " | vs best peer |")
-    lines.append("|---|---|---|" + "---|" * len(single_peers) + "---|")
-    chart_single = []
-    for dtype in ["f32", "f64"]:
-        for case in SINGLE:
-            mine = ours.get((f"correlate2d_{dtype}", "convolve/Auto/1t", case))
-            row = [peers.get((p, dtype, case, 1, "fwd")) for p in single_peers]
-            best = max((v for v in row if isinstance(v, float)), default=None)
-            lines.append(f"| {case} | {dtype} | {fmt(mine)} | " + " | ".join(fmt(v) for v in row) + f" | {ratio(mine, best)} |")
-            chart_single.append((f"{case} {dtype}", mine, best))
-
-    lines.append("\n### Batched NCHW `conv2d`, f32 (GFLOP/s)\n")
-    lines.append("| case | pass | threads | convolve (Auto) | PyTorch | ratio |")
-    lines.append("|---|---|---|---|---|---|")
-    chart_batched = []
-    for case in BATCHED:
-        for kind, group in [("fwd", "conv2d_f32"), ("fwd+bwd", "conv2d_f32_fwd_bwd")]:
-            for threads in [1, 2]:
-                mine = ours.get((group, f"convolve/Auto/{threads}t", case))
-                theirs = peers.get(("torch-conv2d", "f32", case, threads, kind))
-                lines.append(f"| {case} | {kind} | {threads} | {fmt(mine)} | {fmt(theirs)} | {ratio(mine, theirs)} |")
-                chart_batched.append((f"{case} {kind} {threads}t", mine, theirs))
-    print("\n".join(lines))
     print(f"\n(peer kinds in the JSON: {', '.join(kinds)}; environment: {json.dumps(raw.get('environment', {}))[:300]})",
           file=sys.stderr)
 
     if args.chart:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        fig, axes = plt.subplots(2, 1, figsize=(12, 9))
-        for ax, rows, title, other in [
-            (axes[0], chart_single, "Single-channel correlate2d, 1 thread", "best peer"),
-            (axes[1], chart_batched, "Batched conv2d f32", "PyTorch"),
-        ]:
-            labels = [r[0] for r in rows]
-            xs = range(len(rows))
-            mine = [r[1] if isinstance(r[1], float) else 0 for r in rows]
-            theirs = [r[2] if isinstance(r[2], float) else 0 for r in rows]
-            ax.bar([x - 0.2 for x in xs], mine, width=0.4, label="convolve")
-            ax.bar([x + 0.2 for x in xs], theirs, width=0.4, label=other)
-            ax.set_xticks(list(xs))
-            ax.set_xticklabels(labels, rotation=45, ha="right", fontsize=8)
-            ax.set_ylabel("GFLOP/s")
-            ax.set_title(title)
-            ax.legend()
-        fig.tight_layout()
-        fig.savefig(args.chart, dpi=110)
+        chart(args.chart, [
+            (chart_single, "Single-channel correlate2d, 1 thread", ["convolve", "best peer"]),
+            (chart_batched, "Batched conv2d f32", ["convolve", "PyTorch", "candle"]),
+        ])
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 //! The one seeded generator of the tests and benchmarks, so that the data
 //! of a case follow from its seed, the same on every run and machine.
 //!
-//! `benches/conv.rs` includes this file on its own (`#[path]`): it uses
-//! nothing from the other `common` modules, nor proptest.
+//! `benches/conv.rs` and `examples/bench_shape.rs` include this file on
+//! their own (`#[path]`): it uses nothing from the other `common` modules,
+//! nor proptest.
 
 use ndarray::{Array, ShapeBuilder};
 
