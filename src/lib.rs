@@ -108,8 +108,8 @@ pub mod shape;
 
 pub use conv::{
     conv2d, conv2d_algorithm, conv2d_backward, conv2d_backward_into, conv2d_into, conv_transpose2d,
-    conv_transpose2d_into, convolve2d, convolve2d_into, correlate2d, correlate2d_algorithm, correlate2d_into,
-    Conv2dGrads, Conv2dGradsMut, Conv2dPlan, Element, Float,
+    conv_transpose2d_into, convolve2d, convolve2d_algorithm, convolve2d_into, correlate2d, correlate2d_algorithm,
+    correlate2d_into, Conv2dGrads, Conv2dGradsMut, Conv2dPlan, Element, Float,
 };
 pub use error::{Axis, Error, Result};
 /// The complex numbers the crate accepts as elements (`Complex<f32>`,

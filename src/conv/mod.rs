@@ -22,5 +22,7 @@ pub use backward::{conv2d_backward, conv2d_backward_into, Conv2dGrads, Conv2dGra
 pub use batched::{conv2d, conv2d_algorithm, conv2d_into};
 pub use element::{Element, Float};
 pub use plan::Conv2dPlan;
-pub use single_channel::{convolve2d, convolve2d_into, correlate2d, correlate2d_algorithm, correlate2d_into};
+pub use single_channel::{
+    convolve2d, convolve2d_algorithm, convolve2d_into, correlate2d, correlate2d_algorithm, correlate2d_into,
+};
 pub use transpose::{conv_transpose2d, conv_transpose2d_into};
