@@ -60,14 +60,15 @@ pub(crate) const TILE_LIMIT: usize = 1 << 24;
 
 /// Kernel taps (`kh · kw`) from which the separable path beats the direct
 /// kernel, `f32` and `f64` alike: on 1024² images with `Same` padding, one
-/// thread, AVX-512, a 3×3 Sobel ran 1.18× faster on the direct kernel in
-/// `f32` (a tie in `f64`), a 4×4 Gaussian 1.25× (`f32`) and 1.13× (`f64`)
-/// faster in two passes (`examples/separable_timing.rs`).
+/// thread, AVX-512, two runs of `examples/separable_timing.rs` gave a 3×3
+/// Sobel 0.85× and 1.08× the direct kernel's speed in two passes (`f32`;
+/// 1.03× and 1.10× in `f64`), no reliable gain, and a 4×4 Gaussian 1.25×
+/// and 1.42× (`f32`; 1.13× and 1.39× in `f64`).
 pub(crate) const SEPARABLE_MIN_TAPS: usize = 16;
 
 /// The largest `kh + kw` for which the separable path was measured against
-/// the FFT: at 63×63 on 1024² images it was 1.6× (`f32`) and 2.1× (`f64`)
-/// faster. Its work grows with `kh + kw`, the FFT's with a logarithm, so
+/// the FFT: at 63×63 on 1024² images it was 1.6–1.8× (`f32`) and 2.0–2.1×
+/// (`f64`) faster. Its work grows with `kh + kw`, the FFT's with a logarithm, so
 /// longer kernels are left to the FFT rule.
 pub(crate) const SEPARABLE_MAX_SPAN: usize = 126;
 
