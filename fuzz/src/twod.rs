@@ -3,8 +3,8 @@
 use arbitrary::Arbitrary;
 use convolve::shape::{AxisGeometry, Operation};
 use convolve::{
-    convolve2d, convolve2d_algorithm, convolve2d_into, correlate2d, correlate2d_algorithm, correlate2d_into, Algorithm, Axis, ConvOptions,
-    Padding, Result,
+    convolve2d, convolve2d_algorithm, convolve2d_into, correlate2d, correlate2d_algorithm, correlate2d_into, Algorithm,
+    Axis, ConvOptions, Padding, Result,
 };
 use ndarray::{Array2, ArrayView2, Ix2};
 
@@ -164,7 +164,10 @@ pub fn run(case: &Input2d, convolution: bool) {
         }
     };
     if shape_fn.is_none() {
-        assert!(algorithm().is_err(), "{what}_algorithm accepts what the shape functions refuse");
+        assert!(
+            algorithm().is_err(),
+            "{what}_algorithm accepts what the shape functions refuse"
+        );
     }
     let Ok(out_shape) = called else { return };
 
@@ -179,7 +182,10 @@ pub fn run(case: &Input2d, convolution: bool) {
     if out_len > check::OUTPUT_CAP || check::work(&[out_len, taps[0], taps[1]]) > check::WORK_CAP {
         return;
     }
-    assert!(algorithm().is_ok(), "{what}_algorithm refuses what the shape functions accept");
+    assert!(
+        algorithm().is_ok(),
+        "{what}_algorithm refuses what the shape functions accept"
+    );
     let valid = Valid2d {
         case,
         convolution,
