@@ -176,7 +176,8 @@ struct CandleArgs {
 /// (`[kh, kw]`) on an `input` (`[H, W]`), if it can: zero padding, the
 /// same on all four sides, and the same stride and dilation on both axes.
 fn candle_args(options: &ConvOptions, input: [usize; 2], kernel: [usize; 2]) -> Option<CandleArgs> {
-    let [stride, dilation] = [options.stride, options.dilation].map(|[rows, cols]| (rows == cols).then_some(rows));
+    let [stride, dilation] = [options.stride, options.dilation]
+        .map(|v| v.of_rank::<2>().and_then(|[rows, cols]| (rows == cols).then_some(rows)));
     let (stride, dilation) = (stride?, dilation?);
     let sides = [0, 1].map(|axis| {
         let geometry = AxisGeometry::new(input[axis], kernel[axis])

@@ -157,9 +157,12 @@ fn run<A: Float>(args: &Args) -> convolve::Result<()> {
         args.dtype,
         args.input,
         args.weight,
-        args.options.stride[0],
+        args.options.stride.of_rank::<1>().expect("one stride for both axes")[0],
         args.options.padding,
-        args.options.dilation[0],
+        args.options
+            .dilation
+            .of_rank::<1>()
+            .expect("one dilation for both axes")[0],
         args.options.groups,
         output,
     );

@@ -367,10 +367,11 @@ pub enum Algorithm {
     /// Two one-dimensional passes for rank-1 kernels (`k = u vᵀ`, such as
     /// box and Gaussian filters): `kh + kw` multiply-adds per output instead
     /// of `kh · kw`. Real floating point, one input and one output channel
-    /// per group, every kernel rank 1 to within a few rounding errors of
-    /// its largest tap, and an intermediate (each input row filtered along
-    /// the columns, `H · Wo` values for one plane at a time) of bounded
-    /// size; anything else runs [`Algorithm::Vectorized`].
+    /// per group, and every kernel rank 1 to within a few rounding errors
+    /// of its largest tap; anything else runs [`Algorithm::Vectorized`].
+    /// Each block of output rows filters only the input rows it reads, into
+    /// a ring of as many lines as the kernel spans, so working memory stays
+    /// a few lines per thread however large the image.
     Separable,
 }
 

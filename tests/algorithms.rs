@@ -7,7 +7,7 @@ use common::{case_options, seeded, seeded_case, SeededCase, ALGORITHM_RANGES};
 use convolve::{
     conv2d, conv2d_into, convolve2d, correlate2d, correlate2d_into, Algorithm, Boundary, ConvOptions, Element, Padding,
 };
-use ndarray::{s, Array, Array2, Array4, ArrayBase, ArrayRef1, Data, Dimension, ShapeBuilder};
+use ndarray::{s, Array, Array2, Array4, ArrayBase, ArrayRef1, ArrayRef2, Data, Dimension, ShapeBuilder};
 use num_complex::Complex;
 use proptest::prelude::*;
 
@@ -237,6 +237,61 @@ fn into_forms_write_exactly_their_view() {
     }
 }
 
+/// `correlate2d_algorithm` and `convolve2d_algorithm` name what runs: the
+/// result is bit for bit that of the named algorithm forced, which is named
+/// again when asked, for every requested algorithm, rank-1 and other
+/// kernels, finite and non-finite inputs.
+#[test]
+fn the_reported_algorithm_is_the_one_run() {
+    type AlgorithmFn = fn(&ArrayRef2<f64>, &ArrayRef2<f64>, &ConvOptions) -> convolve::Result<Algorithm>;
+    type RunFn = fn(&ArrayRef2<f64>, &ArrayRef2<f64>, &ConvOptions) -> convolve::Result<Array2<f64>>;
+    let forms: [(AlgorithmFn, RunFn); 2] = [
+        (convolve::correlate2d_algorithm, correlate2d),
+        (convolve::convolve2d_algorithm, convolve2d),
+    ];
+    let rank_one = |n: usize, seed: u64| {
+        let (u, v) = (seeded(n, seed), seeded(n, seed ^ 1));
+        Array2::from_shape_fn((n, n), |(a, b)| u[a] * v[b])
+    };
+    let kernels = [
+        rank_one(3, 21),
+        rank_one(9, 22),
+        rank_one(25, 23),
+        seeded((5, 5), 24),
+        seeded((21, 21), 25),
+    ];
+    let x = seeded((60, 70), 26);
+    let mut nan_x = x.clone();
+    nan_x[[10, 10]] = f64::NAN;
+    let same = ConvOptions::new().padding(Padding::Same);
+    let mut seen = Vec::new();
+    for input in [&x, &nan_x] {
+        for k in &kernels {
+            for requested in [Algorithm::Auto, Algorithm::Direct].into_iter().chain(FAST) {
+                for (algorithm_of, run) in forms {
+                    let opts = same.algorithm(requested);
+                    let named = algorithm_of(input, k, &opts).unwrap();
+                    let forced = opts.algorithm(named);
+                    assert_eq!(algorithm_of(input, k, &forced).unwrap(), named);
+                    let got = run(input, k, &opts).unwrap();
+                    let want = run(input, k, &forced).unwrap();
+                    let what = format!("{requested:?} named {named:?}, {}×{} kernel", k.nrows(), k.ncols());
+                    for (g, w) in got.iter().zip(&want) {
+                        assert!(g == w || (g.is_nan() && w.is_nan()), "{what}: {g} vs {w}");
+                    }
+                    if requested == Algorithm::Auto {
+                        seen.push(named);
+                    }
+                }
+            }
+        }
+    }
+    // `Auto` took each of the single-channel paths at least once.
+    for algorithm in [Algorithm::Vectorized, Algorithm::Fft, Algorithm::Separable] {
+        assert!(seen.contains(&algorithm), "{algorithm:?} never chosen");
+    }
+}
+
 /// `Auto` uses the FFT only on finite data: a NaN reaches exactly the
 /// outputs whose window covers it, as in the direct definition.
 #[test]
@@ -244,12 +299,13 @@ fn auto_keeps_non_finite_values_local() {
     let mut x = seeded((40, 40), 11);
     let k = seeded((13, 13), 12);
     let opts = ConvOptions::new().padding(Padding::Same);
-    assert_eq!(
-        convolve::correlate2d_algorithm::<f64>([40, 40], [13, 13], &opts).unwrap(),
-        Algorithm::Fft
-    );
+    assert_eq!(convolve::correlate2d_algorithm(&x, &k, &opts).unwrap(), Algorithm::Fft);
     x[[20, 7]] = f64::NAN;
     x[[3, 30]] = f64::INFINITY;
+    assert_eq!(
+        convolve::correlate2d_algorithm(&x, &k, &opts).unwrap(),
+        Algorithm::Vectorized
+    );
     let got = correlate2d(&x, &k, &opts).unwrap();
     let want = correlate2d(&x, &k, &opts.algorithm(Algorithm::Direct)).unwrap();
     for (((i, j), &g), &w) in got.indexed_iter().zip(want.iter()) {

@@ -9,7 +9,7 @@
 mod common;
 
 use common::padded_element;
-use convolve::{correlate2d_into, Boundary, ConvOptions, Padding};
+use convolve::{correlate2d_algorithm, correlate2d_into, Algorithm, Boundary, ConvOptions, Padding};
 use ndarray::Array2;
 
 const MIB: usize = 1 << 20;
@@ -80,4 +80,33 @@ fn a_2048_square_f64_image_with_a_31x31_kernel() {
     let extra = extra_peak(|| correlate2d_into(&x, &k, &opts, &mut out).unwrap());
     assert!(out.iter().all(|v| v.is_finite()));
     assert_working_memory_below(extra, 100);
+}
+
+/// The separable path filters rows into a ring of a few lines per thread,
+/// never into an intermediate of the whole plane (256 MiB here).
+#[test]
+fn an_8192_square_f32_image_with_a_9x9_gaussian() {
+    let _turn = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
+    let n = 8192;
+    let x = filled(n, n, |i, j| ((i * 31 + j * 17) % 97) as f32 / 97.0);
+    let g = [1.0f32, 8.0, 28.0, 56.0, 70.0, 56.0, 28.0, 8.0, 1.0];
+    let k = filled(9, 9, |a, b| g[a] * g[b] / 65536.0);
+    let mut out = Array2::<f32>::from_elem((n, n), f32::NAN);
+    let opts = ConvOptions::new()
+        .padding(Padding::Same)
+        .boundary(Boundary::Reflect)
+        .algorithm(Algorithm::Separable);
+    assert_eq!(correlate2d_algorithm(&x, &k, &opts).unwrap(), Algorithm::Separable);
+    let extra = extra_peak(|| correlate2d_into(&x, &k, &opts, &mut out).unwrap());
+    for &(i, j) in &[(0, 0), (4095, 17), (n - 1, n - 1)] {
+        let want: f64 = k
+            .indexed_iter()
+            .map(|((a, b), &tap)| {
+                let v = padded_element(&x, [4, 4], &Boundary::Reflect, (i + a, j + b));
+                f64::from(v) * f64::from(tap)
+            })
+            .sum();
+        assert!((f64::from(out[[i, j]]) - want).abs() < 1e-4, "at [{i}, {j}]");
+    }
+    assert_working_memory_below(extra, 16);
 }

@@ -31,5 +31,7 @@ pub use rank1::{
     conv1d, conv1d_algorithm, conv1d_backward, conv1d_backward_into, conv1d_into, conv_transpose1d,
     conv_transpose1d_into, convolve1d, convolve1d_into, correlate1d, correlate1d_into,
 };
-pub use single_channel::{convolve2d, convolve2d_into, correlate2d, correlate2d_algorithm, correlate2d_into};
+pub use single_channel::{
+    convolve2d, convolve2d_algorithm, convolve2d_into, correlate2d, correlate2d_algorithm, correlate2d_into,
+};
 pub use transpose::{conv_transpose2d, conv_transpose2d_into};

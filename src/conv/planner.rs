@@ -17,12 +17,17 @@
 //!    [`Algorithm::Fft`] real floating point, stride 1, a block tile
 //!    within [`TILE_LIMIT`] and kernel spectra of at most
 //!    [`FFT_SPECTRA_LIMIT`] values; [`Algorithm::Separable`] real floating
-//!    point and an intermediate of at most [`SEPARABLE_LIMIT`] values.
+//!    point (its ring of row-filtered lines, `dh·(kh − 1) + 1` lines of
+//!    `Wo` values, is never larger than the tile of rule 1), and kernels
+//!    that all have rank 1 (`kernels::choose` checks that).
 //! 3. **Separable** ([`Rule::RankOne`]): with `Auto`, a real
-//!    floating-point problem with one input and one output channel per
-//!    group whose kernels are all rank 1 and at least 2×2 runs
-//!    [`Algorithm::Separable`]: `kh + kw` multiply-adds per output instead
-//!    of `kh · kw`.
+//!    floating-point problem at stride 1 with one input and one output
+//!    channel per group whose kernels are all rank 1, at least 2×2, of at
+//!    least [`SEPARABLE_MIN_TAPS`] taps and at most [`SEPARABLE_MAX_SPAN`]
+//!    taps along both axes together, runs [`Algorithm::Separable`]:
+//!    `kh + kw` multiply-adds per output instead of `kh · kw`. Those are
+//!    the kernels on which it measured faster than the direct kernel and
+//!    the FFT.
 //! 4. **FFT** ([`Rule::LargeKernel`]): one input channel per group, a
 //!    kernel of at least [`fft_min_taps`] taps, the FFT's conditions above,
 //!    and finite data (a NaN or an infinity would spread over its whole
@@ -53,9 +58,19 @@ pub(crate) const GEMM_MIN_DEPTH: usize = 16;
 /// use for one row of output.
 pub(crate) const TILE_LIMIT: usize = 1 << 24;
 
-/// The most elements the separable path's intermediate (every input row
-/// filtered along the columns, `H · Wo` for one plane at a time) may take.
-pub(crate) const SEPARABLE_LIMIT: usize = 1 << 22;
+/// Kernel taps (`kh · kw`) from which the separable path beats the direct
+/// kernel, `f32` and `f64` alike: on 1024² images with `Same` padding, one
+/// thread, AVX-512, two runs of `examples/separable_timing.rs` gave a 3×3
+/// Sobel 0.85× and 1.08× the direct kernel's speed in two passes (`f32`;
+/// 1.03× and 1.10× in `f64`), no reliable gain, and a 4×4 Gaussian 1.25×
+/// and 1.42× (`f32`; 1.13× and 1.39× in `f64`).
+pub(crate) const SEPARABLE_MIN_TAPS: usize = 16;
+
+/// The largest `kh + kw` for which the separable path was measured against
+/// the FFT: at 63×63 on 1024² images it was 1.6–1.8× (`f32`) and 2.0–2.1×
+/// (`f64`) faster. Its work grows with `kh + kw`, the FFT's with a logarithm, so
+/// longer kernels are left to the FFT rule.
+pub(crate) const SEPARABLE_MAX_SPAN: usize = 126;
 
 /// The most complex values the kernel spectra of the FFT path may take.
 pub(crate) const FFT_SPECTRA_LIMIT: usize = 1 << 22;
@@ -149,17 +164,11 @@ pub(crate) fn choose<A: Element>(
                 Some(len) if len <= FFT_SPECTRA_LIMIT
             )
     };
-    let separable_fits = || {
-        cols.output_len()
-            .ok()
-            .and_then(|wo| wo.checked_mul(rows.input))
-            .is_some_and(|len| len <= SEPARABLE_LIMIT)
-    };
     let applies = match requested {
         Algorithm::Auto => None,
         Algorithm::Gemm => Some(A::MATMUL),
         Algorithm::Fft => Some(fft_fits()),
-        Algorithm::Separable => Some(A::REAL_FLOAT && separable_fits()),
+        Algorithm::Separable => Some(A::REAL_FLOAT),
         Algorithm::Direct | Algorithm::Vectorized => Some(true),
     };
     match applies {
@@ -171,7 +180,12 @@ pub(crate) fn choose<A: Element>(
     let depth = shapes.channels_per_group * taps;
     let outputs_per_group = shapes.out_channels / shapes.groups.max(1);
     let one_to_one = shapes.channels_per_group == 1 && outputs_per_group == 1;
-    if A::REAL_FLOAT && one_to_one && rows.kernel > 1 && cols.kernel > 1 && separable_fits() && separable() {
+    let unit_stride = rows.stride == 1 && cols.stride == 1;
+    let measured_faster = rows.kernel > 1
+        && cols.kernel > 1
+        && taps >= SEPARABLE_MIN_TAPS
+        && rows.kernel + cols.kernel <= SEPARABLE_MAX_SPAN;
+    if A::REAL_FLOAT && one_to_one && unit_stride && measured_faster && separable() {
         recipe(Algorithm::Separable, Rule::RankOne)
     } else if shapes.channels_per_group == 1 && taps >= fft_min_taps::<A>() && fft_fits() && finite() {
         recipe(Algorithm::Fft, Rule::LargeKernel)
@@ -205,13 +219,22 @@ mod tests {
     #[test]
     fn f32_rules_table() {
         use Algorithm::*;
-        let cases: [(Algorithm, Shapes, bool, Algorithm, Rule); 14] = [
+        let cases: [(Algorithm, Shapes, bool, Algorithm, Rule); 19] = [
             // Rule 6: a 5×5 filter on one channel, not separable.
             (Auto, shapes(1, 1, 1, 1024, 5, 1, 2), false, Vectorized, Rule::Thin),
             // Rule 3: the same filter, rank 1.
             (Auto, shapes(1, 1, 1, 1024, 5, 1, 2), true, Separable, Rule::RankOne),
-            // Rule 3 needs at least 2×2.
+            // Rule 3 needs at least 2×2 and from 16 taps: not 3×3 (the
+            // direct kernel measured faster), 4×4 on...
             (Auto, shapes(1, 1, 1, 64, 1, 1, 0), true, Vectorized, Rule::Thin),
+            (Auto, shapes(1, 1, 1, 1024, 3, 1, 1), true, Vectorized, Rule::Thin),
+            (Auto, shapes(1, 1, 1, 1024, 4, 1, 2), true, Separable, Rule::RankOne),
+            // ... to 63×63, where it still beat the FFT; 64×64 is left to
+            // the FFT.
+            (Auto, shapes(1, 1, 1, 1024, 63, 1, 31), true, Separable, Rule::RankOne),
+            (Auto, shapes(1, 1, 1, 1024, 64, 1, 32), true, Fft, Rule::LargeKernel),
+            // Rule 3 needs stride 1 (strided, fewer lines are shared).
+            (Auto, shapes(1, 1, 1, 1024, 5, 2, 2), true, Vectorized, Rule::Thin),
             // Rule 4 from 196 taps (14×14) on f32, not below (13×13).
             (Auto, shapes(1, 1, 1, 1024, 14, 1, 7), false, Fft, Rule::LargeKernel),
             (Auto, shapes(1, 1, 1, 1024, 13, 1, 6), false, Vectorized, Rule::Thin),
@@ -234,6 +257,30 @@ mod tests {
             let got = choose::<f32>(requested, &shapes, || true, || rank_one);
             assert_eq!(got, Recipe { algorithm, rule }, "{requested:?} on {shapes:?}");
         }
+    }
+
+    #[test]
+    fn f64_takes_the_separable_path_from_the_same_sizes() {
+        let at = |k, pad| choose::<f64>(Algorithm::Auto, &shapes(1, 1, 1, 1024, k, 1, pad), || true, || true);
+        assert_eq!(at(3, 1).algorithm, Algorithm::Vectorized);
+        for (k, pad) in [(4, 2), (5, 2), (13, 6), (63, 31)] {
+            assert_eq!(at(k, pad).algorithm, Algorithm::Separable, "{k}×{k}");
+        }
+        assert_eq!(at(64, 32).algorithm, Algorithm::Fft);
+        // Unequal sides count their taps: 2×8 has 16, 3×5 only 15.
+        let tall = |kh, kw| {
+            let rows = AxisGeometry::new(1024, kh);
+            let cols = AxisGeometry::new(1024, kw);
+            let shapes = Shapes {
+                geometry: [rows, cols],
+                groups: 1,
+                channels_per_group: 1,
+                out_channels: 1,
+            };
+            choose::<f64>(Algorithm::Auto, &shapes, || true, || true).algorithm
+        };
+        assert_eq!(tall(2, 8), Algorithm::Separable);
+        assert_eq!(tall(3, 5), Algorithm::Vectorized);
     }
 
     #[test]
@@ -305,7 +352,7 @@ mod tests {
         };
         assert_eq!(choose::<f32>(Algorithm::Gemm, &wide(16), || true, || true), direct);
         assert_ne!(choose::<f32>(Algorithm::Gemm, &wide(1), || true, || true), direct);
-        // The separable intermediate: H · Wo of at most 2^22 values.
+        // The separable path keeps a few lines, whatever the image's height.
         let tall = |h| {
             let rows = AxisGeometry::new(h, 3).padding(1, 1);
             let cols = AxisGeometry::new(1024, 3).padding(1, 1);
@@ -317,7 +364,6 @@ mod tests {
             }
         };
         let separable = |h| choose::<f32>(Algorithm::Separable, &tall(h), || true, || true).algorithm;
-        assert_eq!(separable(4096), Algorithm::Separable);
-        assert_eq!(separable(4097), Algorithm::Vectorized);
+        assert_eq!(separable(1 << 20), Algorithm::Separable);
     }
 }

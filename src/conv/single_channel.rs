@@ -1,6 +1,6 @@
 //! Single-channel correlation and convolution with scipy's semantics:
 //! [`correlate2d`], [`convolve2d`], their `_into` forms, and
-//! [`correlate2d_algorithm`].
+//! [`correlate2d_algorithm`] and [`convolve2d_algorithm`].
 //!
 //! A single-channel call is a batched problem of one image, one channel
 //! and one kernel; what it adds is scipy's reading of the arguments
@@ -10,8 +10,7 @@
 use ndarray::{Array2, ArrayRef2, ArrayView2, Axis};
 
 use super::element::Element;
-use super::kernels::execute;
-use super::planner::{self, Shapes};
+use super::kernels::{choose, execute};
 use super::problem::{check_bytes, check_shape, zeros, Problem};
 use crate::error::{Error, Result};
 use crate::options::{Algorithm, ConvOptions, Padding};
@@ -124,6 +123,11 @@ impl<'a, A: Element> SingleChannel<'a, A> {
         }
         execute(&self.problem, algorithm, view.insert_axis(Axis(0)).insert_axis(Axis(0)));
         Ok(())
+    }
+
+    /// What [`run_into`](Self::run_into) will run: the very choice it makes.
+    fn algorithm(&self, options: &ConvOptions) -> Algorithm {
+        choose(&self.problem, options.algorithm).0.algorithm
     }
 
     fn run(self, algorithm: Algorithm) -> Result<Array2<A>> {
@@ -294,37 +298,72 @@ pub fn convolve2d_into<A: Element>(
     SingleChannel::new(input.view(), kernel.view(), options, Operation::Convolution)?.run_into(options.algorithm, out)
 }
 
-/// The algorithm that [`correlate2d`] and [`convolve2d`] will run for these
-/// shapes and options, without running it: `options.algorithm` itself when
+/// The algorithm that [`correlate2d`] (and [`correlate2d_into`]) will run
+/// on these arguments, without running it: `options.algorithm` itself when
 /// forced (unless it must give way, see [`Algorithm`]), the planner's choice
 /// for [`Algorithm::Auto`].
 ///
+/// It takes the arrays themselves because the choice can depend on their
+/// values: whether the kernel has rank 1 ([`Algorithm::Separable`]), and
+/// whether input and kernel are finite ([`Algorithm::Fft`]). It reads them
+/// only where the choice depends on them, and allocates no output.
+///
 /// # Errors
 ///
-/// Those of [`correlate2d`] for these shapes.
+/// Those of [`correlate2d`] for these arguments.
 ///
 /// # Examples
 ///
 /// ```
 /// use convolve::{correlate2d_algorithm, Algorithm, ConvOptions, Padding};
+/// use ndarray::{array, Array2};
 ///
+/// let x = Array2::<f32>::zeros((1024, 1024));
 /// let opts = ConvOptions::new().padding(Padding::Same);
-/// assert_eq!(correlate2d_algorithm::<f32>([1024, 1024], [5, 5], &opts)?, Algorithm::Vectorized);
+/// // A 5×5 kernel of rank 2 runs the direct kernel in registers...
+/// let k = Array2::from_shape_fn((5, 5), |(a, b)| (a * b + a + b % 2) as f32);
+/// assert_eq!(correlate2d_algorithm(&x, &k, &opts)?, Algorithm::Vectorized);
+/// // ... and a 9×9 box filter, of rank 1, two one-dimensional passes.
+/// assert_eq!(correlate2d_algorithm(&x, &Array2::ones((9, 9)), &opts)?, Algorithm::Separable);
+/// // Forced, the separable path gives way on a kernel of rank 2.
+/// let forced = opts.algorithm(Algorithm::Separable);
+/// assert_eq!(correlate2d_algorithm(&x, &k, &forced)?, Algorithm::Vectorized);
 /// # Ok::<(), convolve::Error>(())
 /// ```
 pub fn correlate2d_algorithm<A: Element>(
-    input: [usize; 2],
-    kernel: [usize; 2],
+    input: &ArrayRef2<A>,
+    kernel: &ArrayRef2<A>,
     options: &ConvOptions,
 ) -> Result<Algorithm> {
-    let resolved = resolve::<A>(input, kernel, options, Operation::CrossCorrelation)?;
-    let shapes = Shapes {
-        geometry: resolved.geometry,
-        groups: 1,
-        channels_per_group: 1,
-        out_channels: 1,
-    };
-    Ok(planner::choose::<A>(options.algorithm, &shapes, || true, || false).algorithm)
+    SingleChannel::new(input.view(), kernel.view(), options, Operation::CrossCorrelation).map(|s| s.algorithm(options))
+}
+
+/// The algorithm that [`convolve2d`] (and [`convolve2d_into`]) will run on
+/// these arguments, without running it; as [`correlate2d_algorithm`].
+///
+/// # Errors
+///
+/// Those of [`convolve2d`] for these arguments.
+///
+/// # Examples
+///
+/// ```
+/// use convolve::{convolve2d_algorithm, Algorithm, ConvOptions, Padding};
+/// use ndarray::Array2;
+///
+/// let x = Array2::<f64>::zeros((512, 512));
+/// let opts = ConvOptions::new().padding(Padding::Same);
+/// assert_eq!(convolve2d_algorithm(&x, &Array2::ones((9, 9)), &opts)?, Algorithm::Separable);
+/// let direct = opts.algorithm(Algorithm::Direct);
+/// assert_eq!(convolve2d_algorithm(&x, &Array2::ones((9, 9)), &direct)?, Algorithm::Direct);
+/// # Ok::<(), convolve::Error>(())
+/// ```
+pub fn convolve2d_algorithm<A: Element>(
+    input: &ArrayRef2<A>,
+    kernel: &ArrayRef2<A>,
+    options: &ConvOptions,
+) -> Result<Algorithm> {
+    SingleChannel::new(input.view(), kernel.view(), options, Operation::Convolution).map(|s| s.algorithm(options))
 }
 
 #[cfg(test)]

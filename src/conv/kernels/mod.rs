@@ -16,7 +16,7 @@ pub(crate) mod vectorized;
 use ndarray::ArrayViewMut4;
 
 use super::element::Element;
-use super::planner::{self, Recipe};
+use super::planner::{self, Recipe, Rule};
 use super::problem::Problem;
 use crate::options::Algorithm;
 
@@ -43,12 +43,21 @@ pub(crate) fn choose<A: Element>(
         Algorithm::Separable => A::separable_factors(problem),
         _ => None,
     };
+    // A forced `Separable` on kernels without factors runs `Vectorized`:
+    // the recipe says so, so that whoever reports it names what runs.
+    let recipe = match (recipe.algorithm, &factors) {
+        (Algorithm::Separable, None) => Recipe {
+            algorithm: Algorithm::Vectorized,
+            rule: Rule::Unsupported,
+        },
+        _ => recipe,
+    };
     (recipe, factors)
 }
 
 /// Runs `problem` as `recipe` says; `factors` are the separable factors of
-/// its kernels, if they have them (a forced [`Algorithm::Separable`] on
-/// kernels without them runs [`Algorithm::Vectorized`]).
+/// its kernels, which [`choose`] gives with every [`Algorithm::Separable`]
+/// recipe (a plan that asks the planner again keeps them).
 pub(crate) fn run<A: Element>(
     problem: &Problem<'_, A>,
     recipe: Recipe,

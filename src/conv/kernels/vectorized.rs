@@ -18,7 +18,7 @@ use crate::conv::problem::{dims4, Problem};
 /// Outputs accumulated together in registers: 256 bytes of them, four
 /// AVX-512 (or eight AVX2) registers of independent sums, so that the
 /// adders never wait for the previous addition into the same register.
-const fn widest_lanes<A>() -> usize {
+pub(crate) const fn widest_lanes<A>() -> usize {
     let lanes = 256 / std::mem::size_of::<A>();
     if lanes >= 64 {
         64
@@ -27,6 +27,13 @@ const fn widest_lanes<A>() -> usize {
     } else {
         16
     }
+}
+
+/// The register block for rows of `out_cols` outputs: the widest one, or
+/// for narrow rows a narrower one rather than the scalar loop (at least 8
+/// lanes); every width sums each output's taps in the same order.
+pub(crate) fn lanes_for<A>(out_cols: usize) -> usize {
+    widest_lanes::<A>().min(out_cols.next_power_of_two() / 2).max(8)
 }
 
 /// Output elements per block of work (a block is a whole number of rows).
@@ -148,10 +155,8 @@ impl<A: Element> pulp::WithSimd for ChannelTask<'_, '_, A> {
             bias,
             problem,
         } = self;
-        // Narrow rows take narrower register blocks rather than the scalar
-        // loop; every width sums each output's taps in the same order.
         let out_cols = line.len();
-        let lanes = widest_lanes::<A>().min(out_cols.next_power_of_two() / 2).max(8);
+        let lanes = lanes_for::<A>(out_cols);
         // Contiguous rows at unit column stride go two at a time: twice the
         // independent sums in flight, and each tap loaded once for both.
         if problem.geometry[1].stride == 1 && out_cols >= lanes {
@@ -217,7 +222,7 @@ fn accumulate_row_in<A: Element>(
 /// overlapping the previous one, so that no output is left to a scalar
 /// loop (the overlapped outputs are computed twice, identically).
 #[inline(always)]
-fn chunk_starts<const LANES: usize>(out_cols: usize) -> impl Iterator<Item = usize> + Clone {
+pub(crate) fn chunk_starts<const LANES: usize>(out_cols: usize) -> impl Iterator<Item = usize> + Clone {
     let last = out_cols.checked_sub(LANES);
     (0..out_cols / LANES)
         .map(|c| c * LANES)

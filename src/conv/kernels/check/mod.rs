@@ -31,7 +31,7 @@ use crate::shape::AxisGeometry;
 
 mod cases;
 
-pub(crate) use cases::{sweep, Case, Layout, EDGES, LAYOUTS};
+pub(crate) use cases::{sweep, Case, Edge, Layout, EDGES, LAYOUTS};
 
 /// Rows and columns added to a case's input for the poisoned run before
 /// it, so that the scratch it leaves is larger than the case needs.
