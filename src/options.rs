@@ -373,6 +373,18 @@ pub enum Algorithm {
     /// a ring of as many lines as the kernel spans, so working memory stays
     /// a few lines per thread however large the image.
     Separable,
+    /// Winograd's minimal filtering `F(4×4, 3×3)`: each 4×4 tile of
+    /// outputs comes from a 6×6 tile of input through fixed transforms,
+    /// with 36 multiplies per input channel instead of 144, done as 36
+    /// matrix products over all tiles of a block. Real floating point, 3×3
+    /// kernels, stride 1 (a dilated kernel is split into interleaved
+    /// undilated problems); anything else runs [`Algorithm::Vectorized`].
+    /// The transforms amplify rounding errors (still within `f32`'s 1e-4
+    /// of the largest output on the data measured in
+    /// `docs/algorithms.md`), and a NaN or infinity spreads over the whole
+    /// 4×4 tile it falls in. `Auto` does not pick it: it measured no
+    /// faster than [`Algorithm::Gemm`] yet.
+    Winograd,
 }
 
 /// One value per spatial axis of a convolution: the same on every axis

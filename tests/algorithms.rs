@@ -12,12 +12,13 @@ use num_complex::Complex;
 use proptest::prelude::*;
 
 /// Algorithms compared against the reference.
-const FAST: [Algorithm; 5] = [
+const FAST: [Algorithm; 6] = [
     Algorithm::Auto,
     Algorithm::Vectorized,
     Algorithm::Gemm,
     Algorithm::Fft,
     Algorithm::Separable,
+    Algorithm::Winograd,
 ];
 
 fn max_abs<S: Data<Elem = f64>, D: Dimension>(a: &ArrayBase<S, D>) -> f64 {
@@ -321,8 +322,9 @@ fn auto_keeps_non_finite_values_local() {
     }
 }
 
-/// A plan gives what `conv2d` gives, for every algorithm, call after call,
-/// and falls back from the FFT on non-finite input as `conv2d` does.
+/// A plan gives what `conv2d` gives, for every algorithm (with its
+/// transformed weights, for Winograd's), call after call, and falls back
+/// from the FFT on non-finite input as `conv2d` does.
 #[test]
 fn plans_match_one_off_calls() {
     let cases = [
@@ -350,6 +352,7 @@ fn plans_match_one_off_calls() {
             Algorithm::Vectorized,
             Algorithm::Gemm,
             Algorithm::Fft,
+            Algorithm::Winograd,
             Algorithm::Auto,
         ] {
             let opts = options.algorithm(alg);

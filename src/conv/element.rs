@@ -3,8 +3,8 @@
 //! [`Element`] is the public, sealed trait. Its supertrait
 //! [`Capabilities`] is crate-private: the arithmetic the kernels use, and
 //! one hook per algorithm that not every type supports (the FFT and the
-//! separable passes for real floating point, the matrix-product kernels
-//! for floating point and complex numbers). A new algorithm with such a
+//! separable passes and Winograd's algorithm for real floating point, the
+//! matrix-product kernels for floating point and complex numbers). A new algorithm with such a
 //! restriction adds one item here.
 
 use std::convert::Infallible;
@@ -13,7 +13,7 @@ use std::fmt::Debug;
 use ndarray::{ArrayViewMut4, LinalgScalar};
 use num_complex::Complex;
 
-use super::kernels::{fft, separable, vectorized};
+use super::kernels::{fft, separable, vectorized, winograd};
 use super::problem::Problem;
 use crate::options::Scalar;
 
@@ -92,6 +92,28 @@ mod sealed {
         /// [`Capabilities::separable_factors`].
         fn run_separable(problem: &Problem<'_, Self>, _factors: &separable::Factors<Self>, out: ArrayViewMut4<'_, Self>)
         where
+            Self: Element,
+        {
+            vectorized::run(problem, out);
+        }
+
+        /// The transformed weights of Winograd's algorithm for a plan to
+        /// keep (in `reuse`'s buffer, if any); `None` where it does not
+        /// apply to this type (real floating point only).
+        fn winograd_weights(
+            _problem: &Problem<'_, Self>,
+            _reuse: Option<winograd::Weights<Self>>,
+        ) -> Option<winograd::Weights<Self>> {
+            None
+        }
+
+        /// Runs Winograd's algorithm, with the transformed weights a plan
+        /// kept if any; only called when `REAL_FLOAT` is true.
+        fn run_winograd(
+            problem: &Problem<'_, Self>,
+            _weights: Option<&winograd::Weights<Self>>,
+            out: ArrayViewMut4<'_, Self>,
+        ) where
             Self: Element,
         {
             vectorized::run(problem, out);
@@ -214,6 +236,21 @@ macro_rules! impl_float {
 
             fn run_separable(problem: &Problem<'_, Self>, factors: &separable::Factors<Self>, out: ArrayViewMut4<'_, Self>) {
                 separable::run(problem, factors, out);
+            }
+
+            fn winograd_weights(
+                problem: &Problem<'_, Self>,
+                reuse: Option<winograd::Weights<Self>>,
+            ) -> Option<winograd::Weights<Self>> {
+                Some(winograd::Weights::new(problem, reuse))
+            }
+
+            fn run_winograd(
+                problem: &Problem<'_, Self>,
+                weights: Option<&winograd::Weights<Self>>,
+                out: ArrayViewMut4<'_, Self>,
+            ) {
+                winograd::run(problem, weights, out);
             }
         }
 

@@ -128,7 +128,10 @@ impl<A: Element> Conv2dPlan<A> {
                 rule: planner::Rule::Forced,
             },
             factors: None,
-            prepared: Prepared { spectra: None },
+            prepared: Prepared {
+                spectra: None,
+                winograd: None,
+            },
             workspace: Workspace::default(),
             backward: BackwardWorkspace::default(),
         };
@@ -140,20 +143,26 @@ impl<A: Element> Conv2dPlan<A> {
     /// `run_into` revisits the choice when an input is not) and computes
     /// what it keeps of them. Reads the weights' values only where the
     /// choice depends on them (single-channel kernels: rank 1, or large
-    /// enough for the FFT), so that for multi-channel layers it allocates
-    /// nothing.
+    /// enough for the FFT), and transforms new weights for Winograd's
+    /// algorithm in the buffer of the old ones, so that for multi-channel
+    /// layers it allocates nothing.
     fn prepare(&mut self) {
         let empty = ArrayView4::from_shape((0, self.input_shape[1], self.input_shape[2], self.input_shape[3]), &[])
             .expect("an empty view has any shape");
+        let reuse = self.prepared.winograd.take();
         let problem = self.problem(empty);
         let (recipe, factors) = choose(&problem, self.options.algorithm);
         let spectra = match recipe.algorithm {
             Algorithm::Fft => A::fft_spectra(&problem, [self.output_shape[2], self.output_shape[3]]),
             _ => None,
         };
+        let winograd = match recipe.algorithm {
+            Algorithm::Winograd => A::winograd_weights(&problem, reuse),
+            _ => None,
+        };
         self.recipe = recipe;
         self.factors = factors;
-        self.prepared = Prepared { spectra };
+        self.prepared = Prepared { spectra, winograd };
     }
 
     /// The problem of `input` with the plan's weights, bias and buffers.

@@ -19,7 +19,10 @@
 //!    [`FFT_SPECTRA_LIMIT`] values; [`Algorithm::Separable`] real floating
 //!    point (its ring of row-filtered lines, `dh·(kh − 1) + 1` lines of
 //!    `Wo` values, is never larger than the tile of rule 1), and kernels
-//!    that all have rank 1 (`kernels::choose` checks that).
+//!    that all have rank 1 (`kernels::choose` checks that);
+//!    [`Algorithm::Winograd`] real floating point, a 3×3 kernel and
+//!    stride 1. `Auto` never picks Winograd: it measured no faster than
+//!    [`Algorithm::Gemm`] (`docs/algorithms.md`).
 //! 3. **Separable** ([`Rule::RankOne`]): with `Auto`, a real
 //!    floating-point problem at stride 1 with one input and one output
 //!    channel per group whose kernels are all rank 1, at least 2×2, of at
@@ -164,11 +167,13 @@ pub(crate) fn choose<A: Element>(
                 Some(len) if len <= FFT_SPECTRA_LIMIT
             )
     };
+    let winograd_fits = A::REAL_FLOAT && rows.kernel == 3 && cols.kernel == 3 && rows.stride == 1 && cols.stride == 1;
     let applies = match requested {
         Algorithm::Auto => None,
         Algorithm::Gemm => Some(A::MATMUL),
         Algorithm::Fft => Some(fft_fits()),
         Algorithm::Separable => Some(A::REAL_FLOAT),
+        Algorithm::Winograd => Some(winograd_fits),
         Algorithm::Direct | Algorithm::Vectorized => Some(true),
     };
     match applies {
@@ -219,7 +224,7 @@ mod tests {
     #[test]
     fn f32_rules_table() {
         use Algorithm::*;
-        let cases: [(Algorithm, Shapes, bool, Algorithm, Rule); 19] = [
+        let cases: [(Algorithm, Shapes, bool, Algorithm, Rule); 23] = [
             // Rule 6: a 5×5 filter on one channel, not separable.
             (Auto, shapes(1, 1, 1, 1024, 5, 1, 2), false, Vectorized, Rule::Thin),
             // Rule 3: the same filter, rank 1.
@@ -252,6 +257,24 @@ mod tests {
             (Gemm, shapes(1, 1, 1, 64, 3, 1, 1), false, Gemm, Rule::Forced),
             // ... and give way where they do not.
             (Fft, shapes(1, 1, 1, 64, 3, 2, 1), false, Vectorized, Rule::Unsupported),
+            // Winograd: 3×3 at stride 1 only, grouped or not; never under
+            // Auto (the ResNet layer above stays Gemm).
+            (Winograd, shapes(64, 64, 1, 56, 3, 1, 1), false, Winograd, Rule::Forced),
+            (Winograd, shapes(4, 4, 2, 9, 3, 1, 0), false, Winograd, Rule::Forced),
+            (
+                Winograd,
+                shapes(64, 64, 1, 56, 3, 2, 1),
+                false,
+                Vectorized,
+                Rule::Unsupported,
+            ),
+            (
+                Winograd,
+                shapes(64, 64, 1, 56, 5, 1, 2),
+                false,
+                Vectorized,
+                Rule::Unsupported,
+            ),
         ];
         for (requested, shapes, rank_one, algorithm, rule) in cases {
             let got = choose::<f32>(requested, &shapes, || true, || rank_one);
@@ -329,6 +352,13 @@ mod tests {
         assert_eq!(complex(Algorithm::Auto, &resnet), Algorithm::Gemm);
         assert_eq!(complex(Algorithm::Auto, &small), Algorithm::Vectorized);
         assert_eq!(complex(Algorithm::Fft, &small), Algorithm::Vectorized);
+        // Winograd is for real floating point only.
+        assert_eq!(int(Algorithm::Winograd, &resnet), Algorithm::Vectorized);
+        assert_eq!(complex(Algorithm::Winograd, &resnet), Algorithm::Vectorized);
+        assert_eq!(
+            choose::<f64>(Algorithm::Winograd, &resnet, || true, || true).algorithm,
+            Algorithm::Winograd
+        );
     }
 
     #[test]

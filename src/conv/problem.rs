@@ -11,6 +11,7 @@ use ndarray::{Array, ArrayView, ArrayView1, ArrayView4, Dimension, ShapeBuilder}
 
 use super::element::{Capabilities, Element};
 use super::exec::scratch::Workspace;
+use super::kernels::winograd;
 use super::planner::Shapes;
 use crate::error::{Error, Result};
 use crate::options::{Boundary, ConvOptions};
@@ -52,6 +53,8 @@ pub struct Problem<'a, A: Capabilities> {
 pub(crate) struct Prepared<A: Capabilities> {
     /// The FFT kernel spectra, when the plan runs the FFT.
     pub(crate) spectra: Option<A::Spectra>,
+    /// The transformed weights, when the plan runs Winograd's algorithm.
+    pub(crate) winograd: Option<winograd::Weights<A>>,
 }
 
 impl<'a, A: Element> Problem<'a, A> {

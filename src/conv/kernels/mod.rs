@@ -12,6 +12,7 @@ pub(crate) mod fft;
 pub(crate) mod gemm;
 pub(crate) mod separable;
 pub(crate) mod vectorized;
+pub(crate) mod winograd;
 
 use ndarray::ArrayViewMut4;
 
@@ -72,6 +73,7 @@ pub(crate) fn run<A: Element>(
         Algorithm::Vectorized => vectorized::run(problem, out),
         Algorithm::Gemm => gemm::run(problem, out),
         Algorithm::Fft => A::run_fft(problem, problem.prepared.and_then(|p| p.spectra.as_ref()), out),
+        Algorithm::Winograd => A::run_winograd(problem, problem.prepared.and_then(|p| p.winograd.as_ref()), out),
         Algorithm::Auto | Algorithm::Direct => direct::run(problem, out),
     }
 }
