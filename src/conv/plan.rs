@@ -6,7 +6,7 @@ use ndarray::{Array1, Array4, ArrayRef1, ArrayRef4, ArrayView4};
 use super::backward::{backward, input_gradient, Conv2dGradsMut};
 use super::element::{Element, Float};
 use super::exec::scratch::Workspace;
-use super::kernels::{choose, run, separable};
+use super::kernels::{choose, gemm, run, separable};
 use super::planner::{self, Recipe};
 use super::problem::{
     all_finite, check_batched, check_bias, check_bytes, check_shape, dims4, zeros, Prepared, Problem,
@@ -35,7 +35,8 @@ use crate::shape::AxisGeometry;
 /// rayon pool it runs on), so that later calls of
 /// [`Conv2dPlan::run_into`] allocate nothing, except for a few bytes of
 /// bookkeeping inside each of the `gemm` crate's matrix products when the
-/// plan runs [`Algorithm::Gemm`]. A plan may be shared between threads;
+/// plan runs [`Algorithm::Gemm`] on that crate (complex numbers, pointwise
+/// layers). A plan may be shared between threads;
 /// calls made at the same time each take their own buffers (the first time
 /// they overlap, that takes new ones).
 ///
@@ -122,7 +123,10 @@ impl<A: Element> Conv2dPlan<A> {
                 rule: planner::Rule::Forced,
             },
             factors: None,
-            prepared: Prepared { spectra: None },
+            prepared: Prepared {
+                spectra: None,
+                packed: None,
+            },
             workspace: Workspace::default(),
         };
         plan.prepare();
@@ -136,6 +140,7 @@ impl<A: Element> Conv2dPlan<A> {
     /// enough for the FFT), so that for multi-channel layers it allocates
     /// nothing.
     fn prepare(&mut self) {
+        let kept = self.prepared.packed.take();
         let empty = ArrayView4::from_shape((0, self.input_shape[1], self.input_shape[2], self.input_shape[3]), &[])
             .expect("an empty view has any shape");
         let problem = self.problem(empty);
@@ -144,9 +149,15 @@ impl<A: Element> Conv2dPlan<A> {
             Algorithm::Fft => A::fft_spectra(&problem, [self.output_shape[2], self.output_shape[3]]),
             _ => None,
         };
+        // Packed into the buffer of the weights before, so that new weights
+        // of the same shape allocate nothing.
+        let packed = match recipe.algorithm {
+            Algorithm::Gemm => gemm::pack_weights(&problem, kept),
+            _ => None,
+        };
         self.recipe = recipe;
         self.factors = factors;
-        self.prepared = Prepared { spectra };
+        self.prepared = Prepared { spectra, packed };
     }
 
     /// The problem of `input` with the plan's weights, bias and buffers.

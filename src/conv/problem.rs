@@ -10,6 +10,7 @@
 use ndarray::{Array, ArrayView, ArrayView1, ArrayView4, Dimension, ShapeBuilder};
 
 use super::element::{Capabilities, Element};
+use super::exec::microkernel::PackedWeights;
 use super::exec::scratch::Workspace;
 use super::planner::Shapes;
 use crate::error::{Error, Result};
@@ -52,6 +53,9 @@ pub struct Problem<'a, A: Capabilities> {
 pub(crate) struct Prepared<A: Capabilities> {
     /// The FFT kernel spectra, when the plan runs the FFT.
     pub(crate) spectra: Option<A::Spectra>,
+    /// The weights packed for the micro-kernel, when the plan runs `Gemm`
+    /// on it.
+    pub(crate) packed: Option<PackedWeights<A>>,
 }
 
 impl<'a, A: Element> Problem<'a, A> {
