@@ -226,7 +226,7 @@ fn set_weight_on_a_gemm_plan_allocates_nothing() {
     }
 }
 
-/// The GEMM path reuses all of its own buffers too; what allocates is the
+/// The GEMM path reuses all of its own buffers too; what may allocate is the
 /// `gemm` crate, a few bytes of bookkeeping per matrix product.
 #[test]
 fn a_warm_gemm_plan_allocates_only_the_gemm_crates_bookkeeping() {

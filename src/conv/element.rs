@@ -13,6 +13,7 @@ use std::fmt::Debug;
 use ndarray::{ArrayViewMut4, LinalgScalar};
 use num_complex::Complex;
 
+use super::exec::microkernel::Microkernel;
 use super::kernels::{fft, separable, vectorized, winograd};
 use super::problem::Problem;
 use crate::options::Scalar;
@@ -29,6 +30,11 @@ mod sealed {
         /// kernel for this type: floating point and complex numbers, not
         /// integers, whose products there would not wrap.
         const MATMUL: bool;
+
+        /// The crate's own register-blocked matrix product for this type
+        /// (`exec::microkernel`: `f32` and `f64`), which `Algorithm::Gemm`
+        /// runs on; `None` leaves it the `gemm` crate's (complex numbers).
+        const MICROKERNEL: Option<Microkernel<Self>> = None;
 
         /// Whether this is a complex type, whose conjugate differs from
         /// the value.
@@ -212,6 +218,7 @@ macro_rules! impl_float {
     ($($t:ty: $scalar:ident, $from:ident),*) => {$(
         impl Capabilities for $t {
             const MATMUL: bool = true;
+            const MICROKERNEL: Option<Microkernel<Self>> = Some(Microkernel::NEW);
             const REAL_FLOAT: bool = true;
             const NAME: &'static str = stringify!($t);
             type Spectra = fft::FftKernels<$t>;
@@ -429,6 +436,15 @@ mod tests {
             Complex::<f64>::MATMUL,
         ];
         assert_eq!(matmul, [true, true, false, false, true, true]);
+        let microkernel = [
+            f32::MICROKERNEL.is_some(),
+            f64::MICROKERNEL.is_some(),
+            i32::MICROKERNEL.is_some(),
+            i64::MICROKERNEL.is_some(),
+            Complex::<f32>::MICROKERNEL.is_some(),
+            Complex::<f64>::MICROKERNEL.is_some(),
+        ];
+        assert_eq!(microkernel, [true, true, false, false, false, false]);
         let real = [
             f32::REAL_FLOAT,
             f64::REAL_FLOAT,

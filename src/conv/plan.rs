@@ -6,7 +6,7 @@ use ndarray::{Array1, Array4, ArrayRef1, ArrayRef4, ArrayView4};
 use super::backward::{backward, input_gradient, BackwardWorkspace, Conv2dGradsMut};
 use super::element::{Element, Float};
 use super::exec::scratch::Workspace;
-use super::kernels::{choose, run, separable};
+use super::kernels::{choose, gemm, run, separable};
 use super::planner::{self, Recipe};
 use super::problem::{
     all_finite, check_batched, check_bias, check_bytes, check_shape, dims4, zeros, Prepared, Problem,
@@ -35,7 +35,8 @@ use crate::shape::AxisGeometry;
 /// rayon pool it runs on), so that later calls of
 /// [`Conv2dPlan::run_into`] allocate nothing, except for a few bytes of
 /// bookkeeping inside each of the `gemm` crate's matrix products when the
-/// plan runs [`Algorithm::Gemm`]. The same holds for
+/// plan runs [`Algorithm::Gemm`] on that crate (complex numbers, pointwise
+/// layers). The same holds for
 /// [`backward_into`](Conv2dPlan::backward_into) and
 /// [`transpose_into`](Conv2dPlan::transpose_into) on the direct, vectorized
 /// and GEMM paths (the FFT and separable paths prepare the transposed
@@ -131,6 +132,7 @@ impl<A: Element> Conv2dPlan<A> {
             prepared: Prepared {
                 spectra: None,
                 winograd: None,
+                packed: None,
             },
             workspace: Workspace::default(),
             backward: BackwardWorkspace::default(),
@@ -147,6 +149,7 @@ impl<A: Element> Conv2dPlan<A> {
     /// algorithm in the buffer of the old ones, so that for multi-channel
     /// layers it allocates nothing.
     fn prepare(&mut self) {
+        let kept = self.prepared.packed.take();
         let empty = ArrayView4::from_shape((0, self.input_shape[1], self.input_shape[2], self.input_shape[3]), &[])
             .expect("an empty view has any shape");
         let reuse = self.prepared.winograd.take();
@@ -160,9 +163,19 @@ impl<A: Element> Conv2dPlan<A> {
             Algorithm::Winograd => A::winograd_weights(&problem, reuse),
             _ => None,
         };
+        // Packed into the buffer of the weights before, so that new weights
+        // of the same shape allocate nothing.
+        let packed = match recipe.algorithm {
+            Algorithm::Gemm => gemm::pack_weights(&problem, kept),
+            _ => None,
+        };
         self.recipe = recipe;
         self.factors = factors;
-        self.prepared = Prepared { spectra, winograd };
+        self.prepared = Prepared {
+            spectra,
+            winograd,
+            packed,
+        };
     }
 
     /// The problem of `input` with the plan's weights, bias and buffers.

@@ -10,6 +10,7 @@
 use ndarray::{Array, ArrayView, ArrayView1, ArrayView4, Dimension, ShapeBuilder};
 
 use super::element::{Capabilities, Element};
+use super::exec::microkernel::PackedWeights;
 use super::exec::scratch::Workspace;
 use super::kernels::winograd;
 use super::planner::Shapes;
@@ -55,6 +56,9 @@ pub(crate) struct Prepared<A: Capabilities> {
     pub(crate) spectra: Option<A::Spectra>,
     /// The transformed weights, when the plan runs Winograd's algorithm.
     pub(crate) winograd: Option<winograd::Weights<A>>,
+    /// The weights packed for the micro-kernel, when the plan runs `Gemm`
+    /// on it.
+    pub(crate) packed: Option<PackedWeights<A>>,
 }
 
 impl<'a, A: Element> Problem<'a, A> {

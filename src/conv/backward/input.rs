@@ -10,9 +10,10 @@ use crate::conv::element::Element;
 use crate::conv::exec::blocks::for_each_block;
 use crate::conv::exec::matmul::matmul;
 use crate::conv::exec::scratch::{prefix, ScratchLens};
-use crate::conv::kernels::execute;
+use crate::conv::kernels::gemm::pack_weights;
 use crate::conv::kernels::gemm::COLUMN_MULTIPLE;
-use crate::conv::problem::{all_finite, dims4, Problem};
+use crate::conv::kernels::{choose, run};
+use crate::conv::problem::{all_finite, dims4, Prepared, Problem};
 use crate::options::{Algorithm, Boundary, ConvOptions, Padding, PerAxis};
 use crate::shape::AxisGeometry;
 
@@ -108,12 +109,27 @@ fn input_gradient_transposed<A: Element + Float>(task: Task<'_, '_, A>, out: Arr
                 .slice_mut(s![g * channels_per_group..(g + 1) * channels_per_group, .., .., ..])
                 .assign(&block.permuted_axes([1, 0, 2, 3]));
         }
-        let run = |padding, into: ArrayViewMut4<'_, A>| {
+        let kept = &mut whole.packed;
+        let mut run = |padding, into: ArrayViewMut4<'_, A>| {
             let (mut problem, shape) = Problem::batched(grad_output, transposed.view(), None, &inner(padding))
                 .expect("the transposed problem is consistent");
             debug_assert_eq!(shape, dims4(into.shape()));
             problem.workspace = Some(&workspace.forward);
-            execute(&problem, options.algorithm, into);
+            let (recipe, factors) = choose(&problem, options.algorithm);
+            // The micro-kernel's packed weights go into the buffer of the
+            // call before, as a plan's do.
+            let packed = match recipe.algorithm {
+                Algorithm::Gemm => pack_weights(&problem, kept.take()),
+                _ => None,
+            };
+            let prepared = Prepared {
+                spectra: None,
+                winograd: None,
+                packed,
+            };
+            problem.prepared = Some(&prepared);
+            run(&problem, recipe, factors.as_ref(), into);
+            *kept = prepared.packed;
         };
         // With a fill value, only the gradient of the input proper is
         // wanted: where the padding allows, the transposed problem

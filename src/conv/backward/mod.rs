@@ -58,6 +58,8 @@ struct Whole<A> {
     padded: Vec<A>,
     /// The weight gradient's partial sums, one per block.
     partials: Vec<A>,
+    /// The transposed weights packed for the micro-kernel.
+    packed: Option<PackedWeights<A>>,
 }
 
 impl<A> Default for Whole<A> {
@@ -66,6 +68,7 @@ impl<A> Default for Whole<A> {
             weights: Vec::new(),
             padded: Vec::new(),
             partials: Vec::new(),
+            packed: None,
         }
     }
 }
@@ -73,6 +76,7 @@ impl<A> Default for Whole<A> {
 use ndarray::{Array, Array1, ArrayRef4, ArrayView4, ArrayViewMut, ArrayViewMut1, Axis, Dimension, Ix3, Ix4};
 
 use super::element::{Element, Float};
+use super::exec::microkernel::PackedWeights;
 use super::exec::scratch::{Pool, Workspace};
 use super::problem::{check_shape, zeros, Problem};
 use crate::error::Result;

@@ -46,6 +46,25 @@ pub(crate) fn input_in_place<'a, A: Element>(
     })
 }
 
+/// The input itself, when the block of image `n` whose tiles start at
+/// padded row `first_row` reads no padding and the input is in standard
+/// layout: then nothing needs copying.
+pub(crate) fn unpadded_input<'t, A: Element>(
+    problem: &Problem<'t, A>,
+    n: usize,
+    g: usize,
+    first_row: usize,
+    shape: TileShape,
+) -> Option<InputRows<'t, A>> {
+    let [rows, cols] = &problem.geometry;
+    let [_, _, height, width] = dims4(problem.input.shape());
+    let first = first_row.checked_sub(rows.pad_lo)?;
+    if cols.pad_lo != 0 || shape.width > width || first + shape.rows > height {
+        return None;
+    }
+    input_in_place(problem, n, g, first)
+}
+
 /// A run of a standard-layout input (see [`input_in_place`]): element `q`
 /// of row `t` of channel `c` is `data[c · channel + t · row + q]`.
 #[derive(Clone, Copy)]

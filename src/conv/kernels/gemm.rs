@@ -11,34 +11,301 @@
 //! ```
 //!
 //! Only one block's patches exist at a time (a few hundred KiB per thread),
-//! never the whole im2col matrix. The product runs on the `gemm` crate's
-//! kernels for `f32`, `f64` and complex numbers (AVX-512 or AVX2+FMA where
-//! the CPU has them, chosen at run time). Integer types have no fast
-//! product there; the planner sends them to `Algorithm::Vectorized` instead.
+//! never the whole im2col matrix. For `f32` and `f64` the patches are
+//! gathered straight into the panels of the crate's micro-kernel
+//! (`exec::microkernel`), whose packed weights a plan keeps; complex
+//! numbers go through the `gemm` crate (`exec::matmul`), which packs a
+//! patch matrix again itself. Integer types have no fast product; the
+//! planner sends them to `Algorithm::Vectorized` instead.
 
-use ndarray::{s, ArrayView2, ArrayView3, ArrayViewMut2, ArrayViewMut4, Axis, ShapeBuilder};
+use ndarray::{s, ArrayView2, ArrayView3, ArrayViewMut2, ArrayViewMut3, ArrayViewMut4, Axis, ShapeBuilder};
 
 use crate::conv::element::Element;
 use crate::conv::exec::blocks::{block_count, for_each_block};
 use crate::conv::exec::matmul::matmul;
+use crate::conv::exec::microkernel::{panel_index, Microkernel, Operands, PackedWeights};
 use crate::conv::exec::scratch::{prefix, workspace, ScratchLens, Workspace};
-use crate::conv::exec::tile::{fill_tile, input_in_place, packed_weights, rows_per_block, TileShape};
+use crate::conv::exec::tile::{fill_tile, input_in_place, packed_weights, rows_per_block, unpadded_input, TileShape};
 use crate::conv::problem::Problem;
 
 /// Output pixels per block: the width of the patch matrix.
 const BLOCK_OUTPUTS: usize = 512;
+
+/// Output pixels per block on the micro-kernel: a block's patch panels
+/// (`C/G · kh · kw` values per pixel) and its product stay in L2 (512
+/// timed ahead of 256 and 1024 on the benchmark layers).
+const PANEL_BLOCK_OUTPUTS: usize = 512;
 
 /// The patch matrix's columns come in multiples of this many (one cache
 /// line of `f32`): the `gemm` crate then reads it in place, without
 /// copying it into a buffer it would allocate.
 pub(crate) const COLUMN_MULTIPLE: usize = 16;
 
-/// Computes `problem` into `out` with blocked matrix products.
+/// Computes `problem` into `out` with blocked matrix products: on the
+/// type's micro-kernel where it has one, else on the `gemm` crate.
 pub(crate) fn run<A: Element>(problem: &Problem<'_, A>, out: ArrayViewMut4<'_, A>) {
-    let [out_rows, out_cols] = [out.shape()[2], out.shape()[3]];
     if out.is_empty() {
         return;
     }
+    match microkernel(problem) {
+        Some(kernel) => run_packed(problem, kernel, out),
+        _ => run_matmul(problem, out),
+    }
+}
+
+/// The micro-kernel `problem` runs on: its type's, except for pointwise
+/// layers, whose patch matrix is the input itself: the `gemm` crate reads
+/// that in place and wins (by 1.15–1.4× on a 1×1 layer of 256 channels;
+/// `docs/algorithms.md`), where the micro-kernel would copy it into panels
+/// or read it in place at a large stride, uncached.
+fn microkernel<A: Element>(problem: &Problem<'_, A>) -> Option<Microkernel<A>> {
+    A::MICROKERNEL.filter(|_| !pointwise(problem))
+}
+
+/// The weights of `problem` packed for the micro-kernel, if it runs on
+/// one, in `kept`'s buffer if given (a plan's, which then allocates
+/// nothing for weights of the same shape).
+pub(crate) fn pack_weights<A: Element>(
+    problem: &Problem<'_, A>,
+    kept: Option<PackedWeights<A>>,
+) -> Option<PackedWeights<A>> {
+    microkernel(problem)?;
+    Some(packed_for_microkernel(problem, kept))
+}
+
+fn packed_for_microkernel<A: Element>(problem: &Problem<'_, A>, kept: Option<PackedWeights<A>>) -> PackedWeights<A> {
+    let [out_channels, channels_per_group, kh, kw] = crate::conv::problem::dims4(problem.weight.shape());
+    let conjugate = problem.conjugate_kernel;
+    let mut packed = kept.unwrap_or_default();
+    packed.fill(
+        problem.groups,
+        out_channels / problem.groups,
+        channels_per_group * kh * kw,
+        problem.weight.iter().map(|&w| if conjugate { w.conj() } else { w }),
+    );
+    packed
+}
+
+/// [`run`] on the micro-kernel: per block and group, the patches are
+/// gathered into its panels and multiplied by the packed weights.
+fn run_packed<A: Element>(problem: &Problem<'_, A>, kernel: Microkernel<A>, out: ArrayViewMut4<'_, A>) {
+    let [out_rows, out_cols] = [out.shape()[2], out.shape()[3]];
+    let rows_per_block = rows_per_block(problem, PANEL_BLOCK_OUTPUTS / out_cols, out_rows, out_cols);
+    let [rows, cols] = problem.geometry;
+    let channels_per_group = problem.weight.shape()[1];
+    let outputs_per_group = problem.weight.shape()[0] / problem.groups;
+    let depth = channels_per_group * rows.kernel * cols.kernel;
+    let local;
+    let packed = match problem.prepared.and_then(|p| p.packed.as_ref()) {
+        Some(kept) if kept.has_shape(problem.groups, outputs_per_group, depth) => kept,
+        _ => {
+            local = packed_for_microkernel(problem, None);
+            &local
+        }
+    };
+    let nr = (kernel.panel_width)();
+    let panel_len = |pixels: usize| depth * pixels.next_multiple_of(nr);
+
+    let local = Workspace::default();
+    let workspace = workspace(problem, &local);
+    let full = TileShape::of(problem, rows_per_block, out_cols);
+    let full_pixels = rows_per_block * out_cols;
+    let blocks = block_count(out.shape()[0], out_rows, rows_per_block);
+    workspace.prepare_buffers(
+        blocks,
+        ScratchLens {
+            tile: full.len() + phased_len(full, cols.stride),
+            patches: panel_len(full_pixels),
+            product: outputs_per_group * full_pixels,
+        },
+    );
+    for_each_block(out, rows_per_block, |mut block| {
+        let block_rows = block.out.shape()[1];
+        let pixels = block_rows * out_cols;
+        let shape = TileShape::of(problem, block_rows, out_cols);
+        workspace.with(|scratch| {
+            let tile = prefix(
+                &mut scratch.tile,
+                shape.len() + phased_len(shape, cols.stride),
+                full.len() + phased_len(full, cols.stride),
+            );
+            let panels = prefix(&mut scratch.patches, panel_len(pixels), panel_len(full_pixels));
+            let product = prefix(
+                &mut scratch.product,
+                outputs_per_group * pixels,
+                outputs_per_group * full_pixels,
+            );
+            let rows_out = OutputRows {
+                first: block.row0,
+                count: block_rows,
+                width: out_cols,
+            };
+            for g in 0..problem.groups {
+                gather_panels(problem, [block.n, g], rows_out, tile, panels, nr);
+                let operands = Operands {
+                    weights: packed.group(g),
+                    patches: panels,
+                    rows: outputs_per_group,
+                    depth,
+                    columns: pixels,
+                };
+                (kernel.multiply)(operands, product, pixels);
+                let product =
+                    ArrayView2::from_shape((outputs_per_group, pixels), &*product).expect("outputs × pixels elements");
+                write_back(problem, g, product, &mut block.out);
+            }
+        });
+    });
+}
+
+/// Whether the layer is pointwise: a 1×1 kernel at unit stride without
+/// padding, whose patch matrix is the input itself.
+fn pointwise<A: Element>(problem: &Problem<'_, A>) -> bool {
+    let unit = |axis: &crate::shape::AxisGeometry| {
+        axis.kernel == 1 && axis.stride == 1 && axis.pad_lo == 0 && axis.pad_hi == 0
+    };
+    problem.geometry.iter().all(unit)
+}
+
+/// Elements of the column-phase copy of a tile at column stride `stride`
+/// (none at unit stride): see [`gather_panels`].
+fn phased_len(shape: TileShape, stride: usize) -> usize {
+    if stride == 1 {
+        0
+    } else {
+        shape.rows * stride * shape.width.div_ceil(stride)
+    }
+}
+
+/// Lays out the patches that `out` rows of group `g` of image `n` read
+/// (`[n, g]`) as the first `out.count · out.width` columns of the
+/// micro-kernel's panels of `nr` columns ([`panel_index`]; row
+/// `(c·kh + a)·kw + b` holds tap `(a, b)` of channel `c`), and zeros in
+/// the rest of the last panel.
+///
+/// Each channel's padded rows are read in place where the block reads no
+/// padding, else from `tile`, filled by the boundary rule. At a column
+/// stride `s > 1`, the rows are first split into their `s` column phases
+/// (phase `q` holding columns `q, q + s, …`), so that every tap reads a
+/// contiguous run of one phase: output `j` of tap `b` reads padded column
+/// `j·s + b·dw`, which is element `j + ⌊b·dw / s⌋` of phase `b·dw mod s`.
+fn gather_panels<A: Element>(
+    problem: &Problem<'_, A>,
+    [n, g]: [usize; 2],
+    out: OutputRows,
+    tile: &mut [A],
+    panels: &mut [A],
+    nr: usize,
+) {
+    let [rows, cols] = &problem.geometry;
+    let (kh, kw) = (rows.kernel, cols.kernel);
+    let channels_per_group = problem.weight.shape()[1];
+    let depth = channels_per_group * kh * kw;
+    let pixels = out.count * out.width;
+    let shape = TileShape::of(problem, out.count, out.width);
+    let first_row = out.first * rows.stride;
+    let in_place = unpadded_input(problem, n, g, first_row, shape);
+    let image = problem.input.index_axis(Axis(0), n);
+    let (tile, phased) = tile.split_at_mut(shape.len());
+    let stride = cols.stride;
+    let phase_width = shape.width.div_ceil(stride);
+    for c in 0..channels_per_group {
+        let (mut source, mut row_len): (&[A], usize) = match in_place {
+            Some(input) => (&input.data[c * input.channel..], input.row),
+            None => {
+                let plane = image.index_axis(Axis(0), g * channels_per_group + c);
+                fill_tile(problem, plane, first_row, shape, tile);
+                (&*tile, shape.width)
+            }
+        };
+        if stride > 1 {
+            for (t, dst) in phased.chunks_exact_mut(stride * phase_width).enumerate() {
+                let src = &source[t * row_len..][..shape.width];
+                for (q, phase) in dst.chunks_exact_mut(phase_width).enumerate() {
+                    for (d, &v) in phase.iter_mut().zip(src.iter().skip(q).step_by(stride)) {
+                        *d = v;
+                    }
+                }
+            }
+            (source, row_len) = (&*phased, stride * phase_width);
+        }
+        for a in 0..kh {
+            for b in 0..kw {
+                let k = (c * kh + a) * kw + b;
+                let column = b * cols.dilation;
+                let column = column % stride * phase_width + column / stride;
+                for r in 0..out.count {
+                    let line = &source[(r * rows.stride + a * rows.dilation) * row_len + column..];
+                    let mut j = 0;
+                    while j < out.width {
+                        let p = r * out.width + j;
+                        let len = (nr - p % nr).min(out.width - j);
+                        copy_run(&mut panels[panel_index(k, p, depth, nr)..][..len], &line[j..]);
+                        j += len;
+                    }
+                }
+            }
+        }
+    }
+    let tail = pixels % nr;
+    if tail != 0 {
+        let last = &mut panels[pixels / nr * depth * nr..][..depth * nr];
+        for k_row in last.chunks_exact_mut(nr) {
+            k_row[tail..].fill(A::zero());
+        }
+    }
+}
+
+/// Copies `src` into `dst` (as many elements as `dst` has), in fixed-size
+/// pieces: the runs are a row or less (tens of elements), for which a call
+/// to `memcpy` costs more than the copy.
+#[inline(always)]
+fn copy_run<A: Copy>(dst: &mut [A], src: &[A]) {
+    let src = &src[..dst.len()];
+    let mut wide = dst.chunks_exact_mut(16);
+    let mut from = src.chunks_exact(16);
+    for (d, s) in (&mut wide).zip(&mut from) {
+        d.copy_from_slice(s);
+    }
+    let mut narrow = wide.into_remainder().chunks_exact_mut(4);
+    let mut from = from.remainder().chunks_exact(4);
+    for (d, s) in (&mut narrow).zip(&mut from) {
+        d.copy_from_slice(s);
+    }
+    match (narrow.into_remainder(), from.remainder()) {
+        ([d0, d1, d2], [s0, s1, s2]) => (*d0, *d1, *d2) = (*s0, *s1, *s2),
+        ([d0, d1], [s0, s1]) => (*d0, *d1) = (*s0, *s1),
+        ([d0], [s0]) => *d0 = *s0,
+        _ => {}
+    }
+}
+
+/// Writes group `g`'s product (`[O/G, pixels]`) into its output channels
+/// of a block (`[O, rows, Wo]`), adding the bias.
+fn write_back<A: Element>(
+    problem: &Problem<'_, A>,
+    g: usize,
+    product: ArrayView2<'_, A>,
+    out: &mut ArrayViewMut3<'_, A>,
+) {
+    let out_cols = out.shape()[2];
+    let outputs_per_group = product.nrows();
+    for (o, result) in product.outer_iter().enumerate() {
+        let channel = g * outputs_per_group + o;
+        let bias = problem.bias.as_ref().map(|b| b[channel]);
+        let mut dst = out.index_axis_mut(Axis(0), channel);
+        for (mut dst_row, src_row) in dst.outer_iter_mut().zip(result.exact_chunks(out_cols)) {
+            match bias {
+                Some(bias) => dst_row.zip_mut_with(&src_row, |d, &v| *d = v.plus(bias)),
+                None => dst_row.assign(&src_row),
+            }
+        }
+    }
+}
+
+/// [`run`] on the `gemm` crate's products.
+fn run_matmul<A: Element>(problem: &Problem<'_, A>, out: ArrayViewMut4<'_, A>) {
+    let [out_rows, out_cols] = [out.shape()[2], out.shape()[3]];
     // Whole rows per block, in a number that makes the block's pixels a
     // multiple of `COLUMN_MULTIPLE` where that costs little; the columns of
     // any other block are padded up to one.
@@ -106,17 +373,7 @@ pub(crate) fn run<A: Element>(problem: &Problem<'_, A>, out: ArrayViewMut4<'_, A
                     fill_patches(problem, channels, rows, tile, patches.view_mut());
                     matmul(w, patches.view(), product.view_mut());
                 }
-                for (o, result) in product.outer_iter().enumerate() {
-                    let channel = g * outputs_per_group + o;
-                    let bias = problem.bias.as_ref().map(|b| b[channel]);
-                    let mut dst = block.out.index_axis_mut(Axis(0), channel);
-                    for (mut dst_row, src_row) in dst.outer_iter_mut().zip(result.exact_chunks(out_cols)) {
-                        match bias {
-                            Some(bias) => dst_row.zip_mut_with(&src_row, |d, &v| *d = v.plus(bias)),
-                            None => dst_row.assign(&src_row),
-                        }
-                    }
-                }
+                write_back(problem, g, product.slice(s![.., ..pixels]), &mut block.out);
             }
         });
     });
@@ -135,11 +392,7 @@ pub(crate) fn pointwise_patches<'a, A: Element>(
     row0: usize,
     pixels: usize,
 ) -> Option<ArrayView2<'a, A>> {
-    let [rows, cols] = &problem.geometry;
-    let unit = |axis: &crate::shape::AxisGeometry| {
-        axis.kernel == 1 && axis.stride == 1 && axis.pad_lo == 0 && axis.pad_hi == 0
-    };
-    if !unit(rows) || !unit(cols) || pixels % COLUMN_MULTIPLE != 0 {
+    if !pointwise(problem) || pixels % COLUMN_MULTIPLE != 0 {
         return None;
     }
     let input = input_in_place(problem, n, g, row0)?;
@@ -214,7 +467,7 @@ mod tests {
     use num_complex::Complex;
 
     use super::*;
-    use crate::conv::kernels::check::{check_kernel, problem, sweep};
+    use crate::conv::kernels::check::{check_kernel, problem, sweep, Case, EDGES};
     use crate::options::{ConvOptions, Padding};
 
     #[test]
@@ -225,6 +478,119 @@ mod tests {
     #[test]
     fn f64_matches_the_reference() {
         check_kernel::<f64>("gemm", sweep(), run);
+    }
+
+    /// Problems sized against the micro-kernel's blocking: depths that cross
+    /// its depth slices, output channels that leave a partial weight panel,
+    /// blocks whose pixels end inside a patch panel, several blocks per
+    /// image; and strides, dilations, paddings, boundary rules and groups
+    /// together, the column stride taking the phase-split gather.
+    fn panel_cases() -> Vec<Case> {
+        let pad = |top, bottom, left, right| Padding::Explicit {
+            top,
+            bottom,
+            left,
+            right,
+        };
+        let mut cases = vec![
+            // Depth 144 (two slices), 13 outputs (panels of 6, 6 and 1),
+            // blocks of 22 rows of 23 (506 pixels), two per image.
+            Case::new([2, 16, 30, 23], 13, [3, 3]).padding(pad(1, 1, 1, 1)).bias(),
+            // AlexNet's first layer in small: 11 × 11 at stride 4 over 3
+            // channels, depth 363.
+            Case::new([1, 3, 47, 50], 7, [11, 11]).stride(4, 4).bias(),
+            // A strided 1×1 layer is not read in place.
+            Case::new([1, 8, 20, 21], 6, [1, 1]).stride(2, 3),
+        ];
+        for edge in EDGES {
+            cases.push(
+                Case::new([2, 4, 13, 17], 8, [3, 3])
+                    .groups(2)
+                    .stride(2, 3)
+                    .dilation(2, 1)
+                    .padding(pad(2, 1, 3, 2))
+                    .edge(edge)
+                    .bias(),
+            );
+            cases.push(
+                Case::new([1, 3, 9, 40], 5, [2, 5])
+                    .stride(1, 2)
+                    .dilation(1, 3)
+                    .padding(pad(0, 3, 6, 1))
+                    .edge(edge),
+            );
+        }
+        cases
+    }
+
+    #[test]
+    fn f32_matches_the_reference_across_panels() {
+        check_kernel::<f32>("gemm, panels", panel_cases(), run);
+    }
+
+    #[test]
+    fn f64_matches_the_reference_across_panels() {
+        check_kernel::<f64>("gemm, panels", panel_cases(), run);
+    }
+
+    #[test]
+    fn gathered_panels_hold_the_patch_matrix() {
+        // The panels, read back through `panel_index`, against
+        // `fill_patches`' matrix; a short last panel ends in zeros.
+        let pad = Padding::Explicit {
+            top: 1,
+            bottom: 2,
+            left: 3,
+            right: 1,
+        };
+        let x = Array4::from_shape_fn((1, 4, 9, 14), |(_, c, h, w)| (100 * c + 10 * h + w) as f64);
+        for (kernel, options) in [
+            ([3, 3], ConvOptions::new().padding(pad)),
+            (
+                [2, 3],
+                ConvOptions::new().strides(2, 3).dilations(1, 2).padding(pad).groups(2),
+            ),
+            ([1, 1], ConvOptions::new().strides(1, 4)),
+        ] {
+            let w = Array4::<f64>::ones((2, 4 / options.groups, kernel[0], kernel[1]));
+            let p = problem(x.view(), w.view(), None, &options);
+            let [_, _, out_rows, out_cols] = p.output_shape();
+            let rows = OutputRows {
+                first: 1,
+                count: out_rows - 1,
+                width: out_cols,
+            };
+            let pixels = rows.count * rows.width;
+            let depth = w.shape()[1] * kernel[0] * kernel[1];
+            let shape = TileShape::of(&p, rows.count, rows.width);
+            let nr = 8;
+            let mut tile = vec![f64::NAN; shape.len() + phased_len(shape, p.geometry[1].stride)];
+            let mut panels = vec![f64::NAN; depth * pixels.next_multiple_of(nr)];
+            let mut want = Array2::from_elem((depth, pixels), f64::NAN);
+            let g = options.groups - 1;
+            let channels = x.slice(s![0, g * w.shape()[1]..(g + 1) * w.shape()[1], .., ..]);
+            fill_patches(&p, channels, rows, &mut tile, want.view_mut());
+            gather_panels(&p, [0, g], rows, &mut tile, &mut panels, nr);
+            for ((k, c), &v) in want.indexed_iter() {
+                assert_eq!(panels[panel_index(k, c, depth, nr)], v, "{options:?}: ({k}, {c})");
+            }
+            for c in pixels..pixels.next_multiple_of(nr) {
+                assert!((0..depth).all(|k| panels[panel_index(k, c, depth, nr)] == 0.0));
+            }
+        }
+    }
+
+    #[test]
+    fn pointwise_layers_keep_the_gemm_crate() {
+        let x = Array4::<f32>::zeros((1, 8, 4, 4));
+        let w = Array4::<f32>::zeros((4, 8, 1, 1));
+        let plain = problem(x.view(), w.view(), None, &ConvOptions::new());
+        assert!(microkernel(&plain).is_none() && pack_weights(&plain, None).is_none());
+        let strided = problem(x.view(), w.view(), None, &ConvOptions::new().stride(2));
+        assert!(microkernel(&strided).is_some() && pack_weights(&strided, None).is_some());
+        let xc = Array4::<Complex<f32>>::zeros((1, 8, 4, 4));
+        let wc = Array4::<Complex<f32>>::zeros((4, 8, 3, 3));
+        assert!(microkernel(&problem(xc.view(), wc.view(), None, &ConvOptions::new())).is_none());
     }
 
     #[test]

@@ -12,8 +12,8 @@ use ndarray::{ArrayViewMut2, ArrayViewMut4, Axis};
 use crate::conv::element::Element;
 use crate::conv::exec::blocks::{block_count, for_each_block};
 use crate::conv::exec::scratch::{prefix, workspace, ScratchLens, Workspace};
-use crate::conv::exec::tile::{fill_tile, input_in_place, packed_weights, rows_per_block, InputRows, TileShape};
-use crate::conv::problem::{dims4, Problem};
+use crate::conv::exec::tile::{fill_tile, packed_weights, rows_per_block, unpadded_input, InputRows, TileShape};
+use crate::conv::problem::Problem;
 
 /// Outputs accumulated together in registers: 256 bytes of them, four
 /// AVX-512 (or eight AVX2) registers of independent sums, so that the
@@ -107,25 +107,6 @@ pub(crate) fn run<A: Element>(problem: &Problem<'_, A>, out: ArrayViewMut4<'_, A
             }
         });
     });
-}
-
-/// The input itself, when the block of image `n` whose tiles start at
-/// padded row `first_row` reads no padding and the input is in standard
-/// layout: then nothing needs copying.
-fn unpadded_input<'t, A: Element>(
-    problem: &Problem<'t, A>,
-    n: usize,
-    g: usize,
-    first_row: usize,
-    shape: TileShape,
-) -> Option<InputRows<'t, A>> {
-    let [rows, cols] = &problem.geometry;
-    let [_, _, height, width] = dims4(problem.input.shape());
-    let first = first_row.checked_sub(rows.pad_lo)?;
-    if cols.pad_lo != 0 || shape.width > width || first + shape.rows > height {
-        return None;
-    }
-    input_in_place(problem, n, g, first)
 }
 
 /// The block's rows of one output channel, run by `pulp` with the best
