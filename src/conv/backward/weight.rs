@@ -150,12 +150,15 @@ pub(crate) fn weight_gradient<A: Element + Float>(
                 }
             });
         });
+        // Summed into the first partial, one whole partial after another
+        // (streaming through memory), in block order.
+        let (total, rest) = partials.split_at_mut(partial_len);
+        for partial in rest.chunks_exact(partial_len) {
+            total.iter_mut().zip(partial).for_each(|(t, &p)| *t = *t + p);
+        }
         for (o, mut taps) in out.outer_iter_mut().enumerate() {
             for (d, tap) in taps.iter_mut().enumerate() {
-                let at = if products { d * out_channels + o } else { o * depth + d };
-                *tap = partials
-                    .chunks_exact(partial_len)
-                    .fold(A::zero(), |sum, partial| sum + partial[at]);
+                *tap = total[if products { d * out_channels + o } else { o * depth + d }];
             }
         }
     });
