@@ -16,10 +16,10 @@ use ndarray::{Array1, Array3, ArrayRef, ArrayRef1, ArrayRef3, ArrayView, ArrayVi
 use super::backward::{conv2d_backward, conv2d_backward_into, Conv1dGrads, Conv1dGradsMut, ConvGrads, ConvGradsMut};
 use super::batched::{conv2d, conv2d_algorithm, conv2d_into};
 use super::element::{Element, Float};
-use super::single_channel::{convolve2d, convolve2d_into, correlate2d, correlate2d_into};
+use super::single_channel::{convolve2d, convolve2d_into, correlate2d, correlate2d_into, scipy_valid};
 use super::transpose::{conv_transpose2d, conv_transpose2d_into};
 use crate::error::{Error, Result};
-use crate::options::{Algorithm, ConvOptions, Padding, PerAxis};
+use crate::options::{Algorithm, ConvOptions};
 use crate::shape::{along_length, unit_rows, with_unit_rows};
 
 /// Where batched arrays get their unit row axis: `[N, C, 1, L]`.
@@ -110,13 +110,7 @@ pub fn correlate1d<A: Element>(
 /// unconjugated; the 1-D forms follow `scipy.signal.correlate`. Real
 /// elements are their own conjugates.
 fn conjugate_if_swapped<A: Element>(input: usize, kernel: usize, options: &ConvOptions, out: &mut ArrayRef1<A>) {
-    let unit = |v: PerAxis| v.of_rank::<1>() == Some([1]);
-    if A::COMPLEX
-        && options.padding == Padding::Valid
-        && unit(options.stride)
-        && unit(options.dilation)
-        && kernel > input
-    {
+    if A::COMPLEX && scipy_valid(options) && kernel > input {
         out.map_inplace(|v| *v = v.conj());
     }
 }
@@ -491,6 +485,7 @@ mod tests {
 
     use super::*;
     use crate::error::Axis as Named;
+    use crate::options::{Padding, PerAxis};
 
     #[test]
     fn errors_name_the_length_axis_and_1d_shapes() {

@@ -32,6 +32,14 @@ struct Resolved {
     swap: bool,
 }
 
+/// Whether `options` are scipy's plain 'valid' mode (no padding, stride
+/// and dilation 1), in which a kernel larger than the input swaps roles
+/// with it. Options for 1-D and 2-D calls alike (`PerAxis::All(1)` equals
+/// `[1, 1]`).
+pub(crate) fn scipy_valid(options: &ConvOptions) -> bool {
+    options.padding == Padding::Valid && options.stride == [1, 1] && options.dilation == [1, 1]
+}
+
 fn resolve<A>(
     in_shape: [usize; 2],
     k_shape: [usize; 2],
@@ -46,7 +54,7 @@ fn resolve<A>(
     // Rejects empty kernels and inputs, zero strides and dilations.
     spatial_geometry(in_shape, k_shape, options, operation)?;
 
-    let scipy_valid = options.padding == Padding::Valid && options.stride == [1, 1] && options.dilation == [1, 1];
+    let scipy_valid = scipy_valid(options);
     let kernel_fits = in_shape[0] >= k_shape[0] && in_shape[1] >= k_shape[1];
     let input_fits = k_shape[0] >= in_shape[0] && k_shape[1] >= in_shape[1];
     if scipy_valid && !kernel_fits && !input_fits {
