@@ -112,10 +112,12 @@ pub mod shape;
 
 pub use conv::{
     conv1d, conv1d_algorithm, conv1d_backward, conv1d_backward_into, conv1d_into, conv2d, conv2d_algorithm,
-    conv2d_backward, conv2d_backward_into, conv2d_into, conv_transpose1d, conv_transpose1d_into, conv_transpose2d,
-    conv_transpose2d_into, convolve1d, convolve1d_into, convolve2d, convolve2d_algorithm, convolve2d_into, correlate1d,
-    correlate1d_into, correlate2d, correlate2d_algorithm, correlate2d_into, Conv1dGrads, Conv1dGradsMut, Conv2dGrads,
-    Conv2dGradsMut, Conv2dPlan, ConvGrads, ConvGradsMut, Element, Float,
+    conv2d_backward, conv2d_backward_into, conv2d_into, conv3d, conv3d_algorithm, conv3d_backward,
+    conv3d_backward_into, conv3d_into, conv_transpose1d, conv_transpose1d_into, conv_transpose2d,
+    conv_transpose2d_into, conv_transpose3d, conv_transpose3d_into, convolve1d, convolve1d_into, convolve2d,
+    convolve2d_algorithm, convolve2d_into, convolve3d, convolve3d_into, correlate1d, correlate1d_into, correlate2d,
+    correlate2d_algorithm, correlate2d_into, correlate3d, correlate3d_into, Conv1dGrads, Conv1dGradsMut, Conv2dGrads,
+    Conv2dGradsMut, Conv2dPlan, Conv3dGrads, Conv3dGradsMut, ConvGrads, ConvGradsMut, Element, Float,
 };
 pub use error::{Axis, Error, Result};
 /// The complex numbers the crate accepts as elements (`Complex<f32>`,
