@@ -347,7 +347,216 @@ impl<A: Element + Float> Volume<'_, A> {
 
 #[cfg(test)]
 mod tests {
+    use ndarray::{Array1, Array5};
+
     use super::*;
+    use crate::conv::rank3::{conv3d, conv3d_backward, conv_transpose3d, correlate3d};
+    use crate::options::Padding;
+    use crate::shape::volume_geometry;
+
+    /// A small deterministic generator of integer-valued data, so that
+    /// every sum is exact in `f64`.
+    fn values(len: usize, seed: u64) -> Vec<f64> {
+        let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        (0..len)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state % 9) as f64 - 4.0
+            })
+            .collect()
+    }
+
+    fn volume(shape: [usize; 5], seed: u64) -> Array5<f64> {
+        Array5::from_shape_vec(shape, values(shape.iter().product(), seed)).unwrap()
+    }
+
+    /// The definition, one output at a time: `y[n, o, z, i, j] = b[o] +
+    /// Σ x̃[n, c', z·sd + a·dd, i·sh + b·dh, j·sw + e·dw] · w[o, c, a, b, e]`.
+    fn reference(x: &Array5<f64>, w: &Array5<f64>, bias: Option<&Array1<f64>>, options: &ConvOptions) -> Array5<f64> {
+        let (geometry, shape) = volume_geometry(dims(x), dims(w), options).unwrap();
+        let fill: f64 = options.boundary.fill().unwrap();
+        let [_, cg, kd, kh, kw] = dims(w);
+        let per_group = shape[1] / options.groups;
+        Array5::from_shape_fn(shape, |(n, o, z, i, j)| {
+            let mut acc = bias.map_or(0.0, |b| b[o]);
+            for c in 0..cg {
+                for (a, b, e) in itertools(kd, kh, kw) {
+                    let at = [z, i, j];
+                    let taps = [a, b, e];
+                    let src: Vec<Option<usize>> = (0..3)
+                        .map(|k| {
+                            let g = &geometry[k];
+                            source_index(at[k] * g.stride + taps[k] * g.dilation, g, &options.boundary)
+                        })
+                        .collect();
+                    let v = match (src[0], src[1], src[2]) {
+                        (Some(p), Some(r), Some(q)) => x[[n, o / per_group * cg + c, p, r, q]],
+                        _ => fill,
+                    };
+                    acc += v * w[[o, c, a, b, e]];
+                }
+            }
+            acc
+        })
+    }
+
+    fn itertools(kd: usize, kh: usize, kw: usize) -> impl Iterator<Item = (usize, usize, usize)> {
+        (0..kd).flat_map(move |a| (0..kh).flat_map(move |b| (0..kw).map(move |e| (a, b, e))))
+    }
+
+    fn dims(a: &Array5<f64>) -> [usize; 5] {
+        [0, 1, 2, 3, 4].map(|i| a.shape()[i])
+    }
+
+    fn dot(a: &Array5<f64>, b: &Array5<f64>) -> f64 {
+        a.iter().zip(b).map(|(x, y)| x * y).sum()
+    }
+
+    /// Option sets covering strides, dilations, asymmetric padding along
+    /// every axis, groups and every boundary rule.
+    fn option_sets() -> Vec<ConvOptions> {
+        let explicit = Padding::Explicit3d {
+            front: 2,
+            back: 1,
+            top: 1,
+            bottom: 0,
+            left: 0,
+            right: 2,
+        };
+        let mut sets = vec![
+            ConvOptions::new(),
+            ConvOptions::new().padding(Padding::Same),
+            ConvOptions::new().padding(Padding::Full).boundary(Boundary::Fill(2.0)),
+            ConvOptions::new()
+                .strides3d(2, 1, 2)
+                .dilations3d(1, 2, 1)
+                .padding(explicit),
+            ConvOptions::new().groups(2).padding(Padding::uniform3d(1)),
+        ];
+        for boundary in [
+            Boundary::Wrap,
+            Boundary::Symmetric,
+            Boundary::Reflect,
+            Boundary::Replicate,
+        ] {
+            sets.push(ConvOptions::new().padding(explicit).boundary(boundary));
+            sets.push(
+                ConvOptions::new()
+                    .strides3d(2, 2, 1)
+                    .dilations3d(2, 1, 1)
+                    .padding(Padding::uniform3d(2))
+                    .boundary(boundary),
+            );
+        }
+        sets
+    }
+
+    #[test]
+    fn every_algorithm_follows_the_definition() {
+        let x = volume([2, 4, 5, 6, 5], 1);
+        let w = volume([4, 2, 3, 2, 3], 2);
+        let bias = Array1::from(vec![1.0, -2.0, 3.0, 0.5]);
+        for options in option_sets() {
+            let options = if options.groups == 1 {
+                options.groups(2)
+            } else {
+                options
+            };
+            let want = reference(&x, &w, Some(&bias), &options);
+            for algorithm in [
+                Algorithm::Auto,
+                Algorithm::Direct,
+                Algorithm::Vectorized,
+                Algorithm::Gemm,
+                Algorithm::Fft,
+                Algorithm::Winograd,
+            ] {
+                let got = conv3d(&x, &w, Some(&bias), &options.algorithm(algorithm)).unwrap();
+                let err = (&got - &want).iter().fold(0.0f64, |m, d| m.max(d.abs()));
+                assert!(err < 1e-9, "{algorithm:?} {options:?}: {err}");
+            }
+        }
+    }
+
+    #[test]
+    fn planes_of_the_fill_value_add_the_fill_times_the_weights() {
+        // Padding of 3 planes before a one-plane input, kernel of 2: the
+        // first two outputs read only fill planes.
+        let x = volume([1, 1, 1, 2, 2], 3);
+        let w = volume([2, 1, 2, 1, 1], 4);
+        let options = ConvOptions::new()
+            .padding(Padding::Explicit3d {
+                front: 3,
+                back: 0,
+                top: 0,
+                bottom: 0,
+                left: 0,
+                right: 0,
+            })
+            .boundary(Boundary::Fill(1.5));
+        let bias = Array1::from(vec![10.0, 20.0]);
+        assert_eq!(
+            conv3d(&x, &w, Some(&bias), &options).unwrap(),
+            reference(&x, &w, Some(&bias), &options)
+        );
+    }
+
+    #[test]
+    fn the_gradients_are_the_adjoints_of_the_convolution() {
+        // <conv3d(x), g> = <x, ∂/∂x> = <w, ∂/∂w> (for x, only where the
+        // padding holds no constant besides zero).
+        let x = volume([2, 4, 5, 6, 5], 5);
+        let w = volume([4, 2, 3, 2, 3], 6);
+        for options in option_sets() {
+            let options = options.groups(2);
+            let nonzero_fill =
+                matches!(options.boundary, Boundary::Constant(_)) && options.boundary.fill::<f64>() != Ok(0.0);
+            let y = conv3d(&x, &w, None, &options).unwrap();
+            let g = volume(dims(&y), 7);
+            let grads = conv3d_backward(&x, &w, &g, &options).unwrap();
+            let energy = dot(&y, &g);
+            // y is linear in w, fill included; in x only without a fill.
+            assert!((dot(&w, &grads.weight) - energy).abs() < 1e-9, "{options:?}");
+            if !nonzero_fill {
+                assert!((dot(&x, &grads.input) - energy).abs() < 1e-9, "{options:?}");
+            }
+            let sums: Vec<f64> = (0..4).map(|o| g.index_axis(Axis(1), o).sum()).collect();
+            assert_eq!(grads.bias.to_vec(), sums);
+        }
+    }
+
+    #[test]
+    fn the_transposed_convolution_is_the_adjoint() {
+        let options = ConvOptions::new()
+            .strides3d(2, 1, 2)
+            .dilations3d(1, 2, 1)
+            .padding(Padding::uniform3d(1))
+            .output_paddings3d(1, 0, 1)
+            .groups(2);
+        let x = volume([2, 4, 6, 7, 6], 8);
+        let w = volume([4, 2, 3, 2, 3], 9);
+        let y = conv3d(&x, &w, None, &options).unwrap();
+        let g = volume(dims(&y), 10);
+        // conv_transpose3d's weight is [C_in, C_out / groups, …]: the
+        // forward weight [O, C / groups, …] read with O as its input.
+        let t = conv_transpose3d(&g, &w, None, &options).unwrap();
+        assert_eq!(t.shape(), x.shape());
+        assert!((dot(&y, &g) - dot(&x, &t)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn scipy_valid_swaps_a_volume_larger_kernel() {
+        let x = volume([1, 1, 2, 2, 3], 11).into_shape_with_order((2, 2, 3)).unwrap();
+        let k = volume([1, 1, 3, 4, 4], 12).into_shape_with_order((3, 4, 4)).unwrap();
+        let swapped = correlate3d(&x, &k, &ConvOptions::new()).unwrap();
+        let mut direct = correlate3d(&k, &x, &ConvOptions::new()).unwrap();
+        for axis in 0..3 {
+            direct.invert_axis(Axis(axis));
+        }
+        assert_eq!(swapped, direct);
+    }
 
     #[test]
     fn runs_follow_the_stride_and_break_at_folds() {
