@@ -561,3 +561,155 @@ fn add_bias<A: Element>(mut out: ArrayViewMut5<'_, A>, bias: &ArrayRef1<A>) {
         channel.mapv_inplace(|v| v.plus(b));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use ndarray::{Array2, Array4};
+
+    use super::*;
+    use crate::conv::{conv1d, conv2d, correlate2d};
+    use crate::error::{Axis as Named, Error};
+    use crate::options::{Padding, PerAxis};
+
+    #[test]
+    fn errors_name_the_depth_axis() {
+        let x = Array5::<f32>::zeros((1, 1, 2, 4, 4));
+        let w = Array5::<f32>::zeros((1, 1, 3, 2, 2));
+        assert_eq!(
+            conv3d(&x, &w, None, &ConvOptions::new()),
+            Err(Error::KernelTooLarge {
+                axis: Named::Depth,
+                kernel_extent: 3,
+                padded_input: 2
+            })
+        );
+        assert_eq!(
+            conv3d(&x, &w, None, &ConvOptions::new().strides3d(0, 1, 1)),
+            Err(Error::ZeroStride { axis: Named::Depth })
+        );
+        assert_eq!(
+            correlate3d(
+                &Array3::<f64>::zeros((0, 2, 2)),
+                &Array3::ones((1, 1, 1)),
+                &ConvOptions::new()
+            ),
+            Err(Error::EmptyInput { axis: Named::Depth })
+        );
+        assert_eq!(
+            correlate3d(
+                &Array3::<f64>::zeros((2, 3, 4)),
+                &Array3::ones((3, 2, 5)),
+                &ConvOptions::new()
+            ),
+            Err(Error::ValidShapeMismatch {
+                input: vec![2, 3, 4],
+                kernel: vec![3, 2, 5]
+            })
+        );
+    }
+
+    #[test]
+    fn options_of_another_rank_are_refused() {
+        let x = Array5::<f32>::zeros((1, 1, 4, 4, 4));
+        let w = Array5::<f32>::zeros((1, 1, 2, 2, 2));
+        for (options, option, given) in [
+            (ConvOptions::new().strides(1, 2), "stride", 2),
+            (ConvOptions::new().dilations(1, 2), "dilation", 2),
+            (ConvOptions::new().padding(Padding::uniform(1)), "padding", 2),
+            (
+                ConvOptions::new().padding(Padding::Explicit1d { left: 1, right: 0 }),
+                "padding",
+                1,
+            ),
+        ] {
+            let want = Error::OptionRank { option, given, call: 3 };
+            assert_eq!(conv3d(&x, &w, None, &options).unwrap_err(), want);
+            let single = correlate3d(&Array3::<f32>::zeros((3, 3, 3)), &Array3::ones((2, 2, 2)), &options);
+            assert_eq!(single.unwrap_err(), want);
+        }
+        let transposed = ConvOptions::new().stride(2).output_paddings(0, 1);
+        assert_eq!(
+            conv_transpose3d(&x, &w, None, &transposed),
+            Err(Error::OptionRank {
+                option: "output padding",
+                given: 2,
+                call: 3
+            })
+        );
+        // 3-D options in calls of the other ranks.
+        let three = ConvOptions::new().strides3d(1, 1, 1);
+        assert_eq!(
+            conv2d(
+                &Array4::<f32>::zeros((1, 1, 3, 3)),
+                &Array4::zeros((1, 1, 2, 2)),
+                None,
+                &three
+            ),
+            Err(Error::OptionRank {
+                option: "stride",
+                given: 3,
+                call: 2
+            })
+        );
+        assert_eq!(
+            conv1d(
+                &Array3::<f32>::zeros((1, 1, 3)),
+                &Array3::zeros((1, 1, 2)),
+                None,
+                &three
+            ),
+            Err(Error::OptionRank {
+                option: "stride",
+                given: 3,
+                call: 1
+            })
+        );
+        let padded = ConvOptions::new().padding(Padding::uniform3d(1));
+        assert_eq!(
+            correlate2d(&Array2::<f64>::zeros((3, 3)), &Array2::ones((2, 2)), &padded),
+            Err(Error::OptionRank {
+                option: "padding",
+                given: 3,
+                call: 2
+            })
+        );
+        assert_eq!(ConvOptions::new().strides3d(1, 2, 3).stride, PerAxis::Three([1, 2, 3]));
+    }
+
+    #[test]
+    fn shapes_and_output_are_checked_before_anything_is_written() {
+        let x = Array5::<f64>::ones((1, 2, 3, 3, 3));
+        let w = Array5::<f64>::ones((4, 2, 2, 2, 2));
+        let mut out = Array5::from_elem((1, 4, 2, 2, 3), f64::NAN);
+        assert_eq!(
+            conv3d_into(&x, &w, None, &ConvOptions::new(), &mut out),
+            Err(Error::ShapeMismatch {
+                what: "the output",
+                expected: vec![1, 4, 2, 2, 2],
+                got: vec![1, 4, 2, 2, 3]
+            })
+        );
+        assert!(out.iter().all(|v| v.is_nan()));
+        assert_eq!(
+            conv3d(&x, &w, Some(&ndarray::array![1.0, 2.0]), &ConvOptions::new()),
+            Err(Error::BiasLength { expected: 4, got: 2 })
+        );
+        assert_eq!(
+            conv3d(&x, &Array5::ones((4, 1, 2, 2, 2)), None, &ConvOptions::new()),
+            Err(Error::WeightChannels { expected: 2, got: 1 })
+        );
+    }
+
+    #[test]
+    fn an_output_too_large_for_memory_is_an_error() {
+        // 2^21 planes of 2^21 × 2^21 outputs: more elements than fit in
+        // an address space.
+        let x = Array5::<f32>::zeros((1, 1, 1, 1, 1));
+        let w = Array5::<f32>::zeros((1, 1, 1, 1, 1));
+        let huge = ConvOptions::new().padding(Padding::uniform3d(1 << 21));
+        assert!(matches!(
+            conv3d(&x, &w, None, &huge),
+            Err(Error::Overflow { .. } | Error::OutOfMemory { .. })
+        ));
+    }
+}
