@@ -1084,6 +1084,139 @@ mod rank3 {
         check_same_outcome(y12, want)
     }
 
+    /// The input plane (or `None`, the fill value) each padded plane along
+    /// the depth reads: a row of plane indices padded by `common::pad`.
+    fn depth_sources(planes: usize, (front, back): (usize, usize), boundary: &Boundary) -> Vec<Option<usize>> {
+        let indices = Array2::from_shape_fn((1, planes), |(_, j)| j as f64);
+        let rule = match boundary {
+            Boundary::Constant(_) => Boundary::Fill(-1.0),
+            other => *other,
+        };
+        let unpadded = convolve::shape::AxisGeometry::new(1, 1);
+        let depth = convolve::shape::AxisGeometry::new(planes, 1).padding(front, back);
+        let padded = pad(&indices, &unpadded, &depth, &rule);
+        padded.iter().map(|&v| (v >= 0.0).then_some(v as usize)).collect()
+    }
+
+    /// `conv3d` by its definition over the depth: output plane `z` is the
+    /// bias plus, over the depth taps `t`, `conv2d` of the padded plane
+    /// `z·sd + t·dd` (an input plane, or a plane of the fill value) with
+    /// the tap's `[O, C / groups, kh, kw]` weights.
+    fn by_planes(
+        x: &Array5<f64>,
+        w: &Array5<f64>,
+        bias: &Array1<f64>,
+        pads: [(usize, usize); 3],
+        options: &ConvOptions,
+    ) -> Array5<f64> {
+        let [sd, sh, sw] = options.stride.of_rank::<3>().expect("3-D strides");
+        let [dd, dh, dw] = options.dilation.of_rank::<3>().expect("3-D dilations");
+        let [(front, back), (top, bottom), (left, right)] = pads;
+        let planar = ConvOptions::new()
+            .strides(sh, sw)
+            .dilations(dh, dw)
+            .padding(Padding::Explicit {
+                top,
+                bottom,
+                left,
+                right,
+            })
+            .groups(options.groups)
+            .boundary(options.boundary);
+        let [n, c, d, h, width] = [0, 1, 2, 3, 4].map(|i| x.shape()[i]);
+        let taps = w.shape()[2];
+        let sources = depth_sources(d, (front, back), &options.boundary);
+        let out_depth = (sources.len() - dd * (taps - 1) - 1) / sd + 1;
+        let fill = options.boundary.fill::<f64>().unwrap_or(0.0);
+        let mut planes = Vec::new();
+        for z in 0..out_depth {
+            let mut sum: Option<Array4<f64>> = None;
+            for t in 0..taps {
+                let plane = match sources[z * sd + t * dd] {
+                    Some(p) => x.index_axis(Axis(2), p).to_owned(),
+                    None => Array4::from_elem((n, c, h, width), fill),
+                };
+                let y = conv2d(&plane, &w.index_axis(Axis(2), t), None, &planar).expect("a valid 2-D problem");
+                sum = Some(sum.map_or_else(|| y.clone(), |s| s + &y));
+            }
+            let bias = bias
+                .view()
+                .into_shape_with_order((1, bias.len(), 1, 1))
+                .expect("one value per channel");
+            planes.push(sum.expect("at least one tap") + bias);
+        }
+        let views: Vec<_> = planes.iter().map(|p| p.view().insert_axis(Axis(2))).collect();
+        concatenate(Axis(2), &views).expect("planes of one shape")
+    }
+
+    /// Volumes large enough that the tap-by-tap path adds its partial sums
+    /// over several buffers of planes, and that the stacked path copies
+    /// large planes: `conv3d` gives `by_planes`'s values.
+    #[test]
+    fn large_volumes_are_sums_of_2d_convolutions_over_the_depth_taps() {
+        let cases = [
+            // Two groups (tap by tap), 4 · 96 · 96 outputs a plane: the
+            // 8 output planes take two buffers.
+            (
+                [1, 2, 8, 96, 96],
+                [4, 1, 3, 3, 3],
+                ConvOptions::new()
+                    .groups(2)
+                    .padding(Padding::uniform3d(1))
+                    .boundary(Boundary::Reflect),
+                [(1, 1); 3],
+            ),
+            // Dilated along the depth with two channels (tap by tap), planes
+            // of the fill value in front.
+            (
+                [1, 2, 14, 64, 64],
+                [8, 2, 2, 3, 3],
+                ConvOptions::new()
+                    .dilations3d(2, 1, 1)
+                    .padding(Padding::Explicit3d {
+                        front: 1,
+                        back: 0,
+                        top: 1,
+                        bottom: 1,
+                        left: 1,
+                        right: 1,
+                    })
+                    .boundary(Boundary::Fill(0.5)),
+                [(1, 0), (1, 1), (1, 1)],
+            ),
+            // One group (the taps stacked as channels), strided.
+            (
+                [2, 3, 6, 80, 70],
+                [4, 3, 3, 3, 3],
+                ConvOptions::new()
+                    .strides3d(2, 2, 1)
+                    .padding(Padding::Explicit3d {
+                        front: 2,
+                        back: 1,
+                        top: 0,
+                        bottom: 2,
+                        left: 1,
+                        right: 1,
+                    })
+                    .boundary(Boundary::Replicate),
+                [(2, 1), (0, 2), (1, 1)],
+            ),
+        ];
+        for (seed, (input, weight, options, pads)) in cases.into_iter().enumerate() {
+            let seed = seed as u64;
+            let (x, w, b) = (
+                seeded(input, seed),
+                seeded(weight, seed ^ 1),
+                seeded(weight[0], seed ^ 2),
+            );
+            let want = by_planes(&x, &w, &b, pads, &options);
+            for alg in [Algorithm::Auto, Algorithm::Direct] {
+                let got = conv3d(&x, &w, Some(&b), &options.algorithm(alg)).unwrap();
+                assert!(close_to(&got, &want, ALGORITHM_TOL), "case {seed}, {alg:?}");
+            }
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::with_cases(CASES_3D) })]
 
