@@ -823,7 +823,8 @@ mod forced;
 /// The 3-D entry points: a volume of one plane through kernels of one
 /// plane is the 2-D call, bit for bit; `conv_transpose3d` is the adjoint
 /// of `conv3d`; the calls are linear; every forced algorithm gives the
-/// reference's values.
+/// reference's values; a large volume is the sum over its depth taps of
+/// `conv2d` of the planes they read.
 mod rank3 {
     use super::forced;
     use super::*;
