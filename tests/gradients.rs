@@ -296,3 +296,137 @@ fn multi_block_gradients_match_the_reference() {
         }
     }
 }
+
+/// The gradients of `conv3d` by finite differences, for every boundary
+/// rule (the padding's gradient folded back along the planes as along rows
+/// and columns) under strides and dilations along the depth, on volumes
+/// small enough to probe every coordinate.
+mod rank3 {
+    use convolve::{conv3d, conv3d_backward, Algorithm, Boundary, ConvOptions, Padding};
+    use ndarray::{Array, Array1, Array5, Dimension};
+
+    use super::common::seeded;
+
+    /// Each geometry of `GEOMETRIES` runs under each of these.
+    fn boundaries() -> [Boundary; 6] {
+        [
+            Boundary::Fill(0.0),
+            Boundary::Fill(-1.5),
+            Boundary::Wrap,
+            Boundary::Symmetric,
+            Boundary::Reflect,
+            Boundary::Replicate,
+        ]
+    }
+
+    /// `(input, weight, options)` without the boundary rule: strided and
+    /// dilated along the depth, padding wider than the depth, `Same` and
+    /// `Full`, groups.
+    fn geometries() -> [([usize; 5], [usize; 5], ConvOptions); 4] {
+        [
+            (
+                [1, 2, 5, 4, 3],
+                [2, 2, 3, 2, 2],
+                ConvOptions::new()
+                    .strides3d(2, 1, 1)
+                    .dilations3d(2, 1, 1)
+                    .padding(Padding::Explicit3d {
+                        front: 2,
+                        back: 1,
+                        top: 1,
+                        bottom: 0,
+                        left: 0,
+                        right: 1,
+                    }),
+            ),
+            (
+                [2, 2, 3, 3, 4],
+                [4, 1, 2, 2, 3],
+                ConvOptions::new()
+                    .groups(2)
+                    .strides3d(3, 1, 2)
+                    .padding(Padding::Explicit3d {
+                        front: 4,
+                        back: 3,
+                        top: 0,
+                        bottom: 2,
+                        left: 1,
+                        right: 1,
+                    }),
+            ),
+            (
+                [1, 1, 4, 5, 4],
+                [2, 1, 2, 3, 2],
+                ConvOptions::new()
+                    .strides3d(2, 2, 1)
+                    .dilations3d(1, 1, 2)
+                    .padding(Padding::Same),
+            ),
+            (
+                [1, 2, 3, 3, 3],
+                [1, 2, 2, 2, 2],
+                ConvOptions::new()
+                    .strides3d(1, 2, 1)
+                    .dilations3d(2, 1, 1)
+                    .padding(Padding::Full),
+            ),
+        ]
+    }
+
+    /// `L = Σ conv3d(x, w, b) ⊙ g`.
+    fn loss(x: &Array5<f64>, w: &Array5<f64>, b: &Array1<f64>, g: &Array5<f64>, opts: &ConvOptions) -> f64 {
+        let y = conv3d(x, w, Some(b), &opts.algorithm(Algorithm::Direct)).unwrap();
+        (&y * g).sum()
+    }
+
+    /// Central difference of `f` along coordinate `index` (in standard
+    /// order) of `t`; `L` is affine in each argument, so it is exact up to
+    /// rounding.
+    fn central_difference<D: Dimension>(t: &Array<f64, D>, index: usize, f: impl Fn(&Array<f64, D>) -> f64) -> f64 {
+        let h = 1e-3;
+        let mut plus = t.clone();
+        plus.as_slice_mut().unwrap()[index] += h;
+        let mut minus = t.clone();
+        minus.as_slice_mut().unwrap()[index] -= h;
+        (f(&plus) - f(&minus)) / (2.0 * h)
+    }
+
+    #[test]
+    fn conv3d_gradients_match_finite_differences() {
+        for (seed, (input, weight, options)) in geometries().into_iter().enumerate() {
+            for boundary in boundaries() {
+                let opts = options.boundary(boundary);
+                let what = format!("{input:?} * {weight:?}, {opts:?}");
+                let seed = seed as u64;
+                let x = seeded(input, seed);
+                let w = seeded(weight, seed ^ 1);
+                let b = seeded(weight[0], seed ^ 2);
+                let y = conv3d(&x, &w, Some(&b), &opts).unwrap();
+                let g = seeded(y.raw_dim(), seed ^ 3);
+                let reference = conv3d_backward(&x, &w, &g, &opts.algorithm(Algorithm::Direct)).unwrap();
+                for i in 0..x.len() {
+                    let fd = central_difference(&x, i, |x| loss(x, &w, &b, &g, &opts));
+                    let got = reference.input.as_slice().unwrap()[i];
+                    assert!((fd - got).abs() < 1e-8, "{what}: dL/dx[{i}]: fd {fd} vs {got}");
+                }
+                for i in 0..w.len() {
+                    let fd = central_difference(&w, i, |w| loss(&x, w, &b, &g, &opts));
+                    let got = reference.weight.as_slice().unwrap()[i];
+                    assert!((fd - got).abs() < 1e-8, "{what}: dL/dw[{i}]: fd {fd} vs {got}");
+                }
+                for o in 0..b.len() {
+                    let fd = central_difference(&b, o, |b| loss(&x, &w, b, &g, &opts));
+                    assert!((fd - reference.bias[o]).abs() < 1e-8, "{what}: dL/db[{o}]");
+                }
+                // Every algorithm computes the same gradients.
+                for alg in [Algorithm::Auto, Algorithm::Vectorized, Algorithm::Gemm, Algorithm::Fft] {
+                    let got = conv3d_backward(&x, &w, &g, &opts.algorithm(alg)).unwrap();
+                    let close = |a: &Array5<f64>, r: &Array5<f64>| a.iter().zip(r).all(|(p, q)| (p - q).abs() < 1e-10);
+                    assert!(close(&got.input, &reference.input), "{what}: {alg:?} input gradient");
+                    assert!(close(&got.weight, &reference.weight), "{what}: {alg:?} weight gradient");
+                    assert_eq!(got.bias, reference.bias, "{what}: {alg:?} bias gradient");
+                }
+            }
+        }
+    }
+}

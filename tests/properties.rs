@@ -813,3 +813,592 @@ proptest! {
         }
     }
 }
+
+// The algorithms a caller can force, as the benchmarks name them (their
+// `applies` is not used here).
+#[allow(dead_code)]
+#[path = "common/forced.rs"]
+mod forced;
+
+/// The 3-D entry points: a volume of one plane through kernels of one
+/// plane is the 2-D call, bit for bit; `conv_transpose3d` is the adjoint
+/// of `conv3d`; the calls are linear; every forced algorithm gives the
+/// reference's values; a large volume is the sum over its depth taps of
+/// `conv2d` of the planes they read.
+mod rank3 {
+    use super::forced;
+    use super::*;
+    use convolve::{
+        conv2d_backward, conv3d, conv3d_backward, conv_transpose2d, conv_transpose3d, convolve3d, correlate3d,
+        Algorithm, Element,
+    };
+    use ndarray::{Array, Array1, Array3, Array5, ArrayBase, Axis, Data, Dimension};
+    use num_complex::Complex32;
+
+    /// Cases per 3-D property: each case is a few volumes of a few hundred
+    /// elements, so that every property stays within seconds in a debug
+    /// build.
+    const CASES_3D: u32 = 256;
+    /// Largest number of planes of a random volume.
+    const MAX_DEPTH: usize = 5;
+    /// Largest side (rows, columns) of a random volume.
+    const MAX_VOLUME_SIDE: usize = 6;
+    /// Largest width of a wide random volume: past the vectorized
+    /// kernel's 16 lanes.
+    const MAX_VOLUME_WIDE: usize = 20;
+    /// Largest side of a random 3-D kernel.
+    const MAX_KERNEL_3D: usize = 3;
+    /// Largest dilation along each axis of a 3-D case.
+    const MAX_DILATION_3D: usize = 2;
+    /// Largest explicit padding on one side of a 3-D case.
+    const MAX_PAD_3D: usize = 3;
+    /// The nonzero fill value among the boundary rules of a 3-D case.
+    const FILL_3D: f64 = 0.75;
+    /// `f64` results of two algorithms, relative to `max(1, max|reference|)`.
+    const ALGORITHM_TOL: f64 = 1e-12;
+    /// `f32` results against the `f64` reference, relatively as above.
+    const SINGLE_TOL: f64 = 1e-4;
+
+    /// A batched 3-D problem: shapes, options and the seed of its values.
+    #[derive(Clone, Debug)]
+    struct VolumeCase {
+        /// `[N, C, D, H, W]`.
+        input: [usize; 5],
+        /// `[O, C / groups, kd, kh, kw]`.
+        weight: [usize; 5],
+        /// With the groups of `input` and `weight`.
+        options: ConvOptions,
+        seed: u64,
+    }
+
+    impl VolumeCase {
+        fn arrays(&self) -> (Array5<f64>, Array5<f64>, Array1<f64>) {
+            let x = seeded(self.input, self.seed);
+            let w = seeded(self.weight, self.seed ^ 1);
+            let b = seeded(self.weight[0], self.seed ^ 2);
+            (x, w, b)
+        }
+    }
+
+    /// `Padding::Explicit3d` with every side in `0..=MAX_PAD_3D`.
+    fn explicit_3d() -> impl Strategy<Value = Padding> {
+        prop::array::uniform(0..=MAX_PAD_3D).prop_map(|[front, back, top, bottom, left, right]| Padding::Explicit3d {
+            front,
+            back,
+            top,
+            bottom,
+            left,
+            right,
+        })
+    }
+
+    /// Per-axis strides and dilations, any padding and boundary rule.
+    fn options_3d(padding: impl Strategy<Value = Padding>) -> impl Strategy<Value = ConvOptions> {
+        (
+            prop::array::uniform(1..=MAX_STRIDE),
+            prop::array::uniform(1..=MAX_DILATION_3D),
+            padding,
+            boundary_with_fill(FILL_3D),
+        )
+            .prop_map(|([sd, sh, sw], [dd, dh, dw], padding, boundary)| {
+                ConvOptions::new()
+                    .strides3d(sd, sh, sw)
+                    .dilations3d(dd, dh, dw)
+                    .padding(padding)
+                    .boundary(boundary)
+            })
+    }
+
+    fn any_padding_3d() -> impl Strategy<Value = Padding> {
+        prop_oneof![
+            Just(Padding::Valid),
+            Just(Padding::Same),
+            Just(Padding::Full),
+            explicit_3d()
+        ]
+    }
+
+    /// A consistent batched 3-D problem: small volumes, now and then wide
+    /// ones with enough output channels per group for the matrix product.
+    fn volume_case(options: impl Strategy<Value = ConvOptions>) -> impl Strategy<Value = VolumeCase> {
+        let small = (1..=MAX_GROUP_CHANNELS, 1..=MAX_VOLUME_SIDE);
+        let wide = (Just(MANY_OUTPUTS_PER_GROUP), MAX_VOLUME_SIDE..=MAX_VOLUME_WIDE);
+        (
+            (1..=MAX_BATCH, 1..=MAX_GROUPS, 1..=MAX_GROUP_CHANNELS),
+            prop_oneof![4 => small, 1 => wide],
+            (1..=MAX_DEPTH, 1..=MAX_VOLUME_SIDE),
+            prop::array::uniform(1..=MAX_KERNEL_3D),
+            options,
+            any::<u64>(),
+        )
+            .prop_map(
+                |((n, g, cg), (og, w), (d, h), [kd, kh, kw], options, seed)| VolumeCase {
+                    input: [n, g * cg, d, h, w],
+                    weight: [g * og, cg, kd, kh, kw],
+                    options: options.groups(g),
+                    seed,
+                },
+            )
+    }
+
+    fn max_abs<S: Data<Elem = f64>, D: Dimension>(a: &ArrayBase<S, D>) -> f64 {
+        a.iter().fold(1.0, |m, v| m.max(v.abs()))
+    }
+
+    /// Every element within `tol · max(1, max|want|)`.
+    fn close_to<D: Dimension>(got: &Array<f64, D>, want: &Array<f64, D>, tol: f64) -> bool {
+        let bound = tol * max_abs(want);
+        got.shape() == want.shape() && got.iter().zip(want).all(|(g, w)| (g - w).abs() <= bound)
+    }
+
+    /// 2-D options as 3-D options of a call whose volume and kernels have
+    /// one plane: the given depth stride and dilation (which one plane
+    /// cannot feel), no padding along the depth. scipy's plain `valid`
+    /// mode (stride and dilation 1 along every axis, where a larger kernel
+    /// swaps with the input) stays plain.
+    fn lifted(options: ConvOptions, depth_stride: usize, depth_dilation: usize) -> ConvOptions {
+        let [sh, sw] = options.stride.of_rank::<2>().expect("2-D strides");
+        let [dh, dw] = options.dilation.of_rank::<2>().expect("2-D dilations");
+        let plain_valid = options.padding == Padding::Valid && [sh, sw, dh, dw] == [1; 4];
+        let (depth_stride, depth_dilation) = if plain_valid {
+            (1, 1)
+        } else {
+            (depth_stride, depth_dilation)
+        };
+        let padding = match options.padding {
+            Padding::Explicit {
+                top,
+                bottom,
+                left,
+                right,
+            } => Padding::Explicit3d {
+                front: 0,
+                back: 0,
+                top,
+                bottom,
+                left,
+                right,
+            },
+            other => other,
+        };
+        options
+            .strides3d(depth_stride, sh, sw)
+            .dilations3d(depth_dilation, dh, dw)
+            .padding(padding)
+    }
+
+    /// Both `Ok` and equal, or both errors of the same kind (their values
+    /// name two or three axes).
+    fn check_same_bits<T: Element, D: Dimension>(
+        three: convolve::Result<Array<T, D>>,
+        two: convolve::Result<Array<T, D>>,
+    ) -> Result<(), TestCaseError> {
+        match (three, two) {
+            (Ok(three), Ok(two)) => prop_assert_eq!(three, two),
+            (Err(three), Err(two)) => prop_assert_eq!(
+                std::mem::discriminant(&three),
+                std::mem::discriminant(&two),
+                "{:?} vs {:?}",
+                three,
+                two
+            ),
+            (three, two) => prop_assert!(false, "3-D {:?}, 2-D {:?}", three.map(|_| ()), two.map(|_| ())),
+        }
+        Ok(())
+    }
+
+    /// `correlate3d`/`convolve3d` on one plane against `correlate2d`/
+    /// `convolve2d`. In scipy's `valid` swap `scipy.signal.correlate` (and
+    /// `correlate3d`) conjugates a complex result, `correlate2d` does not.
+    fn check_one_plane_signal<T: Scalar>(
+        x: Array2<T>,
+        k: Array2<T>,
+        op: Op,
+        options: ConvOptions,
+        (sd, dd): (usize, usize),
+    ) -> Result<(), TestCaseError> {
+        let options3 = lifted(options, sd, dd);
+        let (x3, k3) = (x.view().insert_axis(Axis(0)), k.view().insert_axis(Axis(0)));
+        let three = match op {
+            Op::Correlate => correlate3d(&x3, &k3, &options3),
+            Op::Convolve => convolve3d(&x3, &k3, &options3),
+        };
+        let mut two = op.apply(&x, &k, &options);
+        if op == Op::Correlate && is_scipy_valid_swap([x.nrows(), x.ncols()], [k.nrows(), k.ncols()], &options) {
+            two = two.map(|y| y.mapv(|v| v.conj()));
+        }
+        check_same_bits(three.map(|y| y.index_axis_move(Axis(0), 0)), two)
+    }
+
+    /// `conv3d`, its gradients and `conv_transpose3d` on volumes of one
+    /// plane with kernels of one plane against the 2-D calls: bit for bit,
+    /// but for the weight gradient's order of summation over the images.
+    fn check_one_plane_batched(
+        problem: Batched<f64>,
+        options: ConvOptions,
+        (sd, dd): (usize, usize),
+    ) -> Result<(), TestCaseError> {
+        let (x, w, b, groups) = problem.into_parts();
+        let options = options.groups(groups);
+        let options3 = lifted(options, sd, dd);
+        let (x3, w3) = (x.view().insert_axis(Axis(2)), w.view().insert_axis(Axis(2)));
+        let planar = |y: Array5<f64>| y.index_axis_move(Axis(2), 0);
+        check_same_bits(
+            conv3d(&x3, &w3, b.as_deref(), &options3).map(planar),
+            conv2d(&x, &w, b.as_deref(), &options),
+        )?;
+        let Ok(y) = conv2d(&x, &w, None, &options) else {
+            return Ok(());
+        };
+        let g = y.mapv(|v| v.sin());
+        let g3 = g.view().insert_axis(Axis(2));
+        let want = conv2d_backward(&x, &w, &g, &options).expect("the forward pass is valid");
+        let got = conv3d_backward(&x3, &w3, &g3, &options3).expect("the forward pass is valid");
+        prop_assert_eq!(planar(got.input), want.input);
+        // The 3-D weight gradient adds the images' partial sums one by one,
+        // which rounds differently from the 2-D sum over the batch.
+        let weight = planar(got.weight);
+        prop_assert!(
+            close_to(&weight, &want.weight, ALGORITHM_TOL),
+            "{:?}\nvs {:?}",
+            weight,
+            want.weight
+        );
+        prop_assert_eq!(got.bias, want.bias);
+        // The transposed convolution from the forward output back: `w`
+        // read as `[C_in, C_out / groups, kh, kw]`.
+        check_same_bits(
+            conv_transpose3d(&g3, &w3, b.as_deref(), &options3).map(planar),
+            conv_transpose2d(&g, &w, b.as_deref(), &options),
+        )
+    }
+
+    /// `a·op(x1) + b·op(x2)` and `op(a·x1 + b·x2)`: the same values, or
+    /// the same error.
+    fn check_linear<D: Dimension>(
+        y1: convolve::Result<Array<f64, D>>,
+        y2: convolve::Result<Array<f64, D>>,
+        y12: convolve::Result<Array<f64, D>>,
+        (a, b): (f64, f64),
+    ) -> Result<(), TestCaseError> {
+        let want = y1.and_then(|y1| Ok(y1 * a + y2? * b));
+        check_same_outcome(y12, want)
+    }
+
+    /// The input plane (or `None`, the fill value) each padded plane along
+    /// the depth reads: a row of plane indices padded by `common::pad`.
+    fn depth_sources(planes: usize, (front, back): (usize, usize), boundary: &Boundary) -> Vec<Option<usize>> {
+        let indices = Array2::from_shape_fn((1, planes), |(_, j)| j as f64);
+        let rule = match boundary {
+            Boundary::Constant(_) => Boundary::Fill(-1.0),
+            other => *other,
+        };
+        let unpadded = convolve::shape::AxisGeometry::new(1, 1);
+        let depth = convolve::shape::AxisGeometry::new(planes, 1).padding(front, back);
+        let padded = pad(&indices, &unpadded, &depth, &rule);
+        padded.iter().map(|&v| (v >= 0.0).then_some(v as usize)).collect()
+    }
+
+    /// `conv3d` by its definition over the depth: output plane `z` is the
+    /// bias plus, over the depth taps `t`, `conv2d` of the padded plane
+    /// `z·sd + t·dd` (an input plane, or a plane of the fill value) with
+    /// the tap's `[O, C / groups, kh, kw]` weights.
+    fn by_planes(
+        x: &Array5<f64>,
+        w: &Array5<f64>,
+        bias: &Array1<f64>,
+        pads: [(usize, usize); 3],
+        options: &ConvOptions,
+    ) -> Array5<f64> {
+        let [sd, sh, sw] = options.stride.of_rank::<3>().expect("3-D strides");
+        let [dd, dh, dw] = options.dilation.of_rank::<3>().expect("3-D dilations");
+        let [(front, back), (top, bottom), (left, right)] = pads;
+        let planar = ConvOptions::new()
+            .strides(sh, sw)
+            .dilations(dh, dw)
+            .padding(Padding::Explicit {
+                top,
+                bottom,
+                left,
+                right,
+            })
+            .groups(options.groups)
+            .boundary(options.boundary);
+        let [n, c, d, h, width] = [0, 1, 2, 3, 4].map(|i| x.shape()[i]);
+        let taps = w.shape()[2];
+        let sources = depth_sources(d, (front, back), &options.boundary);
+        let out_depth = (sources.len() - dd * (taps - 1) - 1) / sd + 1;
+        let fill = options.boundary.fill::<f64>().unwrap_or(0.0);
+        let mut planes = Vec::new();
+        for z in 0..out_depth {
+            let mut sum: Option<Array4<f64>> = None;
+            for t in 0..taps {
+                let plane = match sources[z * sd + t * dd] {
+                    Some(p) => x.index_axis(Axis(2), p).to_owned(),
+                    None => Array4::from_elem((n, c, h, width), fill),
+                };
+                let y = conv2d(&plane, &w.index_axis(Axis(2), t), None, &planar).expect("a valid 2-D problem");
+                sum = Some(sum.map_or_else(|| y.clone(), |s| s + &y));
+            }
+            let bias = bias
+                .view()
+                .into_shape_with_order((1, bias.len(), 1, 1))
+                .expect("one value per channel");
+            planes.push(sum.expect("at least one tap") + bias);
+        }
+        let views: Vec<_> = planes.iter().map(|p| p.view().insert_axis(Axis(2))).collect();
+        concatenate(Axis(2), &views).expect("planes of one shape")
+    }
+
+    /// Volumes large enough that the tap-by-tap path adds its partial sums
+    /// over several buffers of planes, and that the stacked path copies
+    /// large planes: `conv3d` gives `by_planes`'s values.
+    #[test]
+    fn large_volumes_are_sums_of_2d_convolutions_over_the_depth_taps() {
+        let cases = [
+            // Two groups (tap by tap), 4 · 96 · 96 outputs a plane: the
+            // 8 output planes take two buffers.
+            (
+                [1, 2, 8, 96, 96],
+                [4, 1, 3, 3, 3],
+                ConvOptions::new()
+                    .groups(2)
+                    .padding(Padding::uniform3d(1))
+                    .boundary(Boundary::Reflect),
+                [(1, 1); 3],
+            ),
+            // Dilated along the depth with two channels (tap by tap), planes
+            // of the fill value in front.
+            (
+                [1, 2, 14, 64, 64],
+                [8, 2, 2, 3, 3],
+                ConvOptions::new()
+                    .dilations3d(2, 1, 1)
+                    .padding(Padding::Explicit3d {
+                        front: 1,
+                        back: 0,
+                        top: 1,
+                        bottom: 1,
+                        left: 1,
+                        right: 1,
+                    })
+                    .boundary(Boundary::Fill(0.5)),
+                [(1, 0), (1, 1), (1, 1)],
+            ),
+            // One group (the taps stacked as channels), strided.
+            (
+                [2, 3, 6, 80, 70],
+                [4, 3, 3, 3, 3],
+                ConvOptions::new()
+                    .strides3d(2, 2, 1)
+                    .padding(Padding::Explicit3d {
+                        front: 2,
+                        back: 1,
+                        top: 0,
+                        bottom: 2,
+                        left: 1,
+                        right: 1,
+                    })
+                    .boundary(Boundary::Replicate),
+                [(2, 1), (0, 2), (1, 1)],
+            ),
+        ];
+        for (seed, (input, weight, options, pads)) in cases.into_iter().enumerate() {
+            let seed = seed as u64;
+            let (x, w, b) = (
+                seeded(input, seed),
+                seeded(weight, seed ^ 1),
+                seeded(weight[0], seed ^ 2),
+            );
+            let want = by_planes(&x, &w, &b, pads, &options);
+            for alg in [Algorithm::Auto, Algorithm::Direct] {
+                let got = conv3d(&x, &w, Some(&b), &options.algorithm(alg)).unwrap();
+                assert!(close_to(&got, &want, ALGORITHM_TOL), "case {seed}, {alg:?}");
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::with_cases(CASES_3D) })]
+
+        /// `correlate3d`/`convolve3d` of a volume of one plane with a
+        /// kernel of one plane are `correlate2d`/`convolve2d`, bit for bit,
+        /// whatever the options (and the depth's stride and dilation), or
+        /// both an error; for `f64`, complex and integer elements.
+        #[test]
+        fn one_plane_signal_calls_are_2d_calls(
+            (x, k, op, options) in single_channel_case::<f64>(),
+            (xc, kc) in (input::<Complex64>(), kernel::<Complex64>()),
+            (xi, ki, options_i) in (input::<i64>(), kernel::<i64>(), options::<i64>(any_padding())),
+            depth in (1..=MAX_STRIDE, 1..=MAX_DILATION_3D),
+        ) {
+            check_one_plane_signal(x, k, op, options, depth)?;
+            check_one_plane_signal(xc, kc, op, options, depth)?;
+            check_one_plane_signal(xi, ki, op, options_i, depth)?;
+        }
+
+        /// `conv3d`, `conv3d_backward` and `conv_transpose3d` of volumes of
+        /// one plane with kernels of one plane are the 2-D calls, bit for
+        /// bit (the weight gradient to rounding), or both an error.
+        #[test]
+        fn one_plane_batched_calls_are_2d_calls(
+            problem in batched::<f64>(),
+            options in options::<f64>(any_padding()),
+            depth in (1..=MAX_STRIDE, 1..=MAX_DILATION_3D),
+        ) {
+            check_one_plane_batched(problem, options, depth)?;
+        }
+
+        /// `⟨conv3d(x, w), y⟩ = ⟨x, conv_transpose3d(y, w)⟩` for every
+        /// linear boundary rule, with the output padding that gives back
+        /// `x`'s shape.
+        #[test]
+        fn conv_transpose3d_is_the_adjoint_of_conv3d(
+            case in volume_case(options_3d(prop_oneof![Just(Padding::Valid), Just(Padding::Full), explicit_3d()])),
+            algorithm in algorithm(),
+        ) {
+            let mut opts = case.options.algorithm(algorithm);
+            if let Boundary::Constant(_) = opts.boundary {
+                opts.boundary = Boundary::Fill(0.0);
+            }
+            let (x, w, _) = case.arrays();
+            let Ok(forward) = conv3d(&x, &w, None, &opts) else { return Ok(()) };
+            let y = seeded(forward.raw_dim(), case.seed ^ 4);
+            let strides = opts.stride.of_rank::<3>().expect("3-D strides");
+            let dilations = opts.dilation.of_rank::<3>().expect("3-D dilations");
+            let sides = match opts.padding {
+                Padding::Valid => [(0, 0); 3],
+                Padding::Full => [0, 1, 2].map(|a| {
+                    let e = dilations[a] * (case.weight[2 + a] - 1);
+                    (e, e)
+                }),
+                Padding::Explicit3d { front, back, top, bottom, left, right } => {
+                    [(front, back), (top, bottom), (left, right)]
+                }
+                other => unreachable!("not drawn: {other:?}"),
+            };
+            let spare = [0, 1, 2].map(|a| {
+                let extent = dilations[a] * (case.weight[2 + a] - 1) + 1;
+                (case.input[2 + a] + sides[a].0 + sides[a].1 - extent) % strides[a]
+            });
+            let xt = conv_transpose3d(&y, &w, None, &opts.output_paddings3d(spare[0], spare[1], spare[2]))?;
+            prop_assert_eq!(xt.shape(), x.shape());
+            let (lhs, rhs) = ((&forward * &y).sum(), (&x * &xt).sum());
+            prop_assert!((lhs - rhs).abs() <= common::scalar::FLOAT_TOL * (1.0 + lhs.abs().max(rhs.abs())), "{} vs {}", lhs, rhs);
+        }
+
+        /// `conv3d` is linear in the input (the fill of a constant boundary
+        /// scaling with it) and in the weights.
+        #[test]
+        fn conv3d_is_linear(
+            case in volume_case(options_3d(any_padding_3d())),
+            (a, b) in (f64::element(), f64::element()),
+            algorithm in algorithm(),
+        ) {
+            let opts = case.options.algorithm(algorithm);
+            let (x1, w1, bias) = case.arrays();
+            let x2 = seeded(case.input, case.seed ^ 5);
+            let w2 = seeded(case.weight, case.seed ^ 6);
+            // A fill value pads like the input it pads.
+            let (b2, b12) = match opts.boundary {
+                Boundary::Constant(_) => {
+                    let c1 = opts.boundary.fill::<f64>().expect("an f64 fill");
+                    (Boundary::Fill(-0.5), Boundary::Fill(a * c1 - 0.5 * b))
+                }
+                other => (other, other),
+            };
+            check_linear(
+                conv3d(&x1, &w1, None, &opts),
+                conv3d(&x2, &w1, None, &opts.boundary(b2)),
+                conv3d(&(&x1 * a + &x2 * b), &w1, None, &opts.boundary(b12)),
+                (a, b),
+            )?;
+            // The bias is added once: linear in (w, bias) together.
+            check_linear(
+                conv3d(&x1, &w1, Some(&bias), &opts),
+                conv3d(&x1, &w2, Some(&bias), &opts),
+                conv3d(&x1, &(&w1 * a + &w2 * b), Some(&(&bias * (a + b))), &opts),
+                (a, b),
+            )?;
+        }
+
+        /// `correlate3d`/`convolve3d` are linear in the input, exactly for
+        /// integers (the fill of a constant boundary scaling with it).
+        #[test]
+        fn correlate3d_and_convolve3d_are_linear_in_the_input(
+            shapes in ([1..=MAX_DEPTH, 1..=MAX_VOLUME_SIDE, 1..=MAX_VOLUME_WIDE], prop::array::uniform(1..=MAX_KERNEL_3D)),
+            (a, b, c2) in (i64::element(), i64::element(), i64::element()),
+            op in op(),
+            options in options_3d(any_padding_3d()),
+            seed in any::<u64>(),
+        ) {
+            let ([d, h, w], kernel) = shapes;
+            let integers = |shape: [usize; 3], salt: u64| -> Array3<i64> {
+                seeded(shape, seed ^ salt).mapv(|v| (v * MAX_INT as f64).round() as i64)
+            };
+            let (x1, x2, k) = (integers([d, h, w], 0), integers([d, h, w], 1), integers(kernel, 2));
+            let options = match options.boundary {
+                Boundary::Constant(_) => options.boundary(Boundary::Fill(3i64)),
+                _ => options,
+            };
+            let (b2, b12) = match options.boundary {
+                Boundary::Constant(_) => (Boundary::Fill(c2), Boundary::Fill(a * 3 + b * c2)),
+                other => (other, other),
+            };
+            let apply = |x: &Array3<i64>, options: &ConvOptions| match op {
+                Op::Correlate => correlate3d(x, &k, options),
+                Op::Convolve => convolve3d(x, &k, options),
+            };
+            let want = apply(&x1, &options).and_then(|y1| Ok(y1 * a + apply(&x2, &options.boundary(b2))? * b));
+            prop_assert_eq!(apply(&(&x1 * a + &x2 * b), &options.boundary(b12)), want);
+        }
+
+        /// Every algorithm a caller can force gives `conv3d` (and its
+        /// gradients) the values of `Algorithm::Direct`, in `f64` within
+        /// `ALGORITHM_TOL` and in `f32` within `SINGLE_TOL`, or the same
+        /// error.
+        #[test]
+        fn every_forced_algorithm_matches_direct_for_conv3d(
+            case in volume_case(options_3d(any_padding_3d())),
+            has_bias in any::<bool>(),
+        ) {
+            let (x, w, b) = case.arrays();
+            let bias = has_bias.then_some(&*b);
+            let direct = case.options.algorithm(Algorithm::Direct);
+            let reference = conv3d(&x, &w, bias, &direct);
+            let Ok(reference) = reference else {
+                for alg in forced::ALGORITHMS {
+                    prop_assert_eq!(&conv3d(&x, &w, bias, &case.options.algorithm(alg)), &reference);
+                }
+                return Ok(());
+            };
+            let g = seeded(reference.raw_dim(), case.seed ^ 3);
+            let grads = conv3d_backward(&x, &w, &g, &direct)?;
+            let single = |a: &Array5<f64>| a.mapv(|v| v as f32);
+            let (xf, wf, bf) = (single(&x), single(&w), b.mapv(|v| v as f32));
+            let widened = |a: Array5<f32>| a.mapv(f64::from);
+            for alg in forced::ALGORITHMS {
+                let opts = case.options.algorithm(alg);
+                let got = conv3d(&x, &w, bias, &opts)?;
+                prop_assert!(close_to(&got, &reference, ALGORITHM_TOL), "{:?}: {:?}\nvs {:?}", alg, got, reference);
+                let got = conv3d_backward(&x, &w, &g, &opts)?;
+                prop_assert!(close_to(&got.input, &grads.input, ALGORITHM_TOL), "{:?} input gradient", alg);
+                prop_assert!(close_to(&got.weight, &grads.weight, ALGORITHM_TOL), "{:?} weight gradient", alg);
+                prop_assert_eq!(&got.bias, &grads.bias);
+                // The f64 fill rounds to the nearest f32, as `v as f32` does.
+                let got32 = conv3d(&xf, &wf, has_bias.then_some(&*bf), &opts)?;
+                prop_assert!(close_to(&widened(got32), &reference, SINGLE_TOL), "{:?} f32", alg);
+            }
+            // Complex elements: real and imaginary parts carry two problems.
+            let complex = |a: &Array5<f64>| a.mapv(|v| Complex32::new(v as f32, -0.5 * v as f32));
+            let want = conv3d(&complex(&x), &complex(&w), None, &direct)?;
+            for alg in forced::ALGORITHMS {
+                let got = conv3d(&complex(&x), &complex(&w), None, &case.options.algorithm(alg))?;
+                let parts = |a: &Array5<Complex32>| (a.mapv(|v| f64::from(v.re)), a.mapv(|v| f64::from(v.im)));
+                let ((got_re, got_im), (want_re, want_im)) = (parts(&got), parts(&want));
+                prop_assert!(close_to(&got_re, &want_re, SINGLE_TOL), "{:?} complex, real part", alg);
+                prop_assert!(close_to(&got_im, &want_im, SINGLE_TOL), "{:?} complex, imaginary part", alg);
+            }
+        }
+    }
+}

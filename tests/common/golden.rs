@@ -188,6 +188,17 @@ fn padding(value: &Value) -> Padding {
             left: length(&value["Explicit1d"]["left"]),
             right: length(&value["Explicit1d"]["right"]),
         },
+        None if value.get("Explicit3d").is_some() => {
+            let side = |name: &str| length(&value["Explicit3d"][name]);
+            Padding::Explicit3d {
+                front: side("front"),
+                back: side("back"),
+                top: side("top"),
+                bottom: side("bottom"),
+                left: side("left"),
+                right: side("right"),
+            }
+        }
         None => {
             let side = |name: &str| length(&value["Explicit"][name]);
             Padding::Explicit {
@@ -239,6 +250,44 @@ pub fn options_1d<T: Golden>(value: &Value) -> ConvOptions {
         .padding(padding(&value["padding"]))
         .groups(length(&value["groups"]))
         .boundary(boundary::<T>(&value["boundary"]))
+}
+
+/// A `[depth, height, width]` triple.
+pub fn triple(value: &Value) -> [usize; 3] {
+    match value.as_array().map(Vec::as_slice) {
+        Some([a, b, c]) => [length(a), length(b), length(c)],
+        _ => panic!("not a triple: {value}"),
+    }
+}
+
+/// The options of a 3-D case: strides, dilations and output paddings per
+/// axis (depth, rows, columns), the padding, groups and boundary rule; the
+/// algorithm is the caller's. Values equal along the three axes are given
+/// once (`ConvOptions::stride`, which serves every rank), others per axis
+/// (`ConvOptions::strides3d`), so that both forms are read.
+pub fn options_3d<T: Golden>(value: &Value) -> ConvOptions {
+    let [sd, sh, sw] = triple(&value["stride"]);
+    let [dd, dh, dw] = triple(&value["dilation"]);
+    let [od, oh, ow] = triple(&value["output_padding"]);
+    let mut options = ConvOptions::new()
+        .padding(padding(&value["padding"]))
+        .groups(length(&value["groups"]))
+        .boundary(boundary::<T>(&value["boundary"]));
+    options = if sd == sh && sh == sw {
+        options.stride(sd)
+    } else {
+        options.strides3d(sd, sh, sw)
+    };
+    options = if dd == dh && dh == dw {
+        options.dilation(dd)
+    } else {
+        options.dilations3d(dd, dh, dw)
+    };
+    if od == oh && oh == ow {
+        options.output_padding(od)
+    } else {
+        options.output_paddings3d(od, oh, ow)
+    }
 }
 
 /// Checks `got` against `expected` element-wise:

@@ -52,6 +52,22 @@ Files, one per Rust test:
   `conv_transpose1d` against `torch.nn.functional.conv_transpose1d`, the
   crate's per-side padding cropped from its ends. Options hold one stride,
   dilation and output padding, and `{"Explicit1d": {"left", "right"}}`.
+- `rank3.json` (checked by `tests/golden_3d.rs`): `correlate3d` and
+  `convolve3d` against `scipy.signal.correlate`/`convolve` on 3-D arrays
+  (f64, f32, i64, Complex<f64>; every mode, and 'valid' with a kernel at
+  least as large as the input along every axis, which scipy swaps), and for
+  every boundary, explicit padding, stride and dilation against `numpy.pad`
+  followed by scipy's 'valid' mode with the kernel spread by its dilation,
+  the dense result sliced by the stride (real cases checked against torch's
+  `conv3d`); `conv3d` and its gradients against
+  `torch.nn.functional.conv3d` of the padded input and `torch.autograd.grad`
+  (padding by `F.pad` or gathering, the forward value checked against
+  `torch.nn.Conv3d` with its `padding_mode`, or `padding='same'`, where
+  torch has the rule); `conv_transpose3d` against
+  `torch.nn.functional.conv_transpose3d`, the crate's per-side padding
+  cropped from the ends of each axis. Options hold three strides,
+  dilations and output paddings (depth, rows, columns) and
+  `{"Explicit3d": {"front", "back", "top", "bottom", "left", "right"}}`.
 
 Run `python3 tests/golden/generate.py rank1.json` to write one file.
 """
@@ -923,6 +939,358 @@ def rank1():
     return cases
 
 
+# --- 3-D ------------------------------------------------------------------
+
+# The 3-D fixture draws from its own seed, so that it is the same whether
+# it is written alone or after the others.
+RANK3_RNG = np.random.default_rng(20261205)
+
+UNIT3 = (1, 1, 1)
+
+
+def padding_json_3d(padding):
+    if isinstance(padding, str):
+        return padding
+    front, back, top, bottom, left, right = padding
+    return {"Explicit3d": {"front": front, "back": back, "top": top, "bottom": bottom, "left": left, "right": right}}
+
+
+def padding_tag_3d(padding):
+    return padding if isinstance(padding, str) else "p" + "_".join(map(str, padding))
+
+
+def options_3d(padding, boundary, dtype, stride, dilation, groups=1, output_padding=(0, 0, 0)):
+    return {
+        "stride": list(stride),
+        "dilation": list(dilation),
+        "padding": padding_json_3d(padding),
+        "groups": groups,
+        "boundary": boundary_json(boundary, dtype),
+        "output_padding": list(output_padding),
+    }
+
+
+def pads_3d(padding, x_shape, k_shape, stride, dilation, convolution=False):
+    """((front, back), (top, bottom), (left, right)) of a crate padding, each
+    axis by `pads_1d`'s rule."""
+    if isinstance(padding, tuple):
+        return tuple(padding[2 * a:2 * a + 2] for a in range(3))
+    return tuple(pads_1d(padding, x_shape[a], k_shape[a], stride[a], dilation[a], convolution) for a in range(3))
+
+
+def np_pad_3d(x, pairs, boundary, dtype):
+    """x extended by the boundary rule, and the numpy call that does it."""
+    if boundary in ("fill0", "fillv"):
+        value = 0 if boundary == "fill0" else FILL[dtype]
+        text = f"np.pad(x, {pairs}, 'constant', constant_values={fill_literal(value)})"
+        return np.pad(x, pairs, "constant", constant_values=value), text
+    mode = NP_PAD_MODE[boundary]
+    return np.pad(x, pairs, mode), f"np.pad(x, {pairs}, '{mode}')"
+
+
+def dilate_3d(k, dilation):
+    """k with d - 1 zeros between neighbouring taps along each axis."""
+    spread = np.zeros(tuple(d * (n - 1) + 1 for n, d in zip(k.shape, dilation)), dtype=k.dtype)
+    spread[::dilation[0], ::dilation[1], ::dilation[2]] = k
+    return spread
+
+
+def signal3d_case(op, dtype, x_shape, k_shape, *, padding="Valid", boundary="fill0", stride=UNIT3, dilation=UNIT3):
+    """`correlate3d` / `convolve3d`: scipy.signal.correlate/convolve on 3-D
+    arrays where scipy has the mode (zero fill, unit stride and dilation,
+    odd kernels for 'same', whose centring is the crate's), otherwise
+    numpy.pad by the crate's padding and boundary, scipy's 'valid' mode with
+    the kernel spread by its dilation, and the dense result sliced by the
+    stride. Real cases are checked against torch's conv3d, which strides and
+    dilates by itself."""
+    x, k = random(x_shape, dtype, RANK3_RNG), random(k_shape, dtype, RANK3_RNG)
+    convolution = op == "convolve3d"
+    fn = "convolve" if convolution else "correlate"
+    plain = boundary == "fill0" and stride == UNIT3 and dilation == UNIT3 and isinstance(padding, str)
+    if plain and (padding != "Same" or all(n % 2 == 1 for n in k_shape)):
+        mode = padding.lower()
+        expected = getattr(scipy.signal, fn)(x, k, mode=mode, method="direct")
+        source = f"scipy.signal.{fn}(x, k, mode='{mode}', method='direct')"
+    else:
+        pairs = pads_3d(padding, x_shape, k_shape, stride, dilation, convolution)
+        xp, pad_text = np_pad_3d(x, pairs, boundary, dtype)
+        spread = dilate_3d(k, dilation)
+        dense = getattr(scipy.signal, fn)(xp, spread, mode="valid", method="direct")
+        expected = dense[::stride[0], ::stride[1], ::stride[2]]
+        kernel_text = "k" if dilation == UNIT3 else "kd"
+        source = f"scipy.signal.{fn}({pad_text}, {kernel_text}, mode='valid', method='direct')"
+        if stride != UNIT3:
+            source += f"[::{stride[0]}, ::{stride[1]}, ::{stride[2]}]"
+        if dilation != UNIT3:
+            source += f", kd = k with d - 1 zeros between taps for dilation {dilation}"
+        if not isinstance(padding, tuple):
+            source += f"; padding {padding} resolved to ((front, back), (top, bottom), (left, right)) = {pairs}"
+        if not np.iscomplexobj(x):
+            kind = computed_in(dtype)
+            taps = k[::-1, ::-1, ::-1] if convolution else k
+            t = torch.from_numpy(xp.astype(kind))[None, None]
+            w = torch.from_numpy(np.ascontiguousarray(taps).astype(kind))[None, None]
+            direct = F.conv3d(t, w, stride=stride, dilation=dilation)[0, 0].numpy()
+            assert np.allclose(direct, expected, rtol=1e-4, atol=1e-4), (op, dtype, x_shape, k_shape)
+    name = (f"{op}/{dtype}/{padding_tag_3d(padding)}/{boundary}/x{'x'.join(map(str, x_shape))}_"
+            f"k{'x'.join(map(str, k_shape))}_s{'x'.join(map(str, stride))}_d{'x'.join(map(str, dilation))}")
+    return {
+        "name": name,
+        "op": op,
+        "dtype": dtype,
+        "options": options_3d(padding, boundary, dtype, stride, dilation),
+        "input": encode(x, dtype),
+        "kernel": encode(k, dtype),
+        "expected": encode(to_dtype(expected, dtype), dtype),
+        "source": source,
+    }
+
+
+def pad_3d_for_autograd(x, pairs, boundary, dtype, gather):
+    """The padded input `[N, C, D, H, W]` as a differentiable function of
+    `x`, and its text: F.pad where torch has the mode (and, with
+    `gather=False`, the widths are within its limits), otherwise `x`
+    gathered at numpy.pad's indices along each axis, through which autograd
+    sums the gradient of every copy back onto its element."""
+    torch_pads = tuple(p for pair in reversed(pairs) for p in pair)
+    if all(p == 0 for p in torch_pads):
+        return x, "x"
+    if boundary in ("fill0", "fillv"):
+        value = 0.0 if boundary == "fill0" else FILL[dtype]
+        return (F.pad(x, torch_pads, mode="constant", value=value),
+                f"torch.nn.functional.pad(x, {torch_pads}, mode='constant', value={value!r})")
+    mode = NP_PAD_MODE[boundary]
+    indices = [torch.from_numpy(np.pad(np.arange(x.shape[2 + a]), pairs[a], mode)) for a in range(3)]
+    gathered = x[:, :, indices[0]][:, :, :, indices[1]][:, :, :, :, indices[2]]
+    text = (f"x[:, :, i][:, :, :, j][:, :, :, :, l] with i, j, l = np.pad(np.arange(n), (lo, hi), '{mode}') "
+            f"along depth, rows and columns for {pairs}")
+    if boundary == "Symmetric" or gather:
+        return gathered, text
+    padded = F.pad(x, torch_pads, mode=TORCH_PAD_MODE[boundary])
+    # numpy.pad's rule, which the gathered cases use, is torch's.
+    assert torch.equal(padded, gathered)
+    return padded, f"torch.nn.functional.pad(x, {torch_pads}, mode='{TORCH_PAD_MODE[boundary]}')"
+
+
+def native_conv3d(xt, wt, bt, pairs, boundary, stride, dilation, groups, padding):
+    """The same forward pass by torch's own padding, where torch has it
+    (its `padding='same'`, or the same padding at both ends of each axis
+    with a padding_mode), and its text; `None` otherwise."""
+    ends = [pair[0] == pair[1] for pair in pairs]
+    if padding == "Same" and stride == UNIT3 and boundary == "fill0":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            y = F.conv3d(xt, wt, bt, padding="same", dilation=dilation, groups=groups)
+        return y, "torch.nn.functional.conv3d(x, w, b, padding='same', ...)"
+    if not all(ends) or boundary not in ("fill0", "Wrap", "Reflect", "Replicate"):
+        return None
+    per_axis = tuple(pair[0] for pair in pairs)
+    if boundary != "fill0" and any(p > n - (boundary == "Reflect") for p, n in zip(per_axis, xt.shape[2:])):
+        return None
+    mode = {"fill0": "zeros", **TORCH_PAD_MODE}[boundary]
+    o, cg = wt.shape[0], wt.shape[1]
+    layer = torch.nn.Conv3d(cg * groups, o, tuple(wt.shape[2:]), stride=stride, padding=per_axis, dilation=dilation,
+                            groups=groups, bias=bt is not None, padding_mode=mode, dtype=wt.dtype)
+    with torch.no_grad():
+        layer.weight.copy_(wt)
+        if bt is not None:
+            layer.bias.copy_(bt)
+        y = layer(xt)
+    return y, (f"torch.nn.Conv3d(C, O, {tuple(wt.shape[2:])}, stride={stride}, padding={per_axis}, "
+               f"dilation={dilation}, groups={groups}, padding_mode='{mode}') holding w and b")
+
+
+def conv3d_case(dtype, n, c, d, h, w, o, kd, kh, kw, *, groups=1, padding="Valid", boundary="fill0", stride=UNIT3,
+                dilation=UNIT3, bias=True, gather=False):
+    """`conv3d` and `conv3d_backward`: torch's conv3d of the padded input,
+    and torch.autograd.grad of (y * g).sum() with respect to (x, w, b); the
+    forward value is also checked against torch's own padding where it has
+    the rule."""
+    x = random((n, c, d, h, w), dtype, RANK3_RNG)
+    wt_ = random((o, c // groups, kd, kh, kw), dtype, RANK3_RNG)
+    b = random((o,), dtype, RANK3_RNG) if bias else None
+    pairs = pads_3d(padding, (d, h, w), (kd, kh, kw), stride, dilation)
+    xt, wt = tensor(x, dtype, True), tensor(wt_, dtype, True)
+    bt = tensor(b, dtype, True) if bias else None
+    xp, pad_text = pad_3d_for_autograd(xt, pairs, boundary, dtype, gather)
+    y = F.conv3d(xp, wt, bt, stride=stride, dilation=dilation, groups=groups)
+    g = random(tuple(y.shape), dtype, RANK3_RNG)
+    inputs = (xt, wt, bt) if bias else (xt, wt)
+    grads = torch.autograd.grad((y * tensor(g, dtype)).sum(), inputs)
+    call = (f"torch.nn.functional.conv3d({pad_text}, w, {'b' if bias else 'None'}, stride={stride}, "
+            f"dilation={dilation}, groups={groups})")
+    source = (f"y = {call} in {TORCH_DTYPE[dtype]}; torch.autograd.grad((y * g).sum(), (x, w{', b' if bias else ''}))"
+              + ("" if bias else "; the bias gradient is g.sum(axis=(0, 2, 3, 4))"))
+    if not isinstance(padding, tuple):
+        source += f"; padding {padding} resolved to ((front, back), (top, bottom), (left, right)) = {pairs}"
+    native = native_conv3d(xt.detach(), wt.detach(), None if b is None else bt.detach(), pairs, boundary, stride,
+                           dilation, groups, padding)
+    if native is not None:
+        tol = 1e-12 if dtype == "f64" else 1e-5
+        assert torch.allclose(native[0], y.detach(), rtol=tol, atol=tol), (dtype, n, c, d, h, w, padding, boundary)
+        source += f"; y equals {native[1]}"
+    expected = {"output": encode(y.detach().numpy(), dtype), "input": encode(grads[0].numpy(), dtype),
+                "weight": encode(grads[1].numpy(), dtype)}
+    expected["bias"] = encode(grads[2].numpy() if bias else g.sum(axis=(0, 2, 3, 4)).astype(NUMPY_DTYPE[dtype]),
+                              dtype)
+    name = (f"conv3d/{dtype}/{padding_tag_3d(padding)}/{boundary}{'/gather' if gather else ''}/"
+            f"n{n}c{c}d{d}h{h}w{w}o{o}/k{kd}x{kh}x{kw}/s{'x'.join(map(str, stride))}/"
+            f"d{'x'.join(map(str, dilation))}/g{groups}/{'bias' if bias else 'nobias'}")
+    return {
+        "name": name,
+        "op": "conv3d",
+        "dtype": dtype,
+        "options": options_3d(padding, boundary, dtype, stride, dilation, groups),
+        "input": encode(x, dtype),
+        "weight": encode(wt_, dtype),
+        "bias": encode(b, dtype) if bias else None,
+        "grad_output": encode(g, dtype),
+        "expected": expected,
+        "source": source,
+    }
+
+
+def transpose3d_case(dtype, n, c_in, d, h, w, c_out, kd, kh, kw, *, stride=UNIT3, padding=(0, 0, 0, 0, 0, 0),
+                     output_padding=(0, 0, 0), groups=1, dilation=UNIT3, bias=True):
+    """`conv_transpose3d`: torch's conv_transpose3d with no padding, then the
+    crate's per-side padding cropped from the ends of each axis (`Full`
+    crops d(k - 1) from both ends, torch's padding d(k - 1))."""
+    x = random((n, c_in, d, h, w), dtype, RANK3_RNG)
+    wt = random((c_in, c_out // groups, kd, kh, kw), dtype, RANK3_RNG)
+    b = random((c_out,), dtype, RANK3_RNG) if bias else None
+    crops = padding
+    if padding == "Full":
+        crops = tuple(p for e in (dilation[a] * (k - 1) for a, k in enumerate((kd, kh, kw))) for p in (e, e))
+    full = F.conv_transpose3d(tensor(x, dtype), tensor(wt, dtype), tensor(b, dtype) if bias else None, stride=stride,
+                              output_padding=output_padding, groups=groups, dilation=dilation)
+    front, back, top, bottom, left, right = crops
+    y = full[:, :, front:full.shape[2] - back, top:full.shape[3] - bottom, left:full.shape[4] - right]
+    source = (f"torch.nn.functional.conv_transpose3d(x, w, {'b' if bias else 'None'}, stride={stride}, "
+              f"output_padding={output_padding}, groups={groups}, dilation={dilation})"
+              f"[:, :, {front}:D - {back}, {top}:H - {bottom}, {left}:W - {right}] in {TORCH_DTYPE[dtype]}")
+    if front == back and top == bottom and left == right:
+        native = F.conv_transpose3d(tensor(x, dtype), tensor(wt, dtype), tensor(b, dtype) if bias else None,
+                                    stride=stride, padding=(front, top, left), output_padding=output_padding,
+                                    groups=groups, dilation=dilation)
+        tol = 1e-12 if dtype == "f64" else 1e-5
+        assert torch.allclose(native, y, rtol=tol, atol=tol)
+        source += f"; equal to padding={(front, top, left)}"
+    return {
+        "name": (f"conv_transpose3d/{dtype}/n{n}c{c_in}d{d}h{h}w{w}o{c_out}/k{kd}x{kh}x{kw}/"
+                 f"s{'x'.join(map(str, stride))}/{padding_tag_3d(padding)}/op{'x'.join(map(str, output_padding))}/"
+                 f"g{groups}/d{'x'.join(map(str, dilation))}/{'bias' if bias else 'nobias'}"),
+        "op": "conv_transpose3d",
+        "dtype": dtype,
+        "options": options_3d(padding, "fill0", dtype, stride, dilation, groups, output_padding),
+        "input": encode(x, dtype),
+        "weight": encode(wt, dtype),
+        "bias": encode(b, dtype) if bias else None,
+        "expected": encode(y.numpy(), dtype),
+        "source": source,
+    }
+
+
+# (x shape, k shape) pairs for scipy's modes: odd, even and mixed kernels,
+# and a kernel longer than the input along one axis ('same' and 'full' then
+# pad more than the input's length; 'valid' refuses it and is left out).
+SIGNAL3D_SHAPES = [((4, 5, 6), (3, 3, 3)), ((5, 4, 6), (2, 3, 4)), ((3, 6, 5), (4, 2, 3))]
+
+# Kernels at least as large as the input along every axis: scipy swaps the
+# two in 'valid' mode (and conjugates a complex correlation); an
+# equal-shape pair is not swapped.
+SIGNAL3D_SWAP = [((2, 3, 2), (3, 4, 2)), ((2, 2, 3), (2, 3, 5)), ((3, 2, 2), (3, 2, 2))]
+
+# (x shape, k shape, padding, boundary, stride, dilation) for every boundary
+# rule, explicit and asymmetric padding (wider than the input included),
+# stride and dilation per axis.
+SIGNAL3D_GEOMETRY = [
+    *[((4, 5, 5), (3, 2, 3), pad, b, UNIT3, UNIT3)
+      for pad in ("Same", "Full", (2, 0, 1, 3, 0, 2)) for b in ("fillv", "Wrap", "Symmetric", "Reflect", "Replicate")],
+    ((3, 4, 3), (2, 2, 2), (5, 1, 0, 4, 3, 3), "Wrap", UNIT3, UNIT3),
+    ((3, 4, 3), (2, 3, 2), (4, 3, 2, 5, 0, 1), "Symmetric", UNIT3, UNIT3),
+    ((3, 4, 3), (2, 2, 2), (4, 2, 1, 5, 3, 0), "Reflect", UNIT3, UNIT3),
+    ((3, 4, 3), (2, 2, 2), (3, 4, 0, 2, 5, 1), "Replicate", UNIT3, UNIT3),
+    ((7, 6, 6), (3, 2, 2), "Valid", "fill0", (2, 1, 1), UNIT3),
+    ((6, 7, 6), (2, 3, 2), "Valid", "fill0", (1, 3, 2), (2, 1, 1)),
+    ((7, 5, 6), (2, 2, 3), "Same", "fill0", (2, 2, 1), (1, 1, 2)),
+    ((7, 6, 5), (3, 2, 2), "Same", "Reflect", (3, 1, 2), (2, 1, 1)),
+    ((6, 5, 6), (2, 3, 2), "Full", "Wrap", (2, 1, 1), (2, 2, 1)),
+    ((5, 6, 5), (2, 2, 3), (1, 4, 2, 0, 1, 1), "Symmetric", (2, 2, 1), (3, 1, 1)),
+    ((6, 5, 5), (3, 2, 2), (2, 2, 1, 1, 0, 0), "Replicate", (1, 2, 2), (2, 1, 2)),
+    ((6, 5, 5), (2, 2, 2), "Same", "fillv", (2, 2, 2), (2, 2, 2)),
+]
+
+# (n, c, d, h, w, o, kd, kh, kw) and the keyword arguments of conv3d_case.
+CONV3D = [
+    ((2, 2, 4, 5, 5, 3, 2, 3, 3), {}),
+    ((1, 2, 4, 5, 5, 3, 3, 3, 3), {"padding": (1, 1, 1, 1, 1, 1)}),
+    ((2, 2, 5, 5, 6, 2, 3, 2, 3), {"padding": (1, 1, 0, 0, 2, 2), "stride": (2, 1, 2)}),
+    ((1, 3, 5, 5, 4, 3, 3, 3, 2), {"padding": (2, 0, 1, 2, 0, 1), "stride": (1, 2, 1)}),
+    ((1, 2, 5, 4, 5, 2, 2, 2, 3), {"padding": (1, 2, 0, 1, 2, 0), "boundary": "fillv", "bias": False}),
+    ((1, 2, 6, 5, 6, 2, 2, 3, 2), {"dilation": (2, 1, 2)}),
+    ((2, 4, 4, 5, 4, 4, 2, 3, 3), {"padding": (1, 1, 1, 1, 1, 1), "boundary": "Reflect", "groups": 2}),
+    ((1, 3, 5, 5, 5, 6, 3, 3, 3), {"padding": (1, 1, 1, 1, 1, 1), "boundary": "Replicate", "groups": 3,
+                                   "stride": (2, 2, 2)}),
+    ((1, 2, 4, 5, 5, 2, 3, 3, 2), {"padding": (1, 1, 2, 2, 1, 1), "boundary": "Wrap", "stride": (1, 1, 2)}),
+    ((1, 2, 4, 4, 5, 3, 2, 2, 3), {"padding": (2, 1, 1, 0, 1, 2), "boundary": "Symmetric", "dilation": (1, 1, 2)}),
+    ((1, 2, 4, 5, 6, 2, 2, 4, 3), {"padding": "Same", "dilation": (1, 1, 2)}),
+    ((1, 2, 4, 4, 4, 2, 2, 2, 2), {"padding": "Full", "boundary": "Replicate", "stride": (2, 1, 1)}),
+    ((1, 4, 5, 5, 4, 4, 3, 2, 3), {"padding": "Same", "boundary": "Wrap", "stride": (2, 2, 1), "groups": 2}),
+    # Along depth only: Reflect with stride and dilation over the planes.
+    ((1, 2, 7, 4, 4, 2, 3, 2, 2), {"padding": (2, 2, 0, 0, 0, 0), "boundary": "Reflect", "stride": (2, 1, 1),
+                                   "dilation": (2, 1, 1)}),
+    ((1, 2, 6, 3, 4, 2, 2, 2, 2), {"padding": (3, 1, 0, 0, 0, 0), "boundary": "Wrap", "stride": (3, 1, 1)}),
+    # Padding wider than the input: gathered, as F.pad refuses it.
+    ((1, 2, 2, 3, 3, 2, 2, 2, 2), {"padding": (3, 2, 1, 4, 0, 2), "boundary": "Reflect", "gather": True}),
+    ((1, 2, 2, 3, 3, 2, 2, 2, 2), {"padding": (4, 1, 3, 3, 1, 0), "boundary": "Wrap", "gather": True,
+                                   "stride": (2, 1, 1)}),
+    ((1, 1, 2, 3, 2, 2, 2, 2, 2), {"padding": (3, 3, 0, 2, 2, 1), "boundary": "Replicate", "dilation": (2, 1, 1)}),
+    # Enough channels per group for the matrix product under Algorithm::Auto.
+    ((1, 8, 3, 4, 4, 8, 2, 3, 3), {"padding": (1, 0, 1, 1, 1, 1)}),
+]
+
+CONV3D_F32 = [0, 2, 6, 7, 10, 13]
+
+# (n, c_in, d, h, w, c_out, kd, kh, kw) and the keyword arguments of
+# transpose3d_case.
+TRANSPOSE3D = [
+    ((2, 2, 3, 3, 4, 3, 2, 3, 2), {}),
+    ((1, 2, 3, 3, 3, 2, 3, 3, 3), {"stride": (2, 2, 2), "padding": (1, 1, 1, 1, 1, 1), "output_padding": (1, 1, 1)}),
+    ((1, 2, 3, 2, 3, 2, 2, 3, 3), {"stride": (2, 1, 3), "padding": (1, 0, 0, 1, 2, 1), "output_padding": (1, 0, 2)}),
+    ((1, 4, 2, 3, 3, 4, 2, 2, 3), {"stride": (2, 2, 1), "dilation": (2, 1, 2), "groups": 2,
+                                   "output_padding": (1, 1, 0), "padding": (1, 1, 0, 0, 1, 1)}),
+    ((1, 2, 3, 3, 3, 2, 2, 2, 2), {"dilation": (2, 2, 2), "output_padding": (1, 1, 1), "padding": (1, 1, 1, 1, 1, 1)}),
+    ((1, 2, 3, 3, 2, 2, 2, 3, 2), {"stride": (2, 2, 2), "padding": "Full"}),
+    ((1, 3, 2, 3, 3, 3, 3, 2, 2), {"groups": 3, "stride": (1, 2, 2), "bias": False}),
+]
+
+TRANSPOSE3D_F32 = [1, 3]
+
+
+def rank3():
+    cases = []
+    for op, dtype in product(("correlate3d", "convolve3d"), ("f64", "f32", "i64", "Complex<f64>")):
+        for (x_shape, k_shape), mode in product(SIGNAL3D_SHAPES, ("Valid", "Same", "Full")):
+            if mode != "Valid" or all(n >= k for n, k in zip(x_shape, k_shape)):
+                cases.append(signal3d_case(op, dtype, x_shape, k_shape, padding=mode))
+        for x_shape, k_shape in SIGNAL3D_SWAP:
+            cases.append(signal3d_case(op, dtype, x_shape, k_shape))
+    for op in ("correlate3d", "convolve3d"):
+        for x_shape, k_shape, padding, boundary, stride, dilation in SIGNAL3D_GEOMETRY:
+            cases.append(signal3d_case(op, "f64", x_shape, k_shape, padding=padding, boundary=boundary, stride=stride,
+                                       dilation=dilation))
+        # Complex and integer elements through a few of the padded rows.
+        for dtype, row in product(("Complex<f64>", "i64"), (0, 7, 17, 21, 24)):
+            x_shape, k_shape, padding, boundary, stride, dilation = SIGNAL3D_GEOMETRY[row]
+            cases.append(signal3d_case(op, dtype, x_shape, k_shape, padding=padding, boundary=boundary, stride=stride,
+                                       dilation=dilation))
+    cases += [conv3d_case("f64", *dims, **kw) for dims, kw in CONV3D]
+    cases += [conv3d_case("f32", *CONV3D[i][0], **CONV3D[i][1]) for i in CONV3D_F32]
+    cases += [transpose3d_case("f64", *dims, **kw) for dims, kw in TRANSPOSE3D]
+    cases += [transpose3d_case("f32", *TRANSPOSE3D[i][0], **TRANSPOSE3D[i][1]) for i in TRANSPOSE3D_F32]
+    return cases
+
+
 # --- the tutorial ---------------------------------------------------------
 
 
@@ -951,6 +1319,7 @@ FILES = {
     "tutorial.json": lambda: tutorial(),
     "gradients.json": lambda: gradients(),
     "rank1.json": lambda: rank1(),
+    "rank3.json": lambda: rank3(),
 }
 
 
