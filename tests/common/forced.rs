@@ -2,8 +2,10 @@
 //! forced algorithm that runs itself there rather than giving way to
 //! another (see `Algorithm`'s docs for when each applies).
 //!
-//! `benches/conv.rs` and `examples/bench_shape.rs` include this file on
-//! their own (`#[path]`), as they do `rng.rs`; the tests do not use it.
+//! `benches/conv.rs`, `examples/bench_shape.rs` and `tests/properties.rs`
+//! include this file on their own (`#[path]`), as they do `rng.rs`; the
+//! tests take `ALGORITHMS` from it so that a new variant is checked
+//! wherever it is timed.
 
 use convolve::{Algorithm, Conv2dPlan, ConvOptions, Element};
 use ndarray::ArrayRef4;
