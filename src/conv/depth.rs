@@ -28,7 +28,7 @@ use super::backward::{input_gradient as input_gradient_2d, weight_gradient, Back
 use super::boundary::source_index;
 use super::element::{Element, Float};
 use super::exec::scratch::Workspace;
-use super::kernels::execute;
+use super::kernels::{choose, execute};
 use super::problem::{reserve, zeros, Problem};
 use crate::error::Result;
 use crate::options::{Algorithm, Boundary, ConvOptions};
@@ -176,11 +176,30 @@ impl<A: Element> Volume<'_, A> {
     /// [`Error::OutOfMemory`](crate::Error::OutOfMemory) if a buffer cannot
     /// be allocated.
     pub(crate) fn run(&self, algorithm: Algorithm, out: ArrayViewMut5<'_, A>) -> Result<()> {
-        if self.stacks(out.shape()[2]) {
+        if self.stacks(out.shape()[2]) && !self.separable_planes(algorithm) {
             self.run_stacked(algorithm, out)
         } else {
             self.run_by_tap(algorithm, out)
         }
+    }
+
+    /// Whether every depth tap of a single-channel volume runs
+    /// [`Algorithm::Separable`] on its own (a 3-D kernel that is an outer
+    /// product of three 1-D kernels has rank-1 planes): then the taps run
+    /// one by one, `kd · (kh + kw)` multiply-adds per output where stacked
+    /// as channels they would take `kd · kh · kw`.
+    fn separable_planes(&self, requested: Algorithm) -> bool {
+        let single = self.input.shape()[1] == 1 && self.weight.shape()[0] == 1;
+        if !single || !matches!(requested, Algorithm::Auto | Algorithm::Separable) || self.input.is_empty() {
+            return false;
+        }
+        let plane = planes(self.input.index_axis(Axis(0), 0), 0, 1, 1);
+        (0..self.weight.shape()[2]).all(|tap| {
+            choose(&self.tap_problem(plane, tap, false, None), requested)
+                .0
+                .algorithm
+                == Algorithm::Separable
+        })
     }
 
     /// Whether the depth taps of one output plane can be read as channels
@@ -623,6 +642,43 @@ mod tests {
             }
         }
         assert_eq!(paths, [true, true], "both paths ran");
+    }
+
+    #[test]
+    fn separable_volumes_run_their_planes_separably() {
+        // An outer product of three 1-D kernels: every plane has rank 1.
+        let u = [1.0, 4.0, 6.0, 4.0, 1.0];
+        let w = Array5::from_shape_fn((1, 1, 5, 5, 5), |(_, _, a, b, c)| u[a] * u[b] * u[c] / 4096.0);
+        let x = volume([1, 1, 9, 12, 11], 13);
+        for boundary in [Boundary::Fill(0.5), Boundary::Reflect] {
+            let options = ConvOptions::new().padding(Padding::Same).boundary(boundary);
+            let (geometry, _) = volume_geometry(dims(&x), dims(&w), &options).unwrap();
+            let problem = Volume {
+                input: x.view(),
+                weight: w.view(),
+                bias: None,
+                conjugate_kernel: false,
+                geometry,
+                groups: 1,
+                boundary,
+                fill: options.boundary.fill().unwrap(),
+            };
+            assert!(problem.separable_planes(Algorithm::Auto));
+            assert!(!problem.separable_planes(Algorithm::Vectorized));
+            let got = conv3d(&x, &w, None, &options).unwrap();
+            let err = (&got - &reference(&x, &w, None, &options))
+                .iter()
+                .fold(0.0f64, |m, d| m.max(d.abs()));
+            assert!(err < 1e-12, "{err}");
+            // A kernel of rank 2 in its planes stacks its taps.
+            let mut bumped = w.clone();
+            bumped[[0, 0, 2, 0, 4]] += 1.0;
+            let problem = Volume {
+                weight: bumped.view(),
+                ..problem
+            };
+            assert!(!problem.separable_planes(Algorithm::Auto));
+        }
     }
 
     #[test]
