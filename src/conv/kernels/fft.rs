@@ -52,6 +52,12 @@ const MAX_LEN: usize = 512;
 /// and `outputs` outputs: the power of two with the least FFT work per
 /// output, `len · log2(len) / (len − extent + 1)`.
 pub(crate) fn fft_len(extent: usize, outputs: usize) -> usize {
+    // A kernel one tap long along this axis (a row filter, a 1-D call)
+    // needs no transform along it: tiles one output long along it cost the
+    // least per output, where the shortest FFT would pad 1 value to 16.
+    if extent == 1 {
+        return 1;
+    }
     let mut len = extent.next_power_of_two().max(MIN_LEN);
     let mut best = (f64::INFINITY, len);
     loop {
@@ -443,7 +449,9 @@ mod tests {
             for outputs in [1, 2, 15, 16, 100, 1000, 100_000] {
                 let len = fft_len(extent, outputs);
                 assert!(len.is_power_of_two(), "{extent}, {outputs}: {len}");
-                assert!(len >= extent.max(MIN_LEN), "{extent}, {outputs}: {len}");
+                // One tap along an axis needs no transform along it.
+                let least = if extent == 1 { 1 } else { extent.max(MIN_LEN) };
+                assert!(len >= least, "{extent}, {outputs}: {len}");
                 assert!(
                     len <= MAX_LEN.max(extent.next_power_of_two()),
                     "{extent}, {outputs}: {len}"
@@ -487,5 +495,7 @@ mod tests {
         assert_eq!(fft_len(3, 3), MIN_LEN);
         // A kernel longer than the largest length still fits.
         assert_eq!(fft_len(700, 5000), 1024);
+        // One tap along an axis: no transform along it, one output a tile.
+        assert_eq!(fft_len(1, 5000), 1);
     }
 }
