@@ -10,6 +10,9 @@
 //! | `conv2d_f32` | b1–b5 | `conv2d` |
 //! | `conv2d_f32_fwd_bwd` | b1–b5 | `conv2d` then `conv2d_backward_into` of the input and the weight |
 //! | `conv2d_f32_plan` | b1, b2, b3, b5 | `Conv2dPlan::run_into` beside the one-shot `conv2d_into` |
+//! | `correlate1d_f32`, `correlate1d_f64` | l1 | `correlate1d` of a 10⁶-sample signal with 255 taps, `Same` |
+//! | `conv1d_f32` | a1, a2 | `conv1d` |
+//! | `conv1d_f32_fwd_bwd` | a1, a2 | `conv1d` then `conv1d_backward_into` of the input and the weight |
 //!
 //! A benchmark is named `group/library/algorithm/threads/case`:
 //!
@@ -65,14 +68,15 @@ mod rng;
 mod forced;
 
 use candle_core::{Device, Tensor, WithDType};
-use convolve::shape::{AxisGeometry, Operation};
+use convolve::shape::{conv1d_output_shape, AxisGeometry, Operation};
 use convolve::{
-    conv2d, conv2d_backward_into, conv2d_into, correlate2d, correlate2d_into, Algorithm, Boundary, Conv2dGradsMut,
-    Conv2dPlan, ConvOptions, Element, Float, Padding,
+    conv1d, conv1d_backward_into, conv2d, conv2d_backward_into, conv2d_into, correlate1d, correlate2d,
+    correlate2d_into, Algorithm, Boundary, Conv1dGradsMut, Conv2dGradsMut, Conv2dPlan, ConvOptions, Element, Float,
+    Padding,
 };
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion, Throughput};
-use ndarray::{Array, Array2, Array4, ArrayRef, ArrayRef4, ArrayView4, Axis, Dimension, ShapeBuilder};
+use ndarray::{Array, Array1, Array2, Array3, Array4, ArrayRef, ArrayRef4, ArrayView4, Axis, Dimension, ShapeBuilder};
 use ndarray_conv::{ConvExt, ConvFFTExt, ConvMode, PaddingMode, ReverseKernel};
 use rayon::ThreadPool;
 
@@ -534,6 +538,140 @@ fn plan(c: &mut Criterion) {
     group.finish();
 }
 
+// ---------------------------------------------------------------------
+// 1-D
+// ---------------------------------------------------------------------
+//
+// A 1-D call is `conv2d` on arrays given a unit row axis (`[N, C, L]` as
+// `[N, C, 1, L]`), so the 2-D `timed` list of algorithms holds for it.
+
+/// l1: one signal of 10⁶ samples and a 255-tap kernel, `Same` padding,
+/// with `ndarray-conv` beside it (on the signal as a 1 × 10⁶ image).
+fn long_signal<A: Real>(c: &mut Criterion, name: &str) {
+    const CASE: &str = "l1 1M k255 same";
+    let mut group = single_group(c, name);
+    let pools = pools();
+    let x: Array1<A> = seeded(1_000_000, 1);
+    let k: Array1<A> = seeded(255, 2);
+    let options = ConvOptions::new().padding(Padding::Same);
+    let flops = 2 * (x.len() * k.len()) as u64;
+    group.throughput(Throughput::Elements(flops));
+    let k4 = k.view().into_shape_with_order((1, 1, 1, k.len())).unwrap();
+    for algorithm in timed([1, 1, 1, x.len()], &k4, &options, flops) {
+        let options = options.algorithm(algorithm);
+        on_each_pool(&mut group, &pools, &format!("convolve/{algorithm:?}"), CASE, || {
+            correlate1d(black_box(&x), &k, &options).unwrap()
+        });
+    }
+    let (x2, k2) = (x.clone().insert_axis(Axis(0)), k.clone().insert_axis(Axis(0)));
+    for (method, fft) in [("direct", false), ("fft", true)] {
+        let id = BenchmarkId::new(format!("ndarray-conv/{method}/1t"), CASE);
+        group.bench_function(id, |b| {
+            b.iter(|| A::ndarray_conv(black_box(&x2), &k2, ConvMode::Same, fft))
+        });
+    }
+    group.finish();
+}
+
+fn long_signal_f32(c: &mut Criterion) {
+    long_signal::<f32>(c, "correlate1d_f32");
+}
+
+fn long_signal_f64(c: &mut Criterion) {
+    long_signal::<f64>(c, "correlate1d_f64");
+}
+
+/// A batched 1-D layer, `Same` padding at stride 1: input `[N, C, L]`,
+/// weight `[O, C / groups, k]`.
+struct Layer1d {
+    name: &'static str,
+    input: [usize; 3],
+    weight: [usize; 3],
+    groups: usize,
+}
+
+/// a1: an audio layer (16 clips of 16 000 samples, 64 channels in and
+/// out, 9 taps); a2: a depthwise layer (256 channels of 4 000 samples).
+const LAYERS_1D: [Layer1d; 2] = [
+    Layer1d {
+        name: "a1 audio",
+        input: [16, 64, 16000],
+        weight: [64, 64, 9],
+        groups: 1,
+    },
+    Layer1d {
+        name: "a2 depthwise",
+        input: [16, 256, 4000],
+        weight: [256, 1, 9],
+        groups: 256,
+    },
+];
+
+impl Layer1d {
+    fn options(&self) -> ConvOptions {
+        ConvOptions::new().padding(Padding::Same).groups(self.groups)
+    }
+
+    fn flops(&self) -> u64 {
+        let shape = conv1d_output_shape(self.input, self.weight, &self.options()).unwrap();
+        2 * (shape.iter().product::<usize>() * self.weight[1] * self.weight[2]) as u64
+    }
+
+    /// The seeded `f32` input and weight.
+    fn operands(&self) -> (Array3<f32>, Array3<f32>) {
+        (seeded(self.input, 3), seeded(self.weight, 4))
+    }
+}
+
+fn layers_1d(c: &mut Criterion) {
+    let mut group = batched_group(c, "conv1d_f32");
+    let pools = pools();
+    for layer in &LAYERS_1D {
+        let (x, w) = layer.operands();
+        let options = layer.options();
+        let [n, channels, len] = layer.input;
+        group.throughput(Throughput::Elements(layer.flops()));
+        let weight = w.view().insert_axis(Axis(2));
+        for algorithm in timed([n, channels, 1, len], &weight, &options, layer.flops()) {
+            let options = options.algorithm(algorithm);
+            on_each_pool(
+                &mut group,
+                &pools,
+                &format!("convolve/{algorithm:?}"),
+                layer.name,
+                || conv1d(black_box(&x), &w, None, &options).unwrap(),
+            );
+        }
+    }
+    group.finish();
+}
+
+/// As `forward_backward`, for the 1-D layers.
+fn layers_1d_fwd_bwd(c: &mut Criterion) {
+    let mut group = batched_group(c, "conv1d_f32_fwd_bwd");
+    let pools = pools();
+    for layer in &LAYERS_1D {
+        let (x, w) = layer.operands();
+        let options = layer.options();
+        let y = conv1d(&x, &w, None, &options).unwrap();
+        let g = seeded::<f32, _>(y.raw_dim(), 5);
+        let mut dx = Array3::zeros(x.raw_dim());
+        let mut dw = Array3::zeros(w.raw_dim());
+        group.throughput(Throughput::Elements(3 * layer.flops()));
+        on_each_pool(&mut group, &pools, "convolve/Auto", layer.name, || {
+            let y = conv1d(black_box(&x), &w, None, &options).unwrap();
+            let grads = Conv1dGradsMut {
+                input: Some(dx.view_mut()),
+                weight: Some(dw.view_mut()),
+                bias: None,
+            };
+            conv1d_backward_into(&x, &w, &g, &options, grads).unwrap();
+            y
+        });
+    }
+    group.finish();
+}
+
 criterion_group!(
     benches,
     single_f32,
@@ -542,6 +680,10 @@ criterion_group!(
     symmetric,
     batched,
     forward_backward,
-    plan
+    plan,
+    long_signal_f32,
+    long_signal_f64,
+    layers_1d,
+    layers_1d_fwd_bwd
 );
 criterion_main!(benches);
