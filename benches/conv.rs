@@ -10,6 +10,12 @@
 //! | `conv2d_f32` | b1–b5 | `conv2d` |
 //! | `conv2d_f32_fwd_bwd` | b1–b5 | `conv2d` then `conv2d_backward_into` of the input and the weight |
 //! | `conv2d_f32_plan` | b1, b2, b3, b5 | `Conv2dPlan::run_into` beside the one-shot `conv2d_into` |
+//! | `correlate1d_f32`, `correlate1d_f64` | l1 | `correlate1d` of a 10⁶-sample signal with 255 taps, `Same` |
+//! | `conv1d_f32` | a1, a2 | `conv1d` |
+//! | `conv1d_f32_fwd_bwd` | a1, a2 | `conv1d` then `conv1d_backward_into` of the input and the weight |
+//! | `correlate3d_f32` | v2 | `correlate3d` of a 128³ volume with a 5×5×5 kernel, `Same` |
+//! | `conv3d_f32` | v1 | `conv3d` |
+//! | `conv3d_f32_fwd_bwd` | v1 | `conv3d` then `conv3d_backward_into` of the input and the weight |
 //!
 //! A benchmark is named `group/library/algorithm/threads/case`:
 //!
@@ -65,14 +71,17 @@ mod rng;
 mod forced;
 
 use candle_core::{Device, Tensor, WithDType};
-use convolve::shape::{AxisGeometry, Operation};
+use convolve::shape::{conv1d_output_shape, conv3d_output_shape, AxisGeometry, Operation};
 use convolve::{
-    conv2d, conv2d_backward_into, conv2d_into, correlate2d, correlate2d_into, Algorithm, Boundary, Conv2dGradsMut,
-    Conv2dPlan, ConvOptions, Element, Float, Padding,
+    conv1d, conv1d_backward_into, conv2d, conv2d_backward_into, conv2d_into, conv3d, conv3d_algorithm,
+    conv3d_backward_into, correlate1d, correlate2d, correlate2d_into, correlate3d, Algorithm, Boundary, Conv1dGradsMut,
+    Conv2dGradsMut, Conv2dPlan, Conv3dGradsMut, ConvOptions, Element, Float, Padding,
 };
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion, Throughput};
-use ndarray::{Array, Array2, Array4, ArrayRef, ArrayRef4, ArrayView4, Axis, Dimension, ShapeBuilder};
+use ndarray::{
+    Array, Array1, Array2, Array3, Array4, Array5, ArrayRef, ArrayRef4, ArrayView4, Axis, Dimension, ShapeBuilder,
+};
 use ndarray_conv::{ConvExt, ConvFFTExt, ConvMode, PaddingMode, ReverseKernel};
 use rayon::ThreadPool;
 
@@ -534,6 +543,251 @@ fn plan(c: &mut Criterion) {
     group.finish();
 }
 
+// ---------------------------------------------------------------------
+// 1-D
+// ---------------------------------------------------------------------
+//
+// A 1-D call is `conv2d` on arrays given a unit row axis (`[N, C, L]` as
+// `[N, C, 1, L]`), so the 2-D `timed` list of algorithms holds for it.
+
+/// The 1-D and 3-D layers time forced algorithms only on cases of at most
+/// this many FLOPs: on a1 (19 GFLOP) the slower ones took 2–12 s a call,
+/// minutes per group, where every other new group takes about one.
+const FORCED_MAX_FLOPS: u64 = 8_000_000_000;
+
+/// Whether `algorithm` is timed on a layer of `flops` FLOPs.
+fn forced_affordable(algorithm: Algorithm, flops: u64) -> bool {
+    algorithm == Algorithm::Auto || flops <= FORCED_MAX_FLOPS
+}
+
+/// l1: one signal of 10⁶ samples and a 255-tap kernel, `Same` padding,
+/// with `ndarray-conv` beside it (on the signal as a 1 × 10⁶ image).
+fn long_signal<A: Real>(c: &mut Criterion, name: &str) {
+    const CASE: &str = "l1 1M k255 same";
+    let mut group = single_group(c, name);
+    let pools = pools();
+    let x: Array1<A> = seeded(1_000_000, 1);
+    let k: Array1<A> = seeded(255, 2);
+    let options = ConvOptions::new().padding(Padding::Same);
+    let flops = 2 * (x.len() * k.len()) as u64;
+    group.throughput(Throughput::Elements(flops));
+    let k4 = k.view().into_shape_with_order((1, 1, 1, k.len())).unwrap();
+    // A forced `Gemm` has one output channel to share each patch with and
+    // took 3 s a call here (0.17 GFLOP/s): timing it would take minutes.
+    let affordable = |a: &Algorithm| *a != Algorithm::Gemm;
+    for algorithm in timed([1, 1, 1, x.len()], &k4, &options, flops)
+        .into_iter()
+        .filter(affordable)
+    {
+        let options = options.algorithm(algorithm);
+        on_each_pool(&mut group, &pools, &format!("convolve/{algorithm:?}"), CASE, || {
+            correlate1d(black_box(&x), &k, &options).unwrap()
+        });
+    }
+    let (x2, k2) = (x.clone().insert_axis(Axis(0)), k.clone().insert_axis(Axis(0)));
+    for (method, fft) in [("direct", false), ("fft", true)] {
+        let id = BenchmarkId::new(format!("ndarray-conv/{method}/1t"), CASE);
+        group.bench_function(id, |b| {
+            b.iter(|| A::ndarray_conv(black_box(&x2), &k2, ConvMode::Same, fft))
+        });
+    }
+    group.finish();
+}
+
+fn long_signal_f32(c: &mut Criterion) {
+    long_signal::<f32>(c, "correlate1d_f32");
+}
+
+fn long_signal_f64(c: &mut Criterion) {
+    long_signal::<f64>(c, "correlate1d_f64");
+}
+
+/// A batched 1-D layer, `Same` padding at stride 1: input `[N, C, L]`,
+/// weight `[O, C / groups, k]`.
+struct Layer1d {
+    name: &'static str,
+    input: [usize; 3],
+    weight: [usize; 3],
+    groups: usize,
+}
+
+/// a1: an audio layer (16 clips of 16 000 samples, 64 channels in and
+/// out, 9 taps); a2: a depthwise layer (256 channels of 4 000 samples).
+const LAYERS_1D: [Layer1d; 2] = [
+    Layer1d {
+        name: "a1 audio",
+        input: [16, 64, 16000],
+        weight: [64, 64, 9],
+        groups: 1,
+    },
+    Layer1d {
+        name: "a2 depthwise",
+        input: [16, 256, 4000],
+        weight: [256, 1, 9],
+        groups: 256,
+    },
+];
+
+impl Layer1d {
+    fn options(&self) -> ConvOptions {
+        ConvOptions::new().padding(Padding::Same).groups(self.groups)
+    }
+
+    fn flops(&self) -> u64 {
+        let shape = conv1d_output_shape(self.input, self.weight, &self.options()).unwrap();
+        2 * (shape.iter().product::<usize>() * self.weight[1] * self.weight[2]) as u64
+    }
+
+    /// The seeded `f32` input and weight.
+    fn operands(&self) -> (Array3<f32>, Array3<f32>) {
+        (seeded(self.input, 3), seeded(self.weight, 4))
+    }
+}
+
+fn layers_1d(c: &mut Criterion) {
+    let mut group = batched_group(c, "conv1d_f32");
+    let pools = pools();
+    for layer in &LAYERS_1D {
+        let (x, w) = layer.operands();
+        let options = layer.options();
+        let [n, channels, len] = layer.input;
+        group.throughput(Throughput::Elements(layer.flops()));
+        let weight = w.view().insert_axis(Axis(2));
+        let algorithms = timed([n, channels, 1, len], &weight, &options, layer.flops());
+        for algorithm in algorithms.into_iter().filter(|&a| forced_affordable(a, layer.flops())) {
+            let options = options.algorithm(algorithm);
+            on_each_pool(
+                &mut group,
+                &pools,
+                &format!("convolve/{algorithm:?}"),
+                layer.name,
+                || conv1d(black_box(&x), &w, None, &options).unwrap(),
+            );
+        }
+    }
+    group.finish();
+}
+
+/// As `forward_backward`, for the 1-D layers.
+fn layers_1d_fwd_bwd(c: &mut Criterion) {
+    let mut group = batched_group(c, "conv1d_f32_fwd_bwd");
+    let pools = pools();
+    for layer in &LAYERS_1D {
+        let (x, w) = layer.operands();
+        let options = layer.options();
+        let y = conv1d(&x, &w, None, &options).unwrap();
+        let g = seeded::<f32, _>(y.raw_dim(), 5);
+        let mut dx = Array3::zeros(x.raw_dim());
+        let mut dw = Array3::zeros(w.raw_dim());
+        group.throughput(Throughput::Elements(3 * layer.flops()));
+        on_each_pool(&mut group, &pools, "convolve/Auto", layer.name, || {
+            let y = conv1d(black_box(&x), &w, None, &options).unwrap();
+            let grads = Conv1dGradsMut {
+                input: Some(dx.view_mut()),
+                weight: Some(dw.view_mut()),
+                bias: None,
+            };
+            conv1d_backward_into(&x, &w, &g, &options, grads).unwrap();
+            y
+        });
+    }
+    group.finish();
+}
+
+// ---------------------------------------------------------------------
+// 3-D
+// ---------------------------------------------------------------------
+//
+// A 3-D call runs as 2-D problems over its depth taps; `conv3d_algorithm`
+// names the algorithm they run, so a forced algorithm is timed where it
+// names that algorithm (and the direct loop only on small problems).
+// `Separable` is left out: whether it runs depends on the kernel's values,
+// which `conv3d_algorithm` does not read.
+
+/// The algorithms timed on a 3-D problem of `flops` FLOPs.
+fn timed_3d(input: [usize; 5], weight: [usize; 5], options: &ConvOptions, flops: u64) -> Vec<Algorithm> {
+    let runs = |a: Algorithm| {
+        a == Algorithm::Auto || conv3d_algorithm::<f32>(input, weight, &options.algorithm(a)).unwrap() == a
+    };
+    ALGORITHMS
+        .into_iter()
+        .filter(|&a| a != Algorithm::Separable)
+        .filter(|&a| (a != Algorithm::Direct || flops <= DIRECT_MAX_FLOPS) && forced_affordable(a, flops) && runs(a))
+        .collect()
+}
+
+/// v2: a 128³ volume and a 5×5×5 kernel, `Same` padding.
+fn volume(c: &mut Criterion) {
+    const CASE: &str = "v2 128³ k5 same";
+    let mut group = single_group(c, "correlate3d_f32");
+    let pools = pools();
+    let x: Array3<f32> = seeded((128, 128, 128), 1);
+    let k: Array3<f32> = seeded((5, 5, 5), 2);
+    let options = ConvOptions::new().padding(Padding::Same);
+    let flops = 2 * (x.len() * k.len()) as u64;
+    group.throughput(Throughput::Elements(flops));
+    for algorithm in timed_3d([1, 1, 128, 128, 128], [1, 1, 5, 5, 5], &options, flops) {
+        let options = options.algorithm(algorithm);
+        on_each_pool(&mut group, &pools, &format!("convolve/{algorithm:?}"), CASE, || {
+            correlate3d(black_box(&x), &k, &options).unwrap()
+        });
+    }
+    group.finish();
+}
+
+/// v1: a video layer, 2 clips of 16 frames of 56², 32 channels in and
+/// out, 3×3×3 kernels, padding 1.
+const VIDEO: ([usize; 5], [usize; 5]) = ([2, 32, 16, 56, 56], [32, 32, 3, 3, 3]);
+
+/// The video layer's options, seeded operands and forward FLOPs.
+fn video() -> (ConvOptions, Array5<f32>, Array5<f32>, u64) {
+    let (input, weight) = VIDEO;
+    let options = ConvOptions::new().padding(Padding::uniform3d(1));
+    let shape = conv3d_output_shape(input, weight, &options).unwrap();
+    let per_output: usize = weight[1..].iter().product();
+    let flops = 2 * (shape.iter().product::<usize>() * per_output) as u64;
+    (options, seeded(input, 3), seeded(weight, 4), flops)
+}
+
+fn video_layer(c: &mut Criterion) {
+    const CASE: &str = "v1 video";
+    let mut group = batched_group(c, "conv3d_f32");
+    let pools = pools();
+    let (options, x, w, flops) = video();
+    group.throughput(Throughput::Elements(flops));
+    for algorithm in timed_3d(VIDEO.0, VIDEO.1, &options, flops) {
+        let options = options.algorithm(algorithm);
+        on_each_pool(&mut group, &pools, &format!("convolve/{algorithm:?}"), CASE, || {
+            conv3d(black_box(&x), &w, None, &options).unwrap()
+        });
+    }
+    group.finish();
+}
+
+/// As `forward_backward`, for the video layer.
+fn video_layer_fwd_bwd(c: &mut Criterion) {
+    const CASE: &str = "v1 video";
+    let mut group = batched_group(c, "conv3d_f32_fwd_bwd");
+    let pools = pools();
+    let (options, x, w, flops) = video();
+    let y = conv3d(&x, &w, None, &options).unwrap();
+    let g = seeded::<f32, _>(y.raw_dim(), 5);
+    let mut dx = Array5::zeros(x.raw_dim());
+    let mut dw = Array5::zeros(w.raw_dim());
+    group.throughput(Throughput::Elements(3 * flops));
+    on_each_pool(&mut group, &pools, "convolve/Auto", CASE, || {
+        let y = conv3d(black_box(&x), &w, None, &options).unwrap();
+        let grads = Conv3dGradsMut {
+            input: Some(dx.view_mut()),
+            weight: Some(dw.view_mut()),
+            bias: None,
+        };
+        conv3d_backward_into(&x, &w, &g, &options, grads).unwrap();
+        y
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
     single_f32,
@@ -542,6 +796,13 @@ criterion_group!(
     symmetric,
     batched,
     forward_backward,
-    plan
+    plan,
+    long_signal_f32,
+    long_signal_f64,
+    layers_1d,
+    layers_1d_fwd_bwd,
+    volume,
+    video_layer,
+    video_layer_fwd_bwd
 );
 criterion_main!(benches);

@@ -10,7 +10,9 @@ the tables and the chart of `docs/benchmarks.md`.
 The Python peers (scipy, OpenCV, PyTorch) come from compare.py's JSON; the
 Rust peers (`ndarray-conv`, candle) are rows of the criterion run itself,
 named `ndarray-conv/{direct,fft}/1t` and `candle/conv2d/{1,2}t` in the same
-groups as `convolve/...`. After the summary tables comes every row of the
+groups as `convolve/...`. The 2-D tables come first, then those of the
+1-D and 3-D cases (l1, v2 single-channel; a1, a2, v1 batched) beside
+scipy, numpy and PyTorch; after the summary tables comes every row of the
 criterion run, group by group, with each forced algorithm beside `Auto`.
 
 Both runs should be made back to back on a quiet machine: the report
@@ -25,6 +27,9 @@ import sys
 
 SINGLE = ["s1", "s2", "s3", "s4"]
 BATCHED = ["b1", "b2", "b3", "b4", "b5"]
+# The 1-D and 3-D cases: (case, criterion group stem, rank).
+SINGLE_ND = [("l1", "correlate1d", 1), ("v2", "correlate3d", 3)]
+BATCHED_ND = [("a1", "conv1d", 1), ("a2", "conv1d", 1), ("v1", "conv3d", 3)]
 # The order of the libraries in the table of every row.
 LIBRARIES = ["convolve", "convolve_into", "convolve_plan", "ndarray-conv", "candle"]
 
@@ -116,6 +121,40 @@ def batched_table(ours, peers):
     return ["### Batched NCHW `conv2d`, f32 (GFLOP/s)", ""] + table(header, rows), chart
 
 
+def single_nd_table(ours, peers):
+    """Single-channel 1-D and 3-D, at 1 and 2 threads: this crate's Auto
+    beside every peer; scipy and numpy run one thread whatever the count."""
+    cases = [c for c, _, _ in SINGLE_ND]
+    python_peers = sorted({k[0] for k in peers if k[2] in cases and not k[0].startswith("torch-")})
+    header = ["case", "dtype", "threads", "convolve (Auto)"] + python_peers + ["PyTorch", "vs scipy (auto)", "vs PyTorch"]
+    rows = []
+    for case, stem, rank in SINGLE_ND:
+        for dtype in ["f32", "f64"]:
+            for threads in [1, 2]:
+                mine = ours.get((f"{stem}_{dtype}", f"convolve/Auto/{threads}t", case))
+                theirs = [peers.get((p, dtype, case, 1, "fwd")) for p in python_peers]
+                torch = peers.get((f"torch-conv{rank}d", dtype, case, threads, "fwd"))
+                if mine is None and torch is None:
+                    continue
+                scipy = peers.get(("scipy-correlate-auto", dtype, case, 1, "fwd"))
+                rows.append([case, dtype, threads, mine] + theirs + [torch, ratio(mine, scipy), ratio(mine, torch)])
+    return ["### Single-channel 1-D and 3-D correlation (GFLOP/s)", ""] + table(header, rows)
+
+
+def batched_nd_table(ours, peers):
+    """Batched 1-D and 3-D f32 layers: Auto beside PyTorch, forward and forward + backward."""
+    header = ["case", "pass", "threads", "convolve (Auto)", "PyTorch", "vs PyTorch"]
+    rows = []
+    for case, stem, rank in BATCHED_ND:
+        for kind, group in [("fwd", f"{stem}_f32"), ("fwd+bwd", f"{stem}_f32_fwd_bwd")]:
+            for threads in [1, 2]:
+                mine = ours.get((group, f"convolve/Auto/{threads}t", case))
+                torch = peers.get((f"torch-conv{rank}d", "f32", case, threads, kind))
+                if mine is not None or torch is not None:
+                    rows.append([case, kind, threads, mine, torch, ratio(mine, torch)])
+    return ["### Batched 1-D and 3-D layers, f32 (GFLOP/s)", ""] + table(header, rows)
+
+
 def row_order(function):
     """Libraries in the order of LIBRARIES, `Auto` first within each."""
     library, algorithm = function.split("/")
@@ -173,7 +212,8 @@ def main():
     peers, raw = peer_results(args.peers)
     single, chart_single = single_table(ours, peers)
     batched, chart_batched = batched_table(ours, peers)
-    print("\n".join(single + [""] + batched + [""] + every_row(ours)))
+    nd = single_nd_table(ours, peers) + [""] + batched_nd_table(ours, peers)
+    print("\n".join(single + [""] + batched + [""] + nd + [""] + every_row(ours)))
     kinds = sorted({k[4] for k in peers})
     print(f"\n(peer kinds in the JSON: {', '.join(kinds)}; environment: {json.dumps(raw.get('environment', {}))[:300]})",
           file=sys.stderr)
