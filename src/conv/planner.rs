@@ -32,7 +32,8 @@
 //!    the kernels on which it measured faster than the direct kernel and
 //!    the FFT.
 //! 4. **FFT** ([`Rule::LargeKernel`]): one input channel per group, a
-//!    kernel of at least [`fft_min_taps`] taps, the FFT's conditions above,
+//!    kernel of at least [`fft_min_taps`] taps ([`fft_min_taps_one_row`]
+//!    for a kernel one row tall, as in every 1-D call), the FFT's conditions above,
 //!    and finite data (a NaN or an infinity would spread over its whole
 //!    FFT tile): [`Algorithm::Fft`].
 //! 5. **Matrix product** ([`Rule::Reuse`]): at least [`GEMM_MIN_OUTPUTS`]
@@ -87,6 +88,21 @@ pub(crate) const fn fft_min_taps<A>() -> usize {
         196
     } else {
         144
+    }
+}
+
+/// Taps from which the FFT beats the direct kernel when the kernel is one
+/// tap tall (every 1-D call): on a signal of 10⁶ samples, `Same`, one
+/// thread, AVX-512, the direct kernel was 1.1–1.15× faster at 255 taps in
+/// `f32` and the FFT 1.1× faster at 319 (forced `Vectorized` against
+/// forced `Fft` through `correlate1d_into`, medians of 9 calls, on a
+/// shared machine); in `f64` the FFT already won at 191, so the 2-D
+/// threshold stands.
+pub(crate) const fn fft_min_taps_one_row<A>() -> usize {
+    if std::mem::size_of::<A>() <= 4 {
+        288
+    } else {
+        fft_min_taps::<A>()
     }
 }
 
@@ -182,6 +198,11 @@ pub(crate) fn choose<A: Element>(
         None => {}
     }
     let taps = rows.kernel * cols.kernel;
+    let fft_threshold = if rows.kernel == 1 {
+        fft_min_taps_one_row::<A>()
+    } else {
+        fft_min_taps::<A>()
+    };
     let depth = shapes.channels_per_group * taps;
     let outputs_per_group = shapes.out_channels / shapes.groups.max(1);
     let one_to_one = shapes.channels_per_group == 1 && outputs_per_group == 1;
@@ -192,7 +213,7 @@ pub(crate) fn choose<A: Element>(
         && rows.kernel + cols.kernel <= SEPARABLE_MAX_SPAN;
     if A::REAL_FLOAT && one_to_one && unit_stride && measured_faster && separable() {
         recipe(Algorithm::Separable, Rule::RankOne)
-    } else if shapes.channels_per_group == 1 && taps >= fft_min_taps::<A>() && fft_fits() && finite() {
+    } else if shapes.channels_per_group == 1 && taps >= fft_threshold && fft_fits() && finite() {
         recipe(Algorithm::Fft, Rule::LargeKernel)
     } else if A::MATMUL && outputs_per_group >= GEMM_MIN_OUTPUTS && depth >= GEMM_MIN_DEPTH {
         recipe(Algorithm::Gemm, Rule::Reuse)
@@ -312,6 +333,10 @@ mod tests {
         assert_eq!(at(12, 6).algorithm, Algorithm::Fft);
         assert_eq!(at(11, 5).algorithm, Algorithm::Vectorized);
         assert_eq!((fft_min_taps::<f32>(), fft_min_taps::<f64>()), (196, 144));
+        assert_eq!(
+            (fft_min_taps_one_row::<f32>(), fft_min_taps_one_row::<f64>()),
+            (288, 144)
+        );
     }
 
     #[test]

@@ -45,7 +45,8 @@ impl FftFloat for f64 {}
 
 /// The shortest FFT length tried along an axis.
 const MIN_LEN: usize = 16;
-/// The longest FFT length tried along an axis (unless the kernel is longer).
+/// The longest FFT length tried along an axis, unless the kernel is long
+/// (then up to four times its length).
 const MAX_LEN: usize = 512;
 
 /// The FFT length along one axis, for a kernel spanning `extent` inputs
@@ -66,7 +67,10 @@ pub(crate) fn fft_len(extent: usize, outputs: usize) -> usize {
         if cost < best.0 {
             best = (cost, len);
         }
-        if len >= MAX_LEN || len - extent + 1 >= outputs {
+        // Past `MAX_LEN` only for long kernels, up to four times their
+        // length: a tile must keep most of its outputs (a 511-tap kernel
+        // in a 512 transform would leave 2).
+        if len >= MAX_LEN.max(4 * extent.next_power_of_two()) || len - extent + 1 >= outputs {
             return best.1;
         }
         len *= 2;
@@ -453,7 +457,7 @@ mod tests {
                 let least = if extent == 1 { 1 } else { extent.max(MIN_LEN) };
                 assert!(len >= least, "{extent}, {outputs}: {len}");
                 assert!(
-                    len <= MAX_LEN.max(extent.next_power_of_two()),
+                    len <= MAX_LEN.max(4 * extent.next_power_of_two()),
                     "{extent}, {outputs}: {len}"
                 );
             }
@@ -493,8 +497,12 @@ mod tests {
         assert_eq!(fft_len(31, 2048), 256);
         // Three outputs need no more than the smallest length.
         assert_eq!(fft_len(3, 3), MIN_LEN);
-        // A kernel longer than the largest length still fits.
-        assert_eq!(fft_len(700, 5000), 1024);
+        // A kernel longer than the largest length gets up to four times
+        // its length: 1024 keeps 325 outputs a tile (cost 1024·10/325 ≈
+        // 31.5), 2048 keeps 1349 (≈ 16.7), 4096 keeps 3397 (≈ 14.5).
+        assert_eq!(fft_len(700, 5000), 4096);
+        // 511 taps: 2048 (1538 outputs, ≈ 14.6), not 512 (2 outputs).
+        assert_eq!(fft_len(511, 1_000_000), 2048);
         // One tap along an axis: no transform along it, one output a tile.
         assert_eq!(fft_len(1, 5000), 1);
     }
