@@ -112,13 +112,22 @@ fn warm_allocations(
     let x = seeded_f32([batch, c, h, w], 9);
     let [_, o, ho, wo] = plan.output_shape();
     let mut out = Array4::zeros([batch, o, ho, wo]);
-    let counted = pool.install(|| {
-        allocations(|| {
-            for _ in 0..5 {
-                plan.run_into(&x, &mut out).unwrap();
-            }
+    // The fewest of three rounds: an allocation of the crate's own recurs
+    // in every round, while the pool's workers, under load from other
+    // processes, now and then grow a queue of their own (one allocation
+    // seen in one round of one run on a loaded machine).
+    let counted = (0..3)
+        .map(|_| {
+            pool.install(|| {
+                allocations(|| {
+                    for _ in 0..5 {
+                        plan.run_into(&x, &mut out).unwrap();
+                    }
+                })
+            })
         })
-    });
+        .min()
+        .expect("three rounds");
     let expected = convolve::conv2d(&x, weight, Some(bias), &options.algorithm(Algorithm::Direct)).unwrap();
     let scale = expected.iter().fold(0.0f32, |m, v| m.max(v.abs()));
     assert!(out.iter().zip(&expected).all(|(a, b)| (a - b).abs() <= 1e-5 * scale));

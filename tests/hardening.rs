@@ -345,3 +345,24 @@ mod found_by_fuzzing {
         }
     }
 }
+
+/// Fuzzing (`rank1`, `fuzz/artifacts/rank1/repro-bug8-*`): the matrix
+/// product's column-phase copy was sized by the stride, not by the tile,
+/// so a stride far beyond the input asked for gigabytes (32 GiB at 2³²)
+/// or overflowed. One output either way.
+#[test]
+fn a_huge_column_stride_needs_no_more_memory_than_the_tile() {
+    let one = convolve::correlate1d(
+        &ndarray::array![1.5f64],
+        &ndarray::array![2.0],
+        &ConvOptions::new().stride(1 << 32).algorithm(Algorithm::Gemm),
+    );
+    assert_eq!(one, Ok(ndarray::array![3.0]));
+    let x = seeded([1, 64, 8, 8], 1);
+    let w = seeded([64, 64, 3, 3], 2);
+    let strided = ConvOptions::new().stride(1 << 32);
+    let got = conv2d(&x, &w, None, &strided).unwrap();
+    let want = conv2d(&x, &w, None, &strided.algorithm(Algorithm::Direct)).unwrap();
+    assert_eq!(got.shape(), [1, 64, 1, 1]);
+    assert!(got.iter().zip(&want).all(|(a, b)| (a - b).abs() < 1e-9));
+}

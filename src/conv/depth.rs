@@ -109,6 +109,15 @@ fn planes_mut<'a, A>(image: ArrayViewMut4<'a, A>, first: usize, stride: usize, l
         .permuted_axes([1, 0, 2, 3])
 }
 
+/// Where [`Volume::run_stacked`] puts an image's planes: the buffer's
+/// length and the steps, in elements, between consecutive windows and
+/// between consecutive stacked planes of a window.
+struct Layout {
+    len: usize,
+    window: usize,
+    tap: usize,
+}
+
 /// `target += addend`, element by element.
 fn add_assign<A: Element>(target: ArrayViewMut4<'_, A>, addend: ArrayView4<'_, A>) {
     Zip::from(target).and(addend).for_each(|t, &a| *t = t.plus(a));
@@ -212,32 +221,49 @@ impl<A: Element> Volume<'_, A> {
     /// stride far beyond the kernel would make it much larger than the
     /// image itself, the taps run one by one instead.
     fn stacks(&self, out_depth: usize) -> bool {
-        let [_, channels, planes, height, width] = [0, 1, 2, 3, 4].map(|i| self.input.shape()[i]);
-        let budget = planes
-            .saturating_mul(channels)
-            .saturating_mul(height)
-            .saturating_mul(width)
-            .saturating_mul(2)
-            .saturating_add(1 << 20);
         self.groups == 1
-            && (self.geometry[0].dilation == 1 || channels == 1)
-            && self.stacked_len(out_depth).is_some_and(|(_, len)| len <= budget)
+            && (self.geometry[0].dilation == 1 || self.input.shape()[1] == 1)
+            && self.stacked_layout(out_depth).is_some()
     }
 
-    /// The depth of the buffer of planes [`run_stacked`](Self::run_stacked)
-    /// fills (up to the last tap of the last window), and its length in
-    /// elements, or `None` if that overflows.
-    fn stacked_len(&self, out_depth: usize) -> Option<(usize, usize)> {
+    /// The buffer of planes [`run_stacked`](Self::run_stacked) fills (up to
+    /// the last tap of the last window) and how its windows step through
+    /// it, or `None` where the taps run one by one instead: an empty plane
+    /// or channel axis, a product that overflows, or a buffer larger than
+    /// twice the image plus a mebi-element, or than 2²⁷ elements (padding
+    /// or a stride far beyond the kernel, an image broadcast from a few
+    /// values).
+    fn stacked_layout(&self, out_depth: usize) -> Option<Layout> {
         let depth = &self.geometry[0];
         let taps = self.weight.shape()[2];
-        let [_, channels, _, height, width] = [0, 1, 2, 3, 4].map(|i| self.input.shape()[i]);
-        let planes = out_depth
+        let [_, channels, planes, height, width] = [0, 1, 2, 3, 4].map(|i| self.input.shape()[i]);
+        let plane = height.checked_mul(width).filter(|&p| p > 0 && channels > 0)?;
+        let image = plane.checked_mul(channels)?;
+        let depth_len = out_depth
             .checked_sub(1)?
             .checked_mul(depth.stride)?
             .checked_add((taps - 1).checked_mul(depth.dilation)?)?
             .checked_add(1)?;
-        let len = planes.checked_mul(channels)?.checked_mul(height)?.checked_mul(width)?;
-        Some((planes, len))
+        let len = depth_len.checked_mul(image)?;
+        let budget = planes
+            .saturating_mul(image)
+            .saturating_mul(2)
+            .saturating_add(1 << 20)
+            .min(1 << 27);
+        // An axis of length 1 is never stepped along.
+        let step = |len: usize, stride: Option<usize>| if len > 1 { stride } else { Some(0) };
+        Some(Layout {
+            len: Some(len).filter(|&len| len <= budget)?,
+            window: step(out_depth, depth.stride.checked_mul(image))?,
+            tap: step(
+                taps * channels,
+                if depth.dilation == 1 {
+                    Some(plane)
+                } else {
+                    depth.dilation.checked_mul(plane)
+                },
+            )?,
+        })
     }
 
     /// The convolution as one 2-D problem per image whose channels are the
@@ -255,12 +281,12 @@ impl<A: Element> Volume<'_, A> {
         }
         let [depth, rows, cols] = self.geometry;
         let [out_channels, _, taps, kh, kw] = [0, 1, 2, 3, 4].map(|i| self.weight.shape()[i]);
-        let Some((_, len)) = self.stacked_len(out_depth) else {
+        let Some(layout) = self.stacked_layout(out_depth) else {
             return self.run_by_tap(algorithm, out);
         };
         let plane = height * width;
-        reserve::<A>("the planes of a 3-D convolution", len)?;
-        let mut buffer = vec![A::zero(); len];
+        reserve::<A>("the planes of a 3-D convolution", layout.len)?;
+        let mut buffer = vec![A::zero(); layout.len];
         let mut weight: Array4<A> = zeros(
             "the stacked weights of a 3-D convolution",
             [out_channels, taps * channels, kh, kw],
@@ -272,17 +298,7 @@ impl<A: Element> Volume<'_, A> {
                     .assign(&self.weight.index_axis(Axis(2), t).index_axis(Axis(1), c));
             }
         }
-        let tap_stride = if depth.dilation == 1 {
-            plane
-        } else {
-            depth.dilation * plane
-        };
-        let shape = (out_depth, taps * channels, height, width).strides((
-            depth.stride * channels * plane,
-            tap_stride,
-            width,
-            1,
-        ));
+        let shape = (out_depth, taps * channels, height, width).strides((layout.window, layout.tap, width, 1));
         for n in 0..images {
             for (p, planes) in buffer.chunks_exact_mut(channels * plane).enumerate() {
                 match source_index(p, &depth, &self.boundary) {
@@ -642,6 +658,36 @@ mod tests {
             }
         }
         assert_eq!(paths, [true, true], "both paths ran");
+    }
+
+    #[test]
+    fn degenerate_volumes_run_without_stacking_or_overflow() {
+        // No input channel: an output of zeros (fuzzing found the stacked
+        // path splitting its buffer into chunks of zero planes).
+        let y = conv3d(
+            &Array5::<f64>::zeros((1, 0, 1, 9, 4)),
+            &Array5::zeros((19, 0, 1, 7, 1)),
+            None,
+            &ConvOptions::new(),
+        )
+        .unwrap();
+        assert_eq!(y, Array5::zeros((1, 19, 1, 3, 4)));
+        // A depth dilation or stride that only a one-plane kernel or a
+        // one-plane output makes valid: the same as without it.
+        let x = volume([1, 1, 1, 16, 40], 14)
+            .into_shape_with_order((1, 16, 40))
+            .unwrap();
+        let k = volume([1, 1, 1, 3, 3], 15).into_shape_with_order((1, 3, 3)).unwrap();
+        let plain = correlate3d(&x, &k, &ConvOptions::new()).unwrap();
+        assert_eq!(
+            correlate3d(&x, &k, &ConvOptions::new().dilations3d(1 << 60, 1, 1)).unwrap(),
+            plain
+        );
+        let strided = ConvOptions::new().strides3d(1, 4, 4);
+        assert_eq!(
+            correlate3d(&x, &k, &ConvOptions::new().strides3d(1 << 56, 4, 4)).unwrap(),
+            correlate3d(&x, &k, &strided).unwrap()
+        );
     }
 
     #[test]

@@ -206,6 +206,7 @@ fn single<A: Element>(
     out: Option<&mut ArrayRef1<A>>,
 ) -> Result<Array1<A>> {
     let resolved = resolve::<A, 1>([input.len()], [kernel.len()], options, operation)?;
+    let rows_options = unit_rows(options)?;
     let [axis] = resolved.geometry;
     let outputs = axis.output_len()?;
     let mut owned = None;
@@ -216,8 +217,19 @@ fn single<A: Element>(
         }
         None => &mut **owned.insert(zeros::<A, _>("the output", outputs)?),
     };
-    if resolved.swap || outputs < 2 * PART_OUTPUTS {
-        let rows_options = unit_rows(options)?;
+    // The parts read a padded copy of the signal: only where it is not
+    // much longer than the signal and the output (no stride or padding far
+    // beyond the kernel).
+    let span = (outputs.max(1) - 1)
+        .saturating_mul(axis.stride)
+        .saturating_add(axis.extent());
+    let bounded = span
+        <= input
+            .len()
+            .saturating_add(outputs)
+            .saturating_mul(2)
+            .saturating_add(1 << 20);
+    if resolved.swap || outputs < 2 * PART_OUTPUTS || !bounded {
         let (x, k, mut y) = (
             rows(input, SIGNAL_ROWS),
             rows(kernel, SIGNAL_ROWS),

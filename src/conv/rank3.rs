@@ -11,7 +11,7 @@
 
 use ndarray::{Array3, Array5, ArrayRef1, ArrayRef3, ArrayRef5, ArrayView3, ArrayViewMut5, Axis};
 
-use super::backward::{bias_gradient, Conv3dGrads, Conv3dGradsMut, ConvGrads};
+use super::backward::{bias_gradient, Conv3dGrads, Conv3dGradsMut};
 use super::depth::{input_gradient, Volume};
 use super::element::{Element, Float};
 use super::planner::{self, Shapes};
@@ -405,23 +405,9 @@ pub fn conv3d_backward<A: Float>(
     grad_output: &ArrayRef5<A>,
     options: &ConvOptions,
 ) -> Result<Conv3dGrads<A>> {
-    // Checked first, so that a wrong shape is an error, not a failed
-    // allocation.
-    batched(input, weight, None, options)?;
-    let mut dx = zeros("the input gradient", input.raw_dim())?;
-    let mut dw = zeros("the weight gradient", weight.raw_dim())?;
-    let mut db = zeros("the bias gradient", weight.shape()[0])?;
-    let grads = Conv3dGradsMut {
-        input: Some(dx.view_mut()),
-        weight: Some(dw.view_mut()),
-        bias: Some(db.view_mut()),
-    };
-    conv3d_backward_into(input, weight, grad_output, options, grads)?;
-    Ok(ConvGrads {
-        input: dx,
-        weight: dw,
-        bias: db,
-    })
+    let mut grads = Conv3dGrads::zeros(input.raw_dim(), weight.raw_dim())?;
+    conv3d_backward_into(input, weight, grad_output, options, grads.views_mut())?;
+    Ok(grads)
 }
 
 /// [`conv3d_backward`] into `grads` (any subset, any layout); gradients
@@ -456,15 +442,7 @@ pub fn conv3d_backward_into<A: Float>(
 ) -> Result<()> {
     let (volume, shape) = batched(input, weight, None, options)?;
     check_shape("the output gradient", &shape, grad_output.shape())?;
-    if let Some(dx) = &grads.input {
-        check_shape("the input gradient", input.shape(), dx.shape())?;
-    }
-    if let Some(dw) = &grads.weight {
-        check_shape("the weight gradient", weight.shape(), dw.shape())?;
-    }
-    if let Some(db) = &grads.bias {
-        check_shape("the bias gradient", &weight.shape()[..1], db.shape())?;
-    }
+    grads.check(input.shape(), weight.shape())?;
     let grad_output = grad_output.view();
     if let Some(dx) = grads.input {
         input_gradient(volume.weight, volume.geometry, grad_output, options, dx)?;

@@ -158,7 +158,44 @@ pub type Conv1dGradsMut<'a, A> = ConvGradsMut<'a, A, Ix3>;
 /// gradient.
 pub type Conv3dGradsMut<'a, A> = ConvGradsMut<'a, A, Ix5>;
 
+impl<A: Clone + num_traits::Zero, D: Dimension> ConvGrads<A, D> {
+    /// Zeroed gradients for an input and weights of these shapes, or
+    /// [`Error::OutOfMemory`](crate::Error::OutOfMemory).
+    pub(crate) fn zeros(input: D, weight: D) -> Result<Self> {
+        let out_channels = weight.slice()[0];
+        Ok(ConvGrads {
+            input: zeros("the input gradient", input)?,
+            weight: zeros("the weight gradient", weight)?,
+            bias: zeros("the bias gradient", out_channels)?,
+        })
+    }
+
+    /// Every gradient requested, into these arrays.
+    pub(crate) fn views_mut(&mut self) -> ConvGradsMut<'_, A, D> {
+        ConvGradsMut {
+            input: Some(self.input.view_mut()),
+            weight: Some(self.weight.view_mut()),
+            bias: Some(self.bias.view_mut()),
+        }
+    }
+}
+
 impl<A, D: Dimension> ConvGradsMut<'_, A, D> {
+    /// `Err(ShapeMismatch)` unless each requested gradient has the shape of
+    /// its array: the input's, the weight's, one value per output channel.
+    pub(crate) fn check(&self, input: &[usize], weight: &[usize]) -> Result<()> {
+        if let Some(dx) = &self.input {
+            check_shape("the input gradient", input, dx.shape())?;
+        }
+        if let Some(dw) = &self.weight {
+            check_shape("the weight gradient", weight, dw.shape())?;
+        }
+        if let Some(db) = &self.bias {
+            check_shape("the bias gradient", &weight[..1], db.shape())?;
+        }
+        Ok(())
+    }
+
     /// No gradient requested; fill in the ones wanted.
     ///
     /// # Examples
@@ -221,22 +258,8 @@ pub fn conv2d_backward<A: Float>(
     grad_output: &ArrayRef4<A>,
     options: &ConvOptions,
 ) -> Result<Conv2dGrads<A>> {
-    let mut grads = Conv2dGrads {
-        input: zeros("the input gradient", input.raw_dim())?,
-        weight: zeros("the weight gradient", weight.raw_dim())?,
-        bias: Array1::zeros(weight.shape()[0]),
-    };
-    conv2d_backward_into(
-        input,
-        weight,
-        grad_output,
-        options,
-        Conv2dGradsMut {
-            input: Some(grads.input.view_mut()),
-            weight: Some(grads.weight.view_mut()),
-            bias: Some(grads.bias.view_mut()),
-        },
-    )?;
+    let mut grads = Conv2dGrads::zeros(input.raw_dim(), weight.raw_dim())?;
+    conv2d_backward_into(input, weight, grad_output, options, grads.views_mut())?;
     Ok(grads)
 }
 
@@ -287,17 +310,9 @@ pub(crate) fn backward<A: Float>(
     workspace: &BackwardWorkspace<A>,
     grads: Conv2dGradsMut<'_, A>,
 ) -> Result<()> {
-    let (input, weight) = (problem.input, problem.weight);
+    let weight = problem.weight;
     check_shape("the output gradient", &output_shape, grad_output.shape())?;
-    if let Some(dx) = &grads.input {
-        check_shape("the input gradient", input.shape(), dx.shape())?;
-    }
-    if let Some(dw) = &grads.weight {
-        check_shape("the weight gradient", weight.shape(), dw.shape())?;
-    }
-    if let Some(db) = &grads.bias {
-        check_shape("the bias gradient", &weight.shape()[..1], db.shape())?;
-    }
+    grads.check(problem.input.shape(), weight.shape())?;
     if let Some(dx) = grads.input {
         input::input_gradient(grad_output, weight, problem.geometry, options, workspace, dx);
     }

@@ -173,8 +173,16 @@ fn phased_len(shape: TileShape, stride: usize) -> usize {
     if stride == 1 {
         0
     } else {
-        shape.rows * stride * shape.width.div_ceil(stride)
+        shape.rows * phases(stride, shape.width) * shape.width.div_ceil(stride)
     }
+}
+
+/// The column phases of a tile row of `width` columns at column stride
+/// `stride` that hold any column: no more than the columns themselves,
+/// however large the stride (every tap reads a phase below the kernel's
+/// extent, which the tile holds).
+fn phases(stride: usize, width: usize) -> usize {
+    stride.min(width)
 }
 
 /// Lays out the patches that `out` rows of group `g` of image `n` read
@@ -218,8 +226,9 @@ fn gather_panels<A: Element>(
                 (&*tile, shape.width)
             }
         };
+        let row_phases = phases(stride, shape.width);
         if stride > 1 {
-            for (t, dst) in phased.chunks_exact_mut(stride * phase_width).enumerate() {
+            for (t, dst) in phased.chunks_exact_mut(row_phases * phase_width).enumerate() {
                 let src = &source[t * row_len..][..shape.width];
                 for (q, phase) in dst.chunks_exact_mut(phase_width).enumerate() {
                     for (d, &v) in phase.iter_mut().zip(src.iter().skip(q).step_by(stride)) {
@@ -227,7 +236,7 @@ fn gather_panels<A: Element>(
                     }
                 }
             }
-            (source, row_len) = (&*phased, stride * phase_width);
+            (source, row_len) = (&*phased, row_phases * phase_width);
         }
         for a in 0..kh {
             for b in 0..kw {
