@@ -164,6 +164,52 @@ pub fn assert_close<D: Dimension + Copy>(
         });
 }
 
+/// Whether `algorithm`'s rounding may spread beyond the products that
+/// make one output: the FFT's and Winograd's over a tile, `Separable`'s
+/// through a factorization exact only to rounding, and `Auto`'s, which
+/// may pick any of them. On moderate data these are held to the global
+/// tolerance as well.
+pub fn spreads_error(algorithm: Algorithm) -> bool {
+    matches!(
+        algorithm,
+        Algorithm::Fft | Algorithm::Winograd | Algorithm::Separable | Algorithm::Auto
+    )
+}
+
+/// Whether `algorithm` is documented to spread a NaN or an infinity over
+/// the tile it falls in: such an algorithm is not held to `Direct`'s
+/// non-finite values.
+pub fn spreads_nan(algorithm: Algorithm) -> bool {
+    matches!(algorithm, Algorithm::Fft | Algorithm::Winograd)
+}
+
+/// Every algorithm of `algorithms` against `direct`, within the rounding
+/// `magnitude` allows (plus the spread `global` for those whose error
+/// [`spreads_error`], on moderate values); those that [`spreads_nan`] are
+/// not held to non-finite values.
+pub fn check_algorithms<D: Dimension + Copy>(
+    name: &str,
+    algorithms: &[Algorithm],
+    run: &impl Fn(Algorithm) -> Array<f64, D>,
+    direct: &Array<f64, D>,
+    class: Class,
+    magnitude: &Array<f64, D>,
+    global: f64,
+) {
+    for &algorithm in algorithms {
+        let y = run(algorithm);
+        if class == Class::NonFinite && spreads_nan(algorithm) {
+            continue;
+        }
+        let spread = spreads_error(algorithm) && class == Class::Moderate;
+        let scale = Scale {
+            magnitude,
+            global: if spread { global } else { 0.0 },
+        };
+        assert_close(name, algorithm, direct, &y, &scale);
+    }
+}
+
 /// Asserts bitwise equality, NaN equal to NaN (the same algorithm into a
 /// different output layout).
 pub fn assert_same_bits<D: Dimension + Copy>(what: &str, a: &Array<f64, D>, b: &Array<f64, D>) {

@@ -156,6 +156,20 @@ pub enum BoundarySpec {
     Replicate,
 }
 
+impl BoundarySpec {
+    /// The boundary rule, with the fill value converted by `convert` (see
+    /// [`OptionsSpec::get`]).
+    pub fn get<A: Element>(self, convert: impl Fn(Value) -> A) -> Boundary {
+        match self {
+            BoundarySpec::Fill(v) => Boundary::Fill(convert(v)),
+            BoundarySpec::Wrap => Boundary::Wrap,
+            BoundarySpec::Symmetric => Boundary::Symmetric,
+            BoundarySpec::Reflect => Boundary::Reflect,
+            BoundarySpec::Replicate => Boundary::Replicate,
+        }
+    }
+}
+
 /// Every [`Algorithm`].
 #[derive(Arbitrary, Debug, Clone, Copy)]
 pub enum AlgorithmSpec {
@@ -211,19 +225,12 @@ impl OptionsSpec {
     /// the element type `A` the options are used with, which converts to
     /// it exactly (so that no call fails with `Error::FillValue`).
     pub fn get<A: Element>(&self, convert: impl Fn(Value) -> A) -> ConvOptions {
-        let boundary = match self.boundary {
-            BoundarySpec::Fill(v) => Boundary::Fill(convert(v)),
-            BoundarySpec::Wrap => Boundary::Wrap,
-            BoundarySpec::Symmetric => Boundary::Symmetric,
-            BoundarySpec::Reflect => Boundary::Reflect,
-            BoundarySpec::Replicate => Boundary::Replicate,
-        };
         ConvOptions {
             stride: PerAxis::Two(self.stride.map(Param::get)),
             dilation: PerAxis::Two(self.dilation.map(Param::get)),
             padding: self.padding.get(),
             groups: self.groups.get(),
-            boundary,
+            boundary: self.boundary.get(convert),
             algorithm: self.algorithm.get(),
             output_padding: PerAxis::Two(self.output_padding.map(Param::get)),
         }
