@@ -170,7 +170,9 @@ impl BoundarySpec {
     }
 }
 
-/// Every [`Algorithm`].
+/// The algorithms of the 2-D targets, which predate `Separable` and
+/// `Winograd` (a type of its own keeps their kept inputs decoding as they
+/// did).
 #[derive(Arbitrary, Debug, Clone, Copy)]
 pub enum AlgorithmSpec {
     /// [`Algorithm::Auto`].
@@ -198,8 +200,41 @@ impl AlgorithmSpec {
     }
 }
 
-/// The algorithms every result is compared across; `Direct` is the oracle.
+/// Every [`Algorithm`].
+#[derive(Arbitrary, Debug, Clone, Copy)]
+pub enum AnyAlgorithmSpec {
+    /// One of the 2-D targets' algorithms.
+    Listed(AlgorithmSpec),
+    /// [`Algorithm::Separable`].
+    Separable,
+    /// [`Algorithm::Winograd`].
+    Winograd,
+}
+
+impl AnyAlgorithmSpec {
+    /// The algorithm.
+    pub fn get(self) -> Algorithm {
+        match self {
+            AnyAlgorithmSpec::Listed(a) => a.get(),
+            AnyAlgorithmSpec::Separable => Algorithm::Separable,
+            AnyAlgorithmSpec::Winograd => Algorithm::Winograd,
+        }
+    }
+}
+
+/// The algorithms the 2-D targets compare with `Direct`, the oracle.
 pub const FAST_ALGORITHMS: [Algorithm; 4] = [Algorithm::Vectorized, Algorithm::Gemm, Algorithm::Fft, Algorithm::Auto];
+
+/// Every algorithm but `Direct`: what the 1-D and 3-D targets compare
+/// with it.
+pub const EVERY_FAST_ALGORITHM: [Algorithm; 6] = [
+    Algorithm::Vectorized,
+    Algorithm::Gemm,
+    Algorithm::Fft,
+    Algorithm::Separable,
+    Algorithm::Winograd,
+    Algorithm::Auto,
+];
 
 /// Every field of [`ConvOptions`].
 #[derive(Arbitrary, Debug, Clone, Copy)]
@@ -233,6 +268,85 @@ impl OptionsSpec {
             boundary: self.boundary.get(convert),
             algorithm: self.algorithm.get(),
             output_padding: PerAxis::Two(self.output_padding.map(Param::get)),
+        }
+    }
+}
+
+/// A [`PerAxis`] value for calls of any rank: mostly the same on every
+/// axis (`All`, which every call accepts), one time in eight per axis for
+/// 2-D calls, so that the other ranks' `Error::OptionRank` is reached.
+#[derive(Arbitrary, Debug, Clone, Copy)]
+pub struct PerAxisSpec {
+    /// Which form: `Two` when `form % 8 == 0`, else `All`.
+    pub form: u8,
+    /// The values, first first.
+    pub values: [Param; 3],
+}
+
+impl PerAxisSpec {
+    /// The value.
+    pub fn get(self) -> PerAxis {
+        let [a, b, _] = self.values.map(Param::get);
+        match self.form % 8 {
+            0 => PerAxis::Two([a, b]),
+            _ => PerAxis::All(a),
+        }
+    }
+}
+
+/// Every [`Padding`], explicit ones of every rank included.
+#[derive(Arbitrary, Debug, Clone, Copy)]
+pub enum PaddingNdSpec {
+    /// `Valid`, `Same`, `Full` or a 2-D explicit padding.
+    Shared(PaddingSpec),
+    /// [`Padding::Explicit1d`]: left, right.
+    Explicit1d([Param; 2]),
+}
+
+impl PaddingNdSpec {
+    /// The padding.
+    pub fn get(self) -> Padding {
+        match self {
+            PaddingNdSpec::Shared(p) => p.get(),
+            PaddingNdSpec::Explicit1d([left, right]) => Padding::Explicit1d {
+                left: left.get(),
+                right: right.get(),
+            },
+        }
+    }
+}
+
+/// Every field of [`ConvOptions`], per-axis values and explicit paddings
+/// of every rank, for the targets of calls other than 2-D.
+#[derive(Arbitrary, Debug, Clone, Copy)]
+pub struct OptionsNdSpec {
+    /// Stride.
+    pub stride: PerAxisSpec,
+    /// Dilation.
+    pub dilation: PerAxisSpec,
+    /// Padding.
+    pub padding: PaddingNdSpec,
+    /// Channel groups.
+    pub groups: GroupsSpec,
+    /// Boundary rule.
+    pub boundary: BoundarySpec,
+    /// Algorithm of the first, shape-checking call.
+    pub algorithm: AnyAlgorithmSpec,
+    /// Output padding (transposed convolution only).
+    pub output_padding: PerAxisSpec,
+}
+
+impl OptionsNdSpec {
+    /// The options, the fill value converted as in [`OptionsSpec::get`].
+    pub fn get<A: Element>(&self, convert: impl Fn(Value) -> A) -> ConvOptions {
+        ConvOptions {
+            stride: self.stride.get(),
+            dilation: self.dilation.get(),
+            padding: self.padding.get(),
+            groups: self.groups.get(),
+            boundary: self.boundary.get(convert),
+            algorithm: self.algorithm.get(),
+            output_padding: self.output_padding.get(),
         }
     }
 }

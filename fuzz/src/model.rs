@@ -44,6 +44,16 @@ pub fn per_axis(values: PerAxis, rank: usize) -> Option<Vec<usize>> {
     }
 }
 
+/// Whether every option names the rank `rank` or none: the 1-D calls
+/// refuse any option (output padding included) given for another rank.
+pub fn options_fit(options: &ConvOptions, rank: usize) -> bool {
+    per_axis(options.stride, rank).is_some()
+        && per_axis(options.dilation, rank).is_some()
+        && per_axis(options.output_padding, rank).is_some()
+        && (matches!(options.padding, Padding::Valid | Padding::Same | Padding::Full)
+            || explicit_sides(options.padding, rank).is_some())
+}
+
 /// `d·(k − 1) + 1`, if `k` and `d` are valid and it fits in usize.
 pub fn extent(kernel: usize, dilation: usize) -> Option<u128> {
     if kernel == 0 || dilation == 0 {
