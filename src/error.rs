@@ -21,6 +21,8 @@ pub enum Axis {
     Width,
     /// The `L` of `[N, C, L]`, a 1-D array's only axis.
     Length,
+    /// Planes: the `D` of `[N, C, D, H, W]`, the first axis of a 3-D array.
+    Depth,
 }
 
 impl fmt::Display for Axis {
@@ -29,6 +31,7 @@ impl fmt::Display for Axis {
             Axis::Height => "height",
             Axis::Width => "width",
             Axis::Length => "length",
+            Axis::Depth => "depth",
         })
     }
 }
@@ -95,13 +98,13 @@ pub enum Error {
     /// roles); this kernel is larger along one axis only.
     #[error(
         "'valid' mode needs the kernel ({kernel:?}) to be no larger than the \
-         input ({input:?}) along both axes, or at least as large along both"
+         input ({input:?}) along every axis, or at least as large along every axis"
     )]
     ValidShapeMismatch {
-        /// The input's `[height, width]`.
-        input: [usize; 2],
-        /// The kernel's `[height, width]`.
-        kernel: [usize; 2],
+        /// The input's shape (`[height, width]` for 2-D calls).
+        input: Vec<usize>,
+        /// The kernel's shape.
+        kernel: Vec<usize>,
     },
     /// A size computation does not fit in `usize` (or an allocation would
     /// exceed `isize::MAX` bytes).

@@ -1,5 +1,6 @@
-//! 2-D convolution for [`ndarray`]: the numbers of `scipy.signal` and of
-//! PyTorch, with every option, and a typed error instead of a panic.
+//! Convolution for [`ndarray`] in 1, 2 and 3 spatial dimensions: the
+//! numbers of `scipy.signal` and of PyTorch, with every option and the
+//! gradients, and a typed error instead of a panic.
 //!
 //! # Highlights
 //!
@@ -12,6 +13,10 @@
 //!   ([`conv1d_backward`], [`conv_transpose1d`]): the same on 1-D signals
 //!   (`[L]`) and batched sequences (`[N, C, L]`), every option along the
 //!   one axis.
+//! - [`correlate3d`], [`convolve3d`], [`conv3d`] and its gradients
+//!   ([`conv3d_backward`], [`conv_transpose3d`]): the same on volumes
+//!   (`[D, H, W]`) and batched clips or scans (`[N, C, D, H, W]`), every
+//!   option along each of the three axes.
 //! - [`shape`]: the output-size arithmetic done by hand today, overflow-checked.
 //! - [`activations`]: ReLU and Leaky ReLU with their gradients.
 //! - Element types `f32`, `f64`, `i32`, `i64` (exact, wrapping like numpy)
@@ -30,7 +35,12 @@
 //! complex kernel, as scipy does; [`conv2d`] does not, as PyTorch does not.
 //!
 //! **Layout.** Batched tensors are NCHW: input `[N, C, H, W]`, weights
-//! `[O, C / groups, kh, kw]`, output `[N, O, Ho, Wo]`, bias `[O]`.
+//! `[O, C / groups, kh, kw]`, output `[N, O, Ho, Wo]`, bias `[O]` (and
+//! `[N, C, L]`, `[N, C, D, H, W]` with their weights for 1-D and 3-D).
+//! Options given once ([`ConvOptions::stride`]) serve every axis of every
+//! rank; per-axis forms name their rank ([`ConvOptions::strides`] for 2-D,
+//! [`ConvOptions::strides3d`] for 3-D), and a call of another rank refuses
+//! them with [`Error::OptionRank`].
 //!
 //! **Output size.** Along each axis, with input `n`, kernel `k`, stride
 //! `s`, dilation `d` and padding `lo`, `hi`:
@@ -112,10 +122,12 @@ pub mod shape;
 
 pub use conv::{
     conv1d, conv1d_algorithm, conv1d_backward, conv1d_backward_into, conv1d_into, conv2d, conv2d_algorithm,
-    conv2d_backward, conv2d_backward_into, conv2d_into, conv_transpose1d, conv_transpose1d_into, conv_transpose2d,
-    conv_transpose2d_into, convolve1d, convolve1d_into, convolve2d, convolve2d_algorithm, convolve2d_into, correlate1d,
-    correlate1d_into, correlate2d, correlate2d_algorithm, correlate2d_into, Conv1dGrads, Conv1dGradsMut, Conv2dGrads,
-    Conv2dGradsMut, Conv2dPlan, ConvGrads, ConvGradsMut, Element, Float,
+    conv2d_backward, conv2d_backward_into, conv2d_into, conv3d, conv3d_algorithm, conv3d_backward,
+    conv3d_backward_into, conv3d_into, conv_transpose1d, conv_transpose1d_into, conv_transpose2d,
+    conv_transpose2d_into, conv_transpose3d, conv_transpose3d_into, convolve1d, convolve1d_into, convolve2d,
+    convolve2d_algorithm, convolve2d_into, convolve3d, convolve3d_into, correlate1d, correlate1d_into, correlate2d,
+    correlate2d_algorithm, correlate2d_into, correlate3d, correlate3d_into, Conv1dGrads, Conv1dGradsMut, Conv2dGrads,
+    Conv2dGradsMut, Conv2dPlan, Conv3dGrads, Conv3dGradsMut, ConvGrads, ConvGradsMut, Element, Float,
 };
 pub use error::{Axis, Error, Result};
 /// The complex numbers the crate accepts as elements (`Complex<f32>`,

@@ -22,6 +22,7 @@ use crate::error::{Error, Result};
 /// | `Full` | `(d(k-1), d(k-1))` | `n + d(k-1)` |
 /// | `Explicit` (2-D) | `(top, bottom)` rows, `(left, right)` columns | formula |
 /// | `Explicit1d` | `(left, right)` | formula |
+/// | `Explicit3d` | `(front, back)` planes, then as `Explicit` | formula |
 ///
 /// `Valid`, `Same` and `Full` serve calls of every spatial rank; an
 /// explicit padding serves the rank it names, and a call of another rank
@@ -71,6 +72,21 @@ pub enum Padding {
         /// Elements after the last.
         right: usize,
     },
+    /// Padding given explicitly for each side of a 3-D input `[D, H, W]`.
+    Explicit3d {
+        /// Planes before the first plane.
+        front: usize,
+        /// Planes after the last plane.
+        back: usize,
+        /// Rows before the first row.
+        top: usize,
+        /// Rows after the last row.
+        bottom: usize,
+        /// Columns before the first column.
+        left: usize,
+        /// Columns after the last column.
+        right: usize,
+    },
 }
 
 impl Padding {
@@ -81,6 +97,7 @@ impl Padding {
             Padding::Valid | Padding::Same | Padding::Full => None,
             Padding::Explicit1d { .. } => Some(1),
             Padding::Explicit { .. } => Some(2),
+            Padding::Explicit3d { .. } => Some(3),
         }
     }
 
@@ -95,6 +112,29 @@ impl Padding {
     #[must_use]
     pub const fn uniform(pad: usize) -> Self {
         Padding::Explicit {
+            top: pad,
+            bottom: pad,
+            left: pad,
+            right: pad,
+        }
+    }
+
+    /// The same explicit padding on all six sides of a volume.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use convolve::Padding;
+    /// assert_eq!(
+    ///     Padding::uniform3d(1),
+    ///     Padding::Explicit3d { front: 1, back: 1, top: 1, bottom: 1, left: 1, right: 1 }
+    /// );
+    /// ```
+    #[must_use]
+    pub const fn uniform3d(pad: usize) -> Self {
+        Padding::Explicit3d {
+            front: pad,
+            back: pad,
             top: pad,
             bottom: pad,
             left: pad,
@@ -390,11 +430,11 @@ pub enum Algorithm {
 /// One value per spatial axis of a convolution: the same on every axis
 /// whatever the call's rank, or one for each axis of a call of one rank.
 ///
-/// [`ConvOptions::stride`] and its siblings set `All`, which serves 1-D
-/// and 2-D calls alike; [`ConvOptions::strides`] sets `Two` (rows,
-/// columns), which a call of another rank refuses with
-/// [`Error::OptionRank`] rather than guess. (A 1-D call has one axis:
-/// `All` is its per-axis form.)
+/// [`ConvOptions::stride`] and its siblings set `All`, which serves calls
+/// of every rank; [`ConvOptions::strides`] sets `Two` (rows, columns) and
+/// [`ConvOptions::strides3d`] sets `Three` (planes, rows, columns), which
+/// a call of another rank refuses with [`Error::OptionRank`] rather than
+/// guess. (A 1-D call has one axis: `All` is its per-axis form.)
 ///
 /// It compares equal to the array of per-axis values it gives a call of
 /// that array's length.
@@ -409,6 +449,7 @@ pub enum Algorithm {
 /// assert_eq!(opts.stride, [2, 2]);
 /// assert_eq!(opts.stride, [2]);
 /// assert_eq!(ConvOptions::new().strides(1, 2).stride, [1, 2]);
+/// assert_eq!(ConvOptions::new().strides3d(1, 2, 2).stride, [1, 2, 2]);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum PerAxis {
@@ -416,6 +457,8 @@ pub enum PerAxis {
     All(usize),
     /// Rows, columns: for 2-D calls.
     Two([usize; 2]),
+    /// Planes (depth), rows, columns: for 3-D calls.
+    Three([usize; 3]),
 }
 
 impl PerAxis {
@@ -435,6 +478,25 @@ impl PerAxis {
         match self {
             PerAxis::All(v) => Some([v; R]),
             PerAxis::Two(values) => values.as_slice().try_into().ok(),
+            PerAxis::Three(values) => values.as_slice().try_into().ok(),
+        }
+    }
+
+    /// Whether every axis has the value `value`.
+    pub(crate) fn all_equal(self, value: usize) -> bool {
+        match self {
+            PerAxis::All(v) => v == value,
+            PerAxis::Two(values) => values.iter().all(|&v| v == value),
+            PerAxis::Three(values) => values.iter().all(|&v| v == value),
+        }
+    }
+
+    /// How many axes the values were given for (`None` for `All`).
+    fn rank(self) -> Option<usize> {
+        match self {
+            PerAxis::All(_) => None,
+            PerAxis::Two(_) => Some(2),
+            PerAxis::Three(_) => Some(3),
         }
     }
 
@@ -442,7 +504,7 @@ impl PerAxis {
     pub(crate) fn for_rank<const R: usize>(self, option: &'static str) -> Result<[usize; R]> {
         self.of_rank::<R>().ok_or(Error::OptionRank {
             option,
-            given: 2,
+            given: self.rank().unwrap_or(R),
             call: R,
         })
     }
@@ -457,6 +519,12 @@ impl<const R: usize> PartialEq<[usize; R]> for PerAxis {
 impl From<[usize; 2]> for PerAxis {
     fn from(values: [usize; 2]) -> Self {
         PerAxis::Two(values)
+    }
+}
+
+impl From<[usize; 3]> for PerAxis {
+    fn from(values: [usize; 3]) -> Self {
+        PerAxis::Three(values)
     }
 }
 
@@ -543,7 +611,7 @@ impl ConvOptions {
         Self::default()
     }
 
-    /// The same stride along every spatial axis (of 1-D and 2-D calls).
+    /// The same stride along every spatial axis (of calls of every rank).
     ///
     /// # Examples
     ///
@@ -571,7 +639,21 @@ impl ConvOptions {
         self
     }
 
-    /// The same dilation along every spatial axis (of 1-D and 2-D calls).
+    /// The stride along the planes, the rows and the columns of a 3-D call.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use convolve::ConvOptions;
+    /// assert_eq!(ConvOptions::new().strides3d(1, 2, 2).stride, [1, 2, 2]);
+    /// ```
+    #[must_use]
+    pub fn strides3d(mut self, depth: usize, rows: usize, cols: usize) -> Self {
+        self.stride = PerAxis::Three([depth, rows, cols]);
+        self
+    }
+
+    /// The same dilation along every spatial axis (of calls of every rank).
     ///
     /// # Examples
     ///
@@ -596,6 +678,21 @@ impl ConvOptions {
     #[must_use]
     pub fn dilations(mut self, rows: usize, cols: usize) -> Self {
         self.dilation = PerAxis::Two([rows, cols]);
+        self
+    }
+
+    /// The dilation along the planes, the rows and the columns of a 3-D
+    /// call.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use convolve::ConvOptions;
+    /// assert_eq!(ConvOptions::new().dilations3d(2, 1, 1).dilation, [2, 1, 1]);
+    /// ```
+    #[must_use]
+    pub fn dilations3d(mut self, depth: usize, rows: usize, cols: usize) -> Self {
+        self.dilation = PerAxis::Three([depth, rows, cols]);
         self
     }
 
@@ -673,6 +770,21 @@ impl ConvOptions {
     #[must_use]
     pub fn output_paddings(mut self, rows: usize, cols: usize) -> Self {
         self.output_padding = PerAxis::Two([rows, cols]);
+        self
+    }
+
+    /// The output padding along the planes, the rows and the columns of a
+    /// 3-D transposed convolution.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use convolve::ConvOptions;
+    /// assert_eq!(ConvOptions::new().output_paddings3d(1, 0, 0).output_padding, [1, 0, 0]);
+    /// ```
+    #[must_use]
+    pub fn output_paddings3d(mut self, depth: usize, rows: usize, cols: usize) -> Self {
+        self.output_padding = PerAxis::Three([depth, rows, cols]);
         self
     }
 

@@ -225,8 +225,8 @@ fn kernel_too_large_reports_extent_and_padded_input() {
 #[test]
 fn scipy_valid_rejects_a_kernel_larger_along_one_axis_only() {
     let expected = Error::ValidShapeMismatch {
-        input: [3, 5],
-        kernel: [4, 2],
+        input: vec![3, 5],
+        kernel: vec![4, 2],
     };
     assert_single_channel_error(&ones2(3, 5), &ones2(4, 2), &opts(), expected.clone());
     let message = expected.to_string();
@@ -349,8 +349,8 @@ fn integer_arrays_report_errors_too() {
     assert_eq!(
         y,
         Err(Error::ValidShapeMismatch {
-            input: [2, 2],
-            kernel: [1, 3],
+            input: vec![2, 2],
+            kernel: vec![1, 3],
         })
     );
 }

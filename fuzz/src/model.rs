@@ -30,6 +30,14 @@ pub fn explicit_sides(padding: Padding, rank: usize) -> Option<Vec<(usize, usize
             left,
             right,
         } if rank == 2 => Some(vec![(top, bottom), (left, right)]),
+        Padding::Explicit3d {
+            front,
+            back,
+            top,
+            bottom,
+            left,
+            right,
+        } if rank == 3 => Some(vec![(front, back), (top, bottom), (left, right)]),
         _ => None,
     }
 }
@@ -40,7 +48,8 @@ pub fn per_axis(values: PerAxis, rank: usize) -> Option<Vec<usize>> {
     match values {
         PerAxis::All(v) => Some(vec![v; rank]),
         PerAxis::Two(v) if rank == 2 => Some(v.to_vec()),
-        PerAxis::Two(_) => None,
+        PerAxis::Three(v) if rank == 3 => Some(v.to_vec()),
+        PerAxis::Two(_) | PerAxis::Three(_) => None,
     }
 }
 
@@ -110,7 +119,7 @@ impl AxisModel {
         let (lo, hi) = match padding {
             Padding::Valid => (0, 0),
             Padding::Full => (e - 1, e - 1),
-            Padding::Explicit { .. } | Padding::Explicit1d { .. } => {
+            Padding::Explicit { .. } | Padding::Explicit1d { .. } | Padding::Explicit3d { .. } => {
                 let (lo, hi) = explicit_sides(padding, rank)?[axis];
                 (lo as u128, hi as u128)
             }

@@ -23,29 +23,33 @@ struct SingleChannel<'a, A: Element> {
     reversed: bool,
 }
 
-/// scipy's reading of a single-channel problem, from shapes alone: the
-/// resolved geometry, and whether input and kernel swap roles (`valid`
-/// mode with a kernel at least as large as the input along both axes).
+/// scipy's reading of a single-channel problem of spatial rank `R`, from
+/// shapes alone: the resolved geometry, and whether input and kernel swap
+/// roles (`valid` mode with a kernel at least as large as the input along
+/// every axis).
 #[derive(Debug, PartialEq)]
-struct Resolved {
-    geometry: [AxisGeometry; 2],
-    swap: bool,
+pub(crate) struct Resolved<const R: usize> {
+    pub(crate) geometry: [AxisGeometry; R],
+    pub(crate) swap: bool,
 }
 
 /// Whether `options` are scipy's plain 'valid' mode (no padding, stride
 /// and dilation 1), in which a kernel larger than the input swaps roles
-/// with it. Options for 1-D and 2-D calls alike (`PerAxis::All(1)` equals
-/// `[1, 1]`).
+/// with it. Options for calls of every rank (`PerAxis::All(1)` equals
+/// `[1, 1]` and `[1, 1, 1]`).
 pub(crate) fn scipy_valid(options: &ConvOptions) -> bool {
-    options.padding == Padding::Valid && options.stride == [1, 1] && options.dilation == [1, 1]
+    options.padding == Padding::Valid && options.stride.all_equal(1) && options.dilation.all_equal(1)
 }
 
-fn resolve<A>(
-    in_shape: [usize; 2],
-    k_shape: [usize; 2],
+/// scipy's reading of a single-channel call of rank `R`: `groups` must be
+/// 1, and in its 'valid' mode a kernel at least as large as the input
+/// along every axis swaps roles with it.
+pub(crate) fn resolve<A, const R: usize>(
+    in_shape: [usize; R],
+    k_shape: [usize; R],
     options: &ConvOptions,
     operation: Operation,
-) -> Result<Resolved> {
+) -> Result<Resolved<R>> {
     match options.groups {
         0 => return Err(Error::ZeroGroups),
         1 => {}
@@ -55,18 +59,22 @@ fn resolve<A>(
     spatial_geometry(in_shape, k_shape, options, operation)?;
 
     let scipy_valid = scipy_valid(options);
-    let kernel_fits = in_shape[0] >= k_shape[0] && in_shape[1] >= k_shape[1];
-    let input_fits = k_shape[0] >= in_shape[0] && k_shape[1] >= in_shape[1];
+    let kernel_fits = in_shape.iter().zip(&k_shape).all(|(i, k)| i >= k);
+    let input_fits = in_shape.iter().zip(&k_shape).all(|(i, k)| k >= i);
     if scipy_valid && !kernel_fits && !input_fits {
         return Err(Error::ValidShapeMismatch {
-            input: in_shape,
-            kernel: k_shape,
+            input: in_shape.to_vec(),
+            kernel: k_shape.to_vec(),
         });
     }
     let swap = scipy_valid && !kernel_fits;
     let (in_shape, k_shape) = if swap { (k_shape, in_shape) } else { (in_shape, k_shape) };
     let geometry = spatial_geometry(in_shape, k_shape, options, operation)?;
-    check_bytes::<A>(&[geometry[0].output_len()?, geometry[1].output_len()?])?;
+    let mut lens = [0; R];
+    for (len, g) in lens.iter_mut().zip(&geometry) {
+        *len = g.output_len()?;
+    }
+    check_bytes::<A>(&lens)?;
     Ok(Resolved { geometry, swap })
 }
 
@@ -77,7 +85,7 @@ impl<'a, A: Element> SingleChannel<'a, A> {
         options: &ConvOptions,
         operation: Operation,
     ) -> Result<Self> {
-        let resolved = resolve::<A>(
+        let resolved = resolve::<A, 2>(
             [input.nrows(), input.ncols()],
             [kernel.nrows(), kernel.ncols()],
             options,
@@ -381,12 +389,12 @@ mod tests {
     #[test]
     fn valid_mode_swaps_a_larger_kernel_with_the_input() {
         let opts = ConvOptions::new();
-        let r = resolve::<f64>([3, 4], [5, 6], &opts, Operation::CrossCorrelation).unwrap();
+        let r = resolve::<f64, 2>([3, 4], [5, 6], &opts, Operation::CrossCorrelation).unwrap();
         assert!(r.swap);
         // The 3×4 "kernel" over the 5×6 "input": 3×3 outputs.
         assert_eq!(r.geometry.map(|g| g.output_len().unwrap()), [3, 3]);
         assert!(
-            !resolve::<f64>([5, 6], [3, 4], &opts, Operation::CrossCorrelation)
+            !resolve::<f64, 2>([5, 6], [3, 4], &opts, Operation::CrossCorrelation)
                 .unwrap()
                 .swap
         );
@@ -398,13 +406,13 @@ mod tests {
         // than the input is then an error or a padded problem.
         let padded = ConvOptions::new().padding(Padding::Full);
         assert!(
-            !resolve::<f64>([3, 4], [5, 6], &padded, Operation::CrossCorrelation)
+            !resolve::<f64, 2>([3, 4], [5, 6], &padded, Operation::CrossCorrelation)
                 .unwrap()
                 .swap
         );
         let strided = ConvOptions::new().stride(2);
         assert!(matches!(
-            resolve::<f64>([3, 4], [5, 6], &strided, Operation::CrossCorrelation),
+            resolve::<f64, 2>([3, 4], [5, 6], &strided, Operation::CrossCorrelation),
             Err(Error::KernelTooLarge { .. })
         ));
     }
@@ -413,10 +421,10 @@ mod tests {
     fn a_kernel_larger_along_one_axis_only_is_an_error() {
         let opts = ConvOptions::new();
         assert_eq!(
-            resolve::<f64>([3, 8], [5, 6], &opts, Operation::Convolution),
+            resolve::<f64, 2>([3, 8], [5, 6], &opts, Operation::Convolution),
             Err(Error::ValidShapeMismatch {
-                input: [3, 8],
-                kernel: [5, 6]
+                input: vec![3, 8],
+                kernel: vec![5, 6]
             })
         );
     }
@@ -425,11 +433,11 @@ mod tests {
     fn only_one_group() {
         let opts = ConvOptions::new();
         assert_eq!(
-            resolve::<f64>([3, 3], [2, 2], &opts.groups(0), Operation::Convolution),
+            resolve::<f64, 2>([3, 3], [2, 2], &opts.groups(0), Operation::Convolution),
             Err(Error::ZeroGroups)
         );
         assert_eq!(
-            resolve::<f64>([3, 3], [2, 2], &opts.groups(2), Operation::Convolution),
+            resolve::<f64, 2>([3, 3], [2, 2], &opts.groups(2), Operation::Convolution),
             Err(Error::GroupsSingleChannel { groups: 2 })
         );
     }

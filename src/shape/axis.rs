@@ -406,10 +406,17 @@ impl Padding {
             Padding::Explicit { top, bottom, .. } if geometry.axis == Axis::Height => (top, bottom),
             Padding::Explicit { left, right, .. } if geometry.axis == Axis::Width => (left, right),
             Padding::Explicit1d { left, right } if geometry.axis == Axis::Length => (left, right),
-            Padding::Explicit { .. } | Padding::Explicit1d { .. } => {
+            Padding::Explicit3d { front, back, .. } if geometry.axis == Axis::Depth => (front, back),
+            Padding::Explicit3d { top, bottom, .. } if geometry.axis == Axis::Height => (top, bottom),
+            Padding::Explicit3d { left, right, .. } if geometry.axis == Axis::Width => (left, right),
+            Padding::Explicit { .. } | Padding::Explicit1d { .. } | Padding::Explicit3d { .. } => {
                 // An axis of another rank: the calls check the rank before
                 // resolving, so this is a direct call with a mismatched axis.
-                let call = if geometry.axis == Axis::Length { 1 } else { 2 };
+                let call = match geometry.axis {
+                    Axis::Length => 1,
+                    Axis::Depth => 3,
+                    Axis::Height | Axis::Width => 2,
+                };
                 return Err(Error::OptionRank {
                     option: "padding",
                     given: self.explicit_rank().unwrap_or(call),

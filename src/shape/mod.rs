@@ -110,6 +110,106 @@ pub fn conv_transpose1d_output_shape(
     Ok([n, c, lo])
 }
 
+/// The output shape `[N, O, Do, Ho, Wo]` of a batched 3-D convolution of
+/// an input `[N, C, D, H, W]` with weights `[O, C / groups, kd, kh, kw]`,
+/// as [`conv3d`](crate::conv3d) computes it.
+///
+/// # Errors
+///
+/// Those of [`conv2d_output_shape`], for the three axes
+/// ([`Axis::Depth`], [`Axis::Height`], [`Axis::Width`]), and
+/// [`Error::OptionRank`] for options given per axis or per side for calls
+/// of another rank.
+///
+/// # Examples
+///
+/// ```
+/// use convolve::shape::conv3d_output_shape;
+/// use convolve::{ConvOptions, Padding};
+///
+/// // 16 frames of 56×56 through 3×3×3 kernels, padding 1: the size is kept.
+/// let opts = ConvOptions::new().padding(Padding::uniform3d(1));
+/// assert_eq!(conv3d_output_shape([2, 32, 16, 56, 56], [64, 32, 3, 3, 3], &opts)?, [2, 64, 16, 56, 56]);
+/// // Stride 2 in time only.
+/// assert_eq!(
+///     conv3d_output_shape([2, 32, 16, 56, 56], [64, 32, 3, 3, 3], &opts.strides3d(2, 1, 1))?,
+///     [2, 64, 8, 56, 56]
+/// );
+/// # Ok::<(), convolve::Error>(())
+/// ```
+pub fn conv3d_output_shape(input: [usize; 5], weight: [usize; 5], options: &ConvOptions) -> Result<[usize; 5]> {
+    volume_geometry(input, weight, options).map(|(_, shape)| shape)
+}
+
+/// The geometry (planes, rows, columns) and output shape of a batched 3-D
+/// convolution: the one validation of its shapes.
+pub(crate) fn volume_geometry(
+    input: [usize; 5],
+    weight: [usize; 5],
+    options: &ConvOptions,
+) -> Result<([AxisGeometry; 3], [usize; 5])> {
+    let [n, c, d, h, w] = input;
+    let [o, cg, kd, kh, kw] = weight;
+    let geometry = grouped_geometry([c, o, cg], [d, h, w], [kd, kh, kw], options)?;
+    let [depth, rows, cols] = geometry;
+    let shape = [n, o, depth.output_len()?, rows.output_len()?, cols.output_len()?];
+    checked_len(&shape)?;
+    Ok((geometry, shape))
+}
+
+/// The output shape `[N, C_out, Do, Ho, Wo]` of a 3-D transposed
+/// convolution of an input `[N, C_in, D, H, W]` with weights
+/// `[C_in, C_out / groups, kd, kh, kw]`, as
+/// [`conv_transpose3d`](crate::conv_transpose3d) computes it, each axis as
+/// in [`conv_transpose2d_output_shape`].
+///
+/// # Errors
+///
+/// Those of [`conv_transpose2d_output_shape`], for the three axes, and
+/// [`Error::OptionRank`] for options given for calls of another rank.
+///
+/// # Examples
+///
+/// ```
+/// use convolve::shape::conv_transpose3d_output_shape;
+/// use convolve::{ConvOptions, Padding};
+///
+/// // Doubling a 4×14×14 volume with 4×4×4 kernels, stride 2, padding 1.
+/// let opts = ConvOptions::new().stride(2).padding(Padding::uniform3d(1));
+/// assert_eq!(conv_transpose3d_output_shape([1, 64, 4, 14, 14], [64, 32, 4, 4, 4], &opts)?, [1, 32, 8, 28, 28]);
+/// # Ok::<(), convolve::Error>(())
+/// ```
+pub fn conv_transpose3d_output_shape(
+    input: [usize; 5],
+    weight: [usize; 5],
+    options: &ConvOptions,
+) -> Result<[usize; 5]> {
+    transposed_volume(input, weight, options).map(|(_, shape)| shape)
+}
+
+/// The forward geometry whose input gradient a 3-D transposed convolution
+/// computes (its `input` lengths are the transposed convolution's output),
+/// and that output's shape.
+pub(crate) fn transposed_volume(
+    input: [usize; 5],
+    weight: [usize; 5],
+    options: &ConvOptions,
+) -> Result<([AxisGeometry; 3], [usize; 5])> {
+    let [n, c_in, d, h, w] = input;
+    let geometry = transposed_axes([c_in, weight[0]], [d, h, w], [weight[2], weight[3], weight[4]], options)?;
+    let shape = [
+        n,
+        options.groups.checked_mul(weight[1]).ok_or(Error::Overflow {
+            what: "the output channels",
+        })?,
+        geometry[0].input,
+        geometry[1].input,
+        geometry[2].input,
+    ];
+    checked_len(&shape)?;
+    Ok((geometry, shape))
+}
+
 /// The 2-D options that run a 1-D call on the 2-D engine, whose arrays get
 /// a row axis of length 1 before their last axis (an input of one row, a
 /// kernel of one row, which need no stride, dilation or padding).
@@ -212,6 +312,18 @@ pub(crate) fn batched_geometry(
 ) -> Result<[AxisGeometry; 2]> {
     let [_, c, h, w] = input;
     let [o, cg, kh, kw] = weight;
+    grouped_geometry([c, o, cg], [h, w], [kh, kw], options)
+}
+
+/// The spatial geometry of a batched convolution of any rank, from its
+/// `[input channels, output channels, weight channels]` and spatial
+/// lengths, after checking the groups and the weight's channels.
+pub(crate) fn grouped_geometry<const R: usize>(
+    [c, o, cg]: [usize; 3],
+    input: [usize; R],
+    kernel: [usize; R],
+    options: &ConvOptions,
+) -> Result<[AxisGeometry; R]> {
     let groups = options.groups;
     check_groups(groups, c, "input")?;
     check_groups(groups, o, "output")?;
@@ -221,7 +333,7 @@ pub(crate) fn batched_geometry(
             got: cg,
         });
     }
-    spatial_geometry([h, w], [kh, kw], options, Operation::CrossCorrelation)
+    spatial_geometry(input, kernel, options, Operation::CrossCorrelation)
 }
 
 /// `[N, O, Ho, Wo]` for `images` images, `out_channels` channels and the
@@ -293,11 +405,22 @@ pub(crate) fn transposed_geometry(
     options: &ConvOptions,
 ) -> Result<[AxisGeometry; 2]> {
     let [_, c_in, h, w] = input;
+    transposed_axes([c_in, weight[0]], [h, w], [weight[2], weight[3]], options)
+}
+
+/// [`transposed_geometry`] for any rank, from the input's channels, the
+/// weight's first axis and the spatial lengths.
+pub(crate) fn transposed_axes<const R: usize>(
+    [c_in, weight_in]: [usize; 2],
+    input: [usize; R],
+    kernel: [usize; R],
+    options: &ConvOptions,
+) -> Result<[AxisGeometry; R]> {
     check_groups(options.groups, c_in, "input")?;
-    if weight[0] != c_in {
+    if weight_in != c_in {
         return Err(Error::TransposedWeight {
             expected: c_in,
-            got: weight[0],
+            got: weight_in,
         });
     }
     if options.padding == Padding::Same {
@@ -305,9 +428,9 @@ pub(crate) fn transposed_geometry(
             what: "Padding::Same in a transposed convolution",
         });
     }
-    let output_padding = options.output_padding.for_rank::<2>("output padding")?;
-    let unpadded = unpadded_axes([h, w], [weight[2], weight[3]], options)?;
-    let mut geometry = [AxisGeometry::new(0, 0); 2];
+    let output_padding = options.output_padding.for_rank::<R>("output padding")?;
+    let unpadded = unpadded_axes(input, kernel, options)?;
+    let mut geometry = [AxisGeometry::new(0, 0); R];
     for ((axis, g), extra) in geometry.iter_mut().zip(unpadded).zip(output_padding) {
         let g = options.padding.resolve(g, Operation::CrossCorrelation)?;
         *axis = AxisGeometry {
@@ -348,7 +471,8 @@ fn unpadded_axes<const R: usize>(
 ) -> Result<[AxisGeometry; R]> {
     let names: &[Axis] = match R {
         1 => &[Axis::Length],
-        _ => &[Axis::Height, Axis::Width],
+        2 => &[Axis::Height, Axis::Width],
+        _ => &[Axis::Depth, Axis::Height, Axis::Width],
     };
     let stride = options.stride.for_rank::<R>("stride")?;
     let dilation = options.dilation.for_rank::<R>("dilation")?;

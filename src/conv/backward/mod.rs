@@ -24,6 +24,7 @@ mod input;
 mod weight;
 
 pub(crate) use input::input_gradient;
+pub(crate) use weight::weight_gradient;
 
 /// Buffers the gradients reuse between calls. A
 /// [`Conv2dPlan`](crate::Conv2dPlan) keeps one, so that its backward
@@ -73,7 +74,10 @@ impl<A> Default for Whole<A> {
     }
 }
 
-use ndarray::{Array, Array1, ArrayRef4, ArrayView4, ArrayViewMut, ArrayViewMut1, Axis, Dimension, Ix3, Ix4};
+use ndarray::{
+    Array, Array1, ArrayRef4, ArrayView, ArrayView4, ArrayViewMut, ArrayViewMut1, Axis, Dimension, Ix3, Ix4, Ix5,
+    RemoveAxis,
+};
 
 use super::element::{Element, Float};
 use super::exec::microkernel::PackedWeights;
@@ -114,6 +118,9 @@ pub type Conv2dGrads<A> = ConvGrads<A, Ix4>;
 /// The gradients of [`conv1d`](crate::conv1d).
 pub type Conv1dGrads<A> = ConvGrads<A, Ix3>;
 
+/// The gradients of [`conv3d`](crate::conv3d).
+pub type Conv3dGrads<A> = ConvGrads<A, Ix5>;
+
 /// Where [`conv2d_backward_into`] ([`Conv2dGradsMut`]) and
 /// [`conv1d_backward_into`](crate::conv1d_backward_into)
 /// ([`Conv1dGradsMut`]) write each gradient; a `None` gradient is not
@@ -146,6 +153,10 @@ pub type Conv2dGradsMut<'a, A> = ConvGradsMut<'a, A, Ix4>;
 /// Where [`conv1d_backward_into`](crate::conv1d_backward_into) writes each
 /// gradient.
 pub type Conv1dGradsMut<'a, A> = ConvGradsMut<'a, A, Ix3>;
+
+/// Where [`conv3d_backward_into`](crate::conv3d_backward_into) writes each
+/// gradient.
+pub type Conv3dGradsMut<'a, A> = ConvGradsMut<'a, A, Ix5>;
 
 impl<A, D: Dimension> ConvGradsMut<'_, A, D> {
     /// No gradient requested; fill in the ones wanted.
@@ -301,7 +312,10 @@ pub(crate) fn backward<A: Float>(
 
 /// `∂L/∂b` into `out`: the sum of the gradient over batch and space, in a
 /// fixed order.
-pub(crate) fn bias_gradient<A: Element>(grad_output: ArrayView4<'_, A>, mut out: ArrayViewMut1<'_, A>) {
+pub(crate) fn bias_gradient<A: Element, D: RemoveAxis>(
+    grad_output: ArrayView<'_, A, D>,
+    mut out: ArrayViewMut1<'_, A>,
+) {
     for (o, b) in out.iter_mut().enumerate() {
         *b = grad_output
             .index_axis(Axis(1), o)
