@@ -3,7 +3,7 @@
 use std::fmt::Debug;
 
 use convolve::{Algorithm, Boundary, ConvOptions, Error};
-use ndarray::{Array, ArrayView, Dimension, Zip};
+use ndarray::{Array, ArrayBase, ArrayView, Data, Dimension, Zip};
 
 /// The largest finite magnitude for which results are compared to a
 /// tolerance: no sum of products of such values overflows.
@@ -212,7 +212,11 @@ pub fn check_algorithms<D: Dimension + Copy>(
 
 /// Asserts bitwise equality, NaN equal to NaN (the same algorithm into a
 /// different output layout).
-pub fn assert_same_bits<D: Dimension + Copy>(what: &str, a: &Array<f64, D>, b: &Array<f64, D>) {
+pub fn assert_same_bits<S: Data<Elem = f64>, T: Data<Elem = f64>, D: Dimension + Copy>(
+    what: &str,
+    a: &ArrayBase<S, D>,
+    b: &ArrayBase<T, D>,
+) {
     assert_eq!(a.shape(), b.shape(), "{what}: shape");
     Zip::indexed(a).and(b).for_each(|index, &x, &y| {
         assert!(
@@ -263,4 +267,39 @@ pub fn assert_agree<S: Debug + PartialEq>(model: Option<S>, shape_fn: Option<S>,
 /// `a · b` in u128, saturating.
 pub fn work(factors: &[usize]) -> u128 {
     factors.iter().fold(1u128, |acc, &f| acc.saturating_mul(f as u128))
+}
+
+/// Asserts what a refused call of spatial rank `rank` must say: for
+/// options given for another rank (`mismatches`, from
+/// `model::rank_mismatches`), `OptionRank` naming one of them, unless
+/// `checked_before` the ranks (the channel and group checks of the 3-D
+/// calls); and no axis but `axes`, the names of the call's own.
+pub fn assert_refusal(
+    what: &str,
+    rank: usize,
+    mismatches: &[(&'static str, usize)],
+    error: &Error,
+    checked_before: impl Fn(&Error) -> bool,
+) {
+    if !mismatches.is_empty() {
+        let named = matches!(
+            error,
+            Error::OptionRank { option, given, call } if *call == rank && mismatches.contains(&(*option, *given))
+        );
+        assert!(
+            named || checked_before(error),
+            "{what}: options of another rank {mismatches:?} give {error:?}"
+        );
+    }
+    // An axis appears in the `Debug` of an error as the value of a field.
+    let text = format!("{error:?}");
+    let foreign: &[&str] = match rank {
+        1 => &[": Height", ": Width", ": Depth"],
+        2 => &[": Length", ": Depth"],
+        _ => &[": Length"],
+    };
+    assert!(
+        foreign.iter().all(|axis| !text.contains(axis)),
+        "{what}: a call of rank {rank} names an axis of another rank: {error:?}"
+    );
 }

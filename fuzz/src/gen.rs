@@ -272,23 +272,26 @@ impl OptionsSpec {
     }
 }
 
-/// A [`PerAxis`] value for calls of any rank: mostly the same on every
-/// axis (`All`, which every call accepts), one time in eight per axis for
-/// 2-D calls, so that the other ranks' `Error::OptionRank` is reached.
+/// A [`PerAxis`] value for calls of any rank: mostly what the call accepts
+/// (`All`, or the per-axis form of its own rank), one time in four the
+/// per-axis form of another rank, so that `Error::OptionRank` is reached.
 #[derive(Arbitrary, Debug, Clone, Copy)]
 pub struct PerAxisSpec {
-    /// Which form: `Two` when `form % 8 == 0`, else `All`.
+    /// Which form (see [`PerAxisSpec::get`]).
     pub form: u8,
-    /// The values, first first.
+    /// The values, first axis first.
     pub values: [Param; 3],
 }
 
 impl PerAxisSpec {
-    /// The value.
-    pub fn get(self) -> PerAxis {
-        let [a, b, _] = self.values.map(Param::get);
-        match self.form % 8 {
-            0 => PerAxis::Two([a, b]),
+    /// The value for a call of spatial rank `rank`: by `form % 8`, 0 gives
+    /// `Two`, 1 `Three`, 2 to 4 the per-axis form of `rank` (`All` for
+    /// rank 1, which has none), 5 to 7 `All`.
+    pub fn get(self, rank: usize) -> PerAxis {
+        let [a, b, c] = self.values.map(Param::get);
+        match (self.form % 8, rank) {
+            (0, _) | (2..=4, 2) => PerAxis::Two([a, b]),
+            (1, _) | (2..=4, 3) => PerAxis::Three([a, b, c]),
             _ => PerAxis::All(a),
         }
     }
@@ -301,6 +304,8 @@ pub enum PaddingNdSpec {
     Shared(PaddingSpec),
     /// [`Padding::Explicit1d`]: left, right.
     Explicit1d([Param; 2]),
+    /// [`Padding::Explicit3d`]: front, back, top, bottom, left, right.
+    Explicit3d([Param; 6]),
 }
 
 impl PaddingNdSpec {
@@ -312,6 +317,17 @@ impl PaddingNdSpec {
                 left: left.get(),
                 right: right.get(),
             },
+            PaddingNdSpec::Explicit3d(sides) => {
+                let [front, back, top, bottom, left, right] = sides.map(Param::get);
+                Padding::Explicit3d {
+                    front,
+                    back,
+                    top,
+                    bottom,
+                    left,
+                    right,
+                }
+            }
         }
     }
 }
@@ -337,16 +353,18 @@ pub struct OptionsNdSpec {
 }
 
 impl OptionsNdSpec {
-    /// The options, the fill value converted as in [`OptionsSpec::get`].
-    pub fn get<A: Element>(&self, convert: impl Fn(Value) -> A) -> ConvOptions {
+    /// The options for a call of spatial rank `rank` (see
+    /// [`PerAxisSpec::get`]), the fill value converted as in
+    /// [`OptionsSpec::get`].
+    pub fn get<A: Element>(&self, rank: usize, convert: impl Fn(Value) -> A) -> ConvOptions {
         ConvOptions {
-            stride: self.stride.get(),
-            dilation: self.dilation.get(),
+            stride: self.stride.get(rank),
+            dilation: self.dilation.get(rank),
             padding: self.padding.get(),
             groups: self.groups.get(),
             boundary: self.boundary.get(convert),
             algorithm: self.algorithm.get(),
-            output_padding: self.output_padding.get(),
+            output_padding: self.output_padding.get(rank),
         }
     }
 }

@@ -53,14 +53,35 @@ pub fn per_axis(values: PerAxis, rank: usize) -> Option<Vec<usize>> {
     }
 }
 
-/// Whether every option names the rank `rank` or none: the 1-D calls
-/// refuse any option (output padding included) given for another rank.
-pub fn options_fit(options: &ConvOptions, rank: usize) -> bool {
-    per_axis(options.stride, rank).is_some()
-        && per_axis(options.dilation, rank).is_some()
-        && per_axis(options.output_padding, rank).is_some()
-        && (matches!(options.padding, Padding::Valid | Padding::Same | Padding::Full)
-            || explicit_sides(options.padding, rank).is_some())
+/// The options given for a rank other than `rank`, as the `option` and
+/// `given` of the `Error::OptionRank` each would cause: stride, dilation,
+/// padding and, if `output_padding`, the output padding (which the 1-D
+/// calls and the transposed convolutions check, and the other calls
+/// ignore).
+pub fn rank_mismatches(options: &ConvOptions, rank: usize, output_padding: bool) -> Vec<(&'static str, usize)> {
+    let given = |values: PerAxis| match values {
+        PerAxis::All(_) => None,
+        PerAxis::Two(_) => Some(2),
+        PerAxis::Three(_) => Some(3),
+    };
+    let padding = match options.padding {
+        Padding::Valid | Padding::Same | Padding::Full => None,
+        Padding::Explicit1d { .. } => Some(1),
+        Padding::Explicit { .. } => Some(2),
+        Padding::Explicit3d { .. } => Some(3),
+    };
+    let mut checked = vec![
+        ("stride", given(options.stride)),
+        ("dilation", given(options.dilation)),
+        ("padding", padding),
+    ];
+    if output_padding {
+        checked.push(("output padding", given(options.output_padding)));
+    }
+    checked
+        .into_iter()
+        .filter_map(|(option, given)| given.filter(|&g| g != rank).map(|g| (option, g)))
+        .collect()
 }
 
 /// `d·(k − 1) + 1`, if `k` and `d` are valid and it fits in usize.

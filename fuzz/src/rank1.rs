@@ -17,7 +17,7 @@ use convolve::{
     correlate2d, correlate2d_into, Algorithm, Complex, Conv1dGrads, Conv1dGradsMut, Conv2dGradsMut, ConvOptions,
     Element, Error, Padding, PerAxis,
 };
-use ndarray::{Array, Array1, Array2, Array3, Array4, ArrayView1, ArrayView3, ArrayView4, Axis, Dimension, Ix1, Ix3};
+use ndarray::{Array1, Array2, Array3, Array4, ArrayView1, ArrayView3, ArrayView4, Axis, Ix1, Ix3};
 
 use crate::batched::{folds, rotated, BiasSpec, ChannelSpec};
 use crate::check::{self, Class, Scale};
@@ -114,48 +114,10 @@ fn with(options: &ConvOptions, algorithm: Algorithm) -> ConvOptions {
     ConvOptions { algorithm, ..*options }
 }
 
-/// Asserts what a refused 1-D call must say: `OptionRank` when an option
-/// was given for another rank, and never an axis of a 2-D call.
+/// Asserts what a refused 1-D call must say: `OptionRank` for options of
+/// another rank (checked first), and only the length axis.
 fn assert_refusal(what: &str, options: &ConvOptions, error: &Error) {
-    if !model::options_fit(options, 1) {
-        assert!(
-            matches!(error, Error::OptionRank { call: 1, given: 2, .. }),
-            "{what}: options of another rank ({options:?}) give {error:?}"
-        );
-    }
-    let text = format!("{error:?}");
-    assert!(
-        !text.contains("Height") && !text.contains("Width"),
-        "{what}: a 1-D call's error names a 2-D axis: {error:?}"
-    );
-}
-
-/// Bitwise equality of a 1-D result and the one-row 2-D result it stands
-/// for, with the unit row axis at `rows`.
-fn assert_one_row<D: Dimension>(
-    what: &str,
-    algorithm: Algorithm,
-    one_d: &Array<f64, D>,
-    two_d: &Array<f64, D::Larger>,
-    rows: Axis,
-) {
-    assert_eq!(
-        two_d.len_of(rows),
-        1,
-        "{what}: {algorithm:?} 2-D result has several rows"
-    );
-    let flat = two_d.index_axis(rows, 0);
-    assert_eq!(
-        one_d.shape(),
-        flat.shape(),
-        "{what}: {algorithm:?} shape differs from 2-D"
-    );
-    for (i, (a, b)) in one_d.iter().zip(flat.iter()).enumerate() {
-        assert!(
-            a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
-            "{what}: {algorithm:?} gives {a:e} at {i} (in memory order), the one-row 2-D call {b:e}"
-        );
-    }
+    check::assert_refusal(what, 1, &model::rank_mismatches(options, 1, true), error, |_| false);
 }
 
 /// Whether a single-channel problem is small enough to compute with every
@@ -261,12 +223,12 @@ fn single_operands<A: Copy>(
 fn run_single(case: &Input1d, convolution: bool) {
     let what = if convolution { "convolve1d" } else { "correlate1d" };
     let (len, taps) = (case.length.get(), case.kernel.get());
-    let options = case.options.get(Value::f64);
+    let options = case.options.get(1, Value::f64);
     let Some((x, k)) = single_operands(case, Value::f64) else {
         return;
     };
 
-    let fits = model::options_fit(&options, 1);
+    let fits = model::rank_mismatches(&options, 1, true).is_empty();
     let model = fits
         .then(|| model::single_channel::<f64>(&[len], &[taps], &options, convolution))
         .flatten();
@@ -313,7 +275,11 @@ fn run_single(case: &Input1d, convolution: bool) {
             .unwrap_or_else(|e| panic!("{what}: {algorithm:?} fails after the shape check passed: {e}"));
         let y2 = call_single_2d(x.view(), k.view(), &options, convolution)
             .unwrap_or_else(|e| panic!("{what}: the one-row 2-D call with {algorithm:?} fails: {e}"));
-        assert_one_row(what, algorithm, &y, &y2, Axis(0));
+        check::assert_same_bits(
+            &format!("{what} {algorithm:?} vs one-row 2-D"),
+            &y,
+            &y2.index_axis(Axis(0), 0),
+        );
         y
     };
     let direct = run(Algorithm::Direct);
@@ -342,7 +308,7 @@ fn run_single(case: &Input1d, convolution: bool) {
     }
 
     // i64: exact, and equal to the one-row 2-D call.
-    let options = case.options.get(Value::i64);
+    let options = case.options.get(1, Value::i64);
     let (x, k) = single_operands(case, Value::i64).expect("as for f64");
     let run = |algorithm: Algorithm| {
         let options = with(&options, algorithm);
@@ -365,7 +331,7 @@ fn run_single(case: &Input1d, convolution: bool) {
     // makes `correlate1d` give the negative lags as `scipy.signal.correlate`
     // does.
     let complex = |v: Value| Complex::new(v.f64(), v.i64() as f64 / 3.0);
-    let options = case.options.get(Value::f64);
+    let options = case.options.get(1, Value::f64);
     let (x, k) = single_operands(case, complex).expect("as for f64");
     let one_d = call_single(x.view(), k.view(), &options, convolution);
     let two_d = call_single_2d(x.view(), k.view(), &options, convolution);
@@ -434,14 +400,14 @@ fn as3(shape: Vec<usize>) -> [usize; 3] {
 }
 
 fn run_conv(case: &Input1d) {
-    let options = case.options.get(Value::f64);
+    let options = case.options.get(1, Value::f64);
     let (xs, ws) = case.shapes(false);
     let (Some(x), Some(w)) = (case.operand(xs, 0, Value::f64), case.operand(ws, 1, Value::f64)) else {
         return;
     };
     let bias = case.bias(ws[0], Value::f64);
 
-    let fits = model::options_fit(&options, 1);
+    let fits = model::rank_mismatches(&options, 1, true).is_empty();
     let model = fits
         .then(|| model::conv::<f64>(&xs, &ws, bias.as_ref().map(Array1::len), &options))
         .flatten()
@@ -505,7 +471,11 @@ fn run_conv(case: &Input1d) {
             &one_row(&options),
         )
         .unwrap_or_else(|e| panic!("conv1d: the one-row conv2d with {algorithm:?} fails: {e}"));
-        assert_one_row("conv1d", algorithm, &y, &y2, Axis(2));
+        check::assert_same_bits(
+            &format!("conv1d {algorithm:?} vs one-row 2-D"),
+            &y,
+            &y2.index_axis(Axis(2), 0),
+        );
         y
     };
     let direct = run(Algorithm::Direct);
@@ -548,7 +518,7 @@ fn run_conv(case: &Input1d) {
     }
 
     // i64: exact, and equal to the one-row 2-D call.
-    let options = case.options.get(Value::i64);
+    let options = case.options.get(1, Value::i64);
     let (xi, wi) = (
         case.operand(xs, 0, Value::i64).expect("as for f64"),
         case.operand(ws, 1, Value::i64).expect("as for f64"),
@@ -579,9 +549,9 @@ fn run_conv(case: &Input1d) {
 }
 
 fn run_backward(case: &Input1d) {
-    let options = case.options.get(Value::f64);
+    let options = case.options.get(1, Value::f64);
     let (xs, ws) = case.shapes(false);
-    let fits = model::options_fit(&options, 1);
+    let fits = model::rank_mismatches(&options, 1, true).is_empty();
     let forward = fits
         .then(|| model::conv::<f64>(&xs, &ws, None, &options))
         .flatten()
@@ -693,8 +663,16 @@ fn run_backward(case: &Input1d) {
         )
         .unwrap_or_else(|e| panic!("conv1d_backward: the one-row conv2d_backward with {algorithm:?} fails: {e}"));
         let what = "conv1d_backward";
-        assert_one_row(what, algorithm, &grads.input, &two_d.input, Axis(2));
-        assert_one_row(what, algorithm, &grads.weight, &two_d.weight, Axis(2));
+        check::assert_same_bits(
+            &format!("{what} {algorithm:?} vs one-row 2-D"),
+            &grads.input,
+            &two_d.input.index_axis(Axis(2), 0),
+        );
+        check::assert_same_bits(
+            &format!("{what} {algorithm:?} vs one-row 2-D"),
+            &grads.weight,
+            &two_d.weight.index_axis(Axis(2), 0),
+        );
         check::assert_same_bits("conv1d_backward bias gradient vs 2-D", &grads.bias, &two_d.bias);
         grads
     };
@@ -748,14 +726,14 @@ fn run_backward(case: &Input1d) {
 }
 
 fn run_transpose(case: &Input1d) {
-    let options = case.options.get(Value::f64);
+    let options = case.options.get(1, Value::f64);
     let (xs, ws) = case.shapes(true);
     let (Some(x), Some(w)) = (case.operand(xs, 0, Value::f64), case.operand(ws, 1, Value::f64)) else {
         return;
     };
     let bias = case.bias(options.groups.saturating_mul(ws[1]), Value::f64);
 
-    let fits = model::options_fit(&options, 1);
+    let fits = model::rank_mismatches(&options, 1, true).is_empty();
     let model = fits
         .then(|| model::transpose_nd(&xs, &ws, bias.as_ref().map(Array1::len), &options))
         .flatten()
@@ -817,7 +795,11 @@ fn run_transpose(case: &Input1d) {
             &one_row(&options),
         )
         .unwrap_or_else(|e| panic!("conv_transpose1d: the one-row conv_transpose2d with {algorithm:?} fails: {e}"));
-        assert_one_row("conv_transpose1d", algorithm, &y, &y2, Axis(2));
+        check::assert_same_bits(
+            &format!("conv_transpose1d {algorithm:?} vs one-row 2-D"),
+            &y,
+            &y2.index_axis(Axis(2), 0),
+        );
         y
     };
     let direct = run(Algorithm::Direct);
