@@ -22,14 +22,14 @@
 
 use std::ops::Range;
 
-use ndarray::{s, Array4, ArrayView1, ArrayView4, ArrayView5, ArrayViewMut4, ArrayViewMut5, Axis, Zip};
+use ndarray::{s, Array4, ArrayView1, ArrayView4, ArrayView5, ArrayViewMut4, ArrayViewMut5, Axis, ShapeBuilder, Zip};
 
 use super::backward::{input_gradient as input_gradient_2d, weight_gradient, BackwardWorkspace};
 use super::boundary::source_index;
 use super::element::{Element, Float};
 use super::exec::scratch::Workspace;
 use super::kernels::execute;
-use super::problem::{zeros, Problem};
+use super::problem::{reserve, zeros, Problem};
 use crate::error::Result;
 use crate::options::{Algorithm, Boundary, ConvOptions};
 use crate::shape::AxisGeometry;
@@ -167,13 +167,141 @@ impl<A: Element> Volume<'_, A> {
             .collect()
     }
 
-    /// The convolution into `out` (`[N, O, Do, Ho, Wo]`, any contents).
+    /// The convolution into `out` (`[N, O, Do, Ho, Wo]`, any contents):
+    /// [`run_stacked`](Self::run_stacked) where the depth taps can be
+    /// stacked as channels, [`run_by_tap`](Self::run_by_tap) otherwise.
     ///
     /// # Errors
     ///
-    /// [`Error::OutOfMemory`](crate::Error::OutOfMemory) if the buffer of
-    /// partial sums cannot be allocated.
-    pub(crate) fn run(&self, algorithm: Algorithm, mut out: ArrayViewMut5<'_, A>) -> Result<()> {
+    /// [`Error::OutOfMemory`](crate::Error::OutOfMemory) if a buffer cannot
+    /// be allocated.
+    pub(crate) fn run(&self, algorithm: Algorithm, out: ArrayViewMut5<'_, A>) -> Result<()> {
+        if self.stacks(out.shape()[2]) {
+            self.run_stacked(algorithm, out)
+        } else {
+            self.run_by_tap(algorithm, out)
+        }
+    }
+
+    /// Whether the depth taps of one output plane can be read as channels
+    /// of one 2-D problem: with one group, the planes `z·sd + t·dd` of
+    /// every channel `c` sit at evenly spaced offsets `(t·C + c)·H·W` of a
+    /// buffer laid out `[D, C, H, W]` when the taps are adjacent (`dd = 1`),
+    /// or, with one channel, at `t·dd·H·W` whatever the dilation.
+    ///
+    /// The buffer holds the padded planes of one image; where padding or a
+    /// stride far beyond the kernel would make it much larger than the
+    /// image itself, the taps run one by one instead.
+    fn stacks(&self, out_depth: usize) -> bool {
+        let [_, channels, planes, height, width] = [0, 1, 2, 3, 4].map(|i| self.input.shape()[i]);
+        let budget = planes
+            .saturating_mul(channels)
+            .saturating_mul(height)
+            .saturating_mul(width)
+            .saturating_mul(2)
+            .saturating_add(1 << 20);
+        self.groups == 1
+            && (self.geometry[0].dilation == 1 || channels == 1)
+            && self.stacked_len(out_depth).is_some_and(|(_, len)| len <= budget)
+    }
+
+    /// The depth of the buffer of planes [`run_stacked`](Self::run_stacked)
+    /// fills (up to the last tap of the last window), and its length in
+    /// elements, or `None` if that overflows.
+    fn stacked_len(&self, out_depth: usize) -> Option<(usize, usize)> {
+        let depth = &self.geometry[0];
+        let taps = self.weight.shape()[2];
+        let [_, channels, _, height, width] = [0, 1, 2, 3, 4].map(|i| self.input.shape()[i]);
+        let planes = out_depth
+            .checked_sub(1)?
+            .checked_mul(depth.stride)?
+            .checked_add((taps - 1).checked_mul(depth.dilation)?)?
+            .checked_add(1)?;
+        let len = planes.checked_mul(channels)?.checked_mul(height)?.checked_mul(width)?;
+        Some((planes, len))
+    }
+
+    /// The convolution as one 2-D problem per image whose channels are the
+    /// depth taps times the input channels: the input's planes copied once
+    /// into a `[Dp, C, H, W]` buffer with the depth padding filled by the
+    /// boundary rule, viewed as a batch of `Do` overlapping windows of
+    /// `kd · C` planes (`sd · C` planes apart), and the weights reordered to
+    /// `[O, kd · C, kh, kw]`. No partial sums, and one product of depth
+    /// `kd · C · kh · kw` per output where the taps run one by one.
+    fn run_stacked(&self, algorithm: Algorithm, mut out: ArrayViewMut5<'_, A>) -> Result<()> {
+        let [images, channels, _, height, width] = [0, 1, 2, 3, 4].map(|i| self.input.shape()[i]);
+        let out_depth = out.shape()[2];
+        if out.is_empty() {
+            return Ok(());
+        }
+        let [depth, rows, cols] = self.geometry;
+        let [out_channels, _, taps, kh, kw] = [0, 1, 2, 3, 4].map(|i| self.weight.shape()[i]);
+        let Some((_, len)) = self.stacked_len(out_depth) else {
+            return self.run_by_tap(algorithm, out);
+        };
+        let plane = height * width;
+        reserve::<A>("the planes of a 3-D convolution", len)?;
+        let mut buffer = vec![A::zero(); len];
+        let mut weight: Array4<A> = zeros(
+            "the stacked weights of a 3-D convolution",
+            [out_channels, taps * channels, kh, kw],
+        )?;
+        for t in 0..taps {
+            for c in 0..channels {
+                weight
+                    .index_axis_mut(Axis(1), t * channels + c)
+                    .assign(&self.weight.index_axis(Axis(2), t).index_axis(Axis(1), c));
+            }
+        }
+        let tap_stride = if depth.dilation == 1 {
+            plane
+        } else {
+            depth.dilation * plane
+        };
+        let shape = (out_depth, taps * channels, height, width).strides((
+            depth.stride * channels * plane,
+            tap_stride,
+            width,
+            1,
+        ));
+        for n in 0..images {
+            for (p, planes) in buffer.chunks_exact_mut(channels * plane).enumerate() {
+                match source_index(p, &depth, &self.boundary) {
+                    Some(d) => {
+                        let source = self.input.slice(s![n, .., d, .., ..]);
+                        for (target, value) in planes.iter_mut().zip(source.iter()) {
+                            *target = *value;
+                        }
+                    }
+                    None => planes.fill(self.fill),
+                }
+            }
+            let windows =
+                ndarray::ArrayView4::from_shape(shape, &buffer).expect("the windows lie inside the buffer of planes");
+            let problem = Problem {
+                input: windows,
+                weight: weight.view(),
+                bias: self.bias,
+                conjugate_kernel: self.conjugate_kernel,
+                geometry: [rows, cols],
+                groups: 1,
+                boundary: self.boundary,
+                fill: self.fill,
+                prepared: None,
+                workspace: None,
+            };
+            execute(
+                &problem,
+                algorithm,
+                out.index_axis_mut(Axis(0), n).permuted_axes([1, 0, 2, 3]),
+            );
+        }
+        Ok(())
+    }
+
+    /// The convolution tap by tap: each depth tap a batched 2-D problem
+    /// over runs of output planes, added into the output.
+    fn run_by_tap(&self, algorithm: Algorithm, mut out: ArrayViewMut5<'_, A>) -> Result<()> {
         let [images, channels, out_depth, height, width] = [0, 1, 2, 3, 4].map(|i| out.shape()[i]);
         if out.is_empty() {
             return Ok(());
@@ -455,29 +583,46 @@ mod tests {
 
     #[test]
     fn every_algorithm_follows_the_definition() {
-        let x = volume([2, 4, 5, 6, 5], 1);
-        let w = volume([4, 2, 3, 2, 3], 2);
+        // Two groups run tap by tap, one group with the taps stacked as
+        // channels (with one channel, whatever the dilation).
         let bias = Array1::from(vec![1.0, -2.0, 3.0, 0.5]);
-        for options in option_sets() {
-            let options = if options.groups == 1 {
-                options.groups(2)
-            } else {
-                options
-            };
-            let want = reference(&x, &w, Some(&bias), &options);
-            for algorithm in [
-                Algorithm::Auto,
-                Algorithm::Direct,
-                Algorithm::Vectorized,
-                Algorithm::Gemm,
-                Algorithm::Fft,
-                Algorithm::Winograd,
-            ] {
-                let got = conv3d(&x, &w, Some(&bias), &options.algorithm(algorithm)).unwrap();
-                let err = (&got - &want).iter().fold(0.0f64, |m, d| m.max(d.abs()));
-                assert!(err < 1e-9, "{algorithm:?} {options:?}: {err}");
+        let cases = [
+            (volume([2, 4, 5, 6, 5], 1), volume([4, 2, 3, 2, 3], 2), 2),
+            (volume([2, 4, 5, 6, 5], 1), volume([4, 4, 3, 2, 3], 2), 1),
+            (volume([2, 1, 7, 6, 5], 1), volume([4, 1, 3, 2, 3], 2), 1),
+        ];
+        let mut paths = [false; 2];
+        for (x, w, groups) in &cases {
+            for options in option_sets() {
+                let options = options.groups(*groups);
+                let want = reference(x, w, Some(&bias), &options);
+                let (geometry, shape) = volume_geometry(dims(x), dims(w), &options).unwrap();
+                let problem = Volume {
+                    input: x.view(),
+                    weight: w.view(),
+                    bias: None,
+                    conjugate_kernel: false,
+                    geometry,
+                    groups: *groups,
+                    boundary: options.boundary,
+                    fill: options.boundary.fill().unwrap(),
+                };
+                paths[usize::from(problem.stacks(shape[2]))] = true;
+                for algorithm in [
+                    Algorithm::Auto,
+                    Algorithm::Direct,
+                    Algorithm::Vectorized,
+                    Algorithm::Gemm,
+                    Algorithm::Fft,
+                    Algorithm::Winograd,
+                ] {
+                    let got = conv3d(x, w, Some(&bias), &options.algorithm(algorithm)).unwrap();
+                    let err = (&got - &want).iter().fold(0.0f64, |m, d| m.max(d.abs()));
+                    assert!(err < 1e-9, "{algorithm:?} {options:?}: {err}");
+                }
             }
         }
+        assert_eq!(paths, [true, true], "both paths ran");
     }
 
     #[test]

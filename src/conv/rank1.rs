@@ -11,16 +11,21 @@
 //! rules do the rest. Errors are given back in the call's terms: the
 //! length axis, and 1-D shapes.
 
-use ndarray::{Array1, Array3, ArrayRef, ArrayRef1, ArrayRef3, ArrayView, ArrayViewMut, Axis, Dimension};
+use std::sync::Mutex;
+
+use ndarray::{s, Array1, Array3, ArrayRef, ArrayRef1, ArrayRef3, ArrayView, ArrayViewMut, Axis, Dimension};
 
 use super::backward::{conv2d_backward, conv2d_backward_into, Conv1dGrads, Conv1dGradsMut, ConvGrads, ConvGradsMut};
 use super::batched::{conv2d, conv2d_algorithm, conv2d_into};
+use super::boundary::source_index;
 use super::element::{Element, Float};
-use super::single_channel::{convolve2d, convolve2d_into, correlate2d, correlate2d_into, scipy_valid};
+use super::exec::blocks::for_each_item;
+use super::problem::{check_shape, reserve, zeros};
+use super::single_channel::{convolve2d_into, correlate2d_into, resolve, scipy_valid};
 use super::transpose::{conv_transpose2d, conv_transpose2d_into};
 use crate::error::{Error, Result};
-use crate::options::{Algorithm, ConvOptions};
-use crate::shape::{along_length, unit_rows, with_unit_rows};
+use crate::options::{Algorithm, ConvOptions, Padding};
+use crate::shape::{along_length, unit_rows, with_unit_rows, AxisGeometry, Operation};
 
 /// Where batched arrays get their unit row axis: `[N, C, 1, L]`.
 const BATCHED_ROWS: Axis = Axis(2);
@@ -92,15 +97,7 @@ pub fn correlate1d<A: Element>(
     kernel: &ArrayRef1<A>,
     options: &ConvOptions,
 ) -> Result<Array1<A>> {
-    let mut out = correlate2d(
-        &rows(input, SIGNAL_ROWS),
-        &rows(kernel, SIGNAL_ROWS),
-        &unit_rows(options)?,
-    )
-    .map_err(|e| in_1d(e, SIGNAL_ROWS))?
-    .index_axis_move(SIGNAL_ROWS, 0);
-    conjugate_if_swapped(input.len(), kernel.len(), options, &mut out);
-    Ok(out)
+    single(input, kernel, options, Operation::CrossCorrelation, None)
 }
 
 /// In scipy's 'valid' mode a kernel longer than the input swaps roles with
@@ -140,15 +137,7 @@ pub fn correlate1d_into<A: Element>(
     options: &ConvOptions,
     out: &mut ArrayRef1<A>,
 ) -> Result<()> {
-    correlate2d_into(
-        &rows(input, SIGNAL_ROWS),
-        &rows(kernel, SIGNAL_ROWS),
-        &unit_rows(options)?,
-        &mut rows_mut(out, SIGNAL_ROWS),
-    )
-    .map_err(|e| in_1d(e, SIGNAL_ROWS))?;
-    conjugate_if_swapped(input.len(), kernel.len(), options, out);
-    Ok(())
+    single(input, kernel, options, Operation::CrossCorrelation, Some(out)).map(drop)
 }
 
 /// The 1-D convolution of `input` with `kernel` (the kernel reversed):
@@ -171,13 +160,7 @@ pub fn correlate1d_into<A: Element>(
 /// # Ok::<(), convolve::Error>(())
 /// ```
 pub fn convolve1d<A: Element>(input: &ArrayRef1<A>, kernel: &ArrayRef1<A>, options: &ConvOptions) -> Result<Array1<A>> {
-    let out = convolve2d(
-        &rows(input, SIGNAL_ROWS),
-        &rows(kernel, SIGNAL_ROWS),
-        &unit_rows(options)?,
-    )
-    .map_err(|e| in_1d(e, SIGNAL_ROWS))?;
-    Ok(out.index_axis_move(SIGNAL_ROWS, 0))
+    single(input, kernel, options, Operation::Convolution, None)
 }
 
 /// [`convolve1d`] into `out`, which must have the output's length.
@@ -203,14 +186,104 @@ pub fn convolve1d_into<A: Element>(
     options: &ConvOptions,
     out: &mut ArrayRef1<A>,
 ) -> Result<()> {
-    let mut out = rows_mut(out, SIGNAL_ROWS);
-    convolve2d_into(
-        &rows(input, SIGNAL_ROWS),
-        &rows(kernel, SIGNAL_ROWS),
-        &unit_rows(options)?,
-        &mut out,
-    )
-    .map_err(|e| in_1d(e, SIGNAL_ROWS))
+    single(input, kernel, options, Operation::Convolution, Some(out)).map(drop)
+}
+
+/// Outputs per part of a long signal. The 2-D engine runs a row as one
+/// block, so a single-channel call with at least twice as many outputs is
+/// cut into parts of this many (the last takes the rest), run in parallel,
+/// each a 'valid' call on its window of the padded signal. The parts
+/// depend on the shape alone, so every thread count gives the same result.
+const PART_OUTPUTS: usize = 1 << 16;
+
+/// The single-channel forms: into `out` if given (then an empty array is
+/// returned), else into a new array.
+fn single<A: Element>(
+    input: &ArrayRef1<A>,
+    kernel: &ArrayRef1<A>,
+    options: &ConvOptions,
+    operation: Operation,
+    out: Option<&mut ArrayRef1<A>>,
+) -> Result<Array1<A>> {
+    let resolved = resolve::<A, 1>([input.len()], [kernel.len()], options, operation)?;
+    let [axis] = resolved.geometry;
+    let outputs = axis.output_len()?;
+    let mut owned = None;
+    let out = match out {
+        Some(out) => {
+            check_shape("the output", &[outputs], out.shape())?;
+            out
+        }
+        None => &mut **owned.insert(zeros::<A, _>("the output", outputs)?),
+    };
+    if resolved.swap || outputs < 2 * PART_OUTPUTS {
+        let rows_options = unit_rows(options)?;
+        let (x, k, mut y) = (
+            rows(input, SIGNAL_ROWS),
+            rows(kernel, SIGNAL_ROWS),
+            rows_mut(out, SIGNAL_ROWS),
+        );
+        match operation {
+            Operation::CrossCorrelation => correlate2d_into(&x, &k, &rows_options, &mut y),
+            Operation::Convolution => convolve2d_into(&x, &k, &rows_options, &mut y),
+        }
+        .map_err(|e| in_1d(e, SIGNAL_ROWS))?;
+        if operation == Operation::CrossCorrelation {
+            conjugate_if_swapped(input.len(), kernel.len(), options, out);
+        }
+    } else {
+        in_parts(input, kernel, options, operation, &axis, out)?;
+    }
+    Ok(owned.unwrap_or_else(|| Array1::zeros(0)))
+}
+
+/// A long signal's output in parts of [`PART_OUTPUTS`], in parallel: the
+/// padded signal is made once (by the boundary rule), and each part is the
+/// 'valid' call on the window its outputs read.
+fn in_parts<A: Element>(
+    input: &ArrayRef1<A>,
+    kernel: &ArrayRef1<A>,
+    options: &ConvOptions,
+    operation: Operation,
+    axis: &AxisGeometry,
+    out: &mut ArrayRef1<A>,
+) -> Result<()> {
+    let extent = axis.extent();
+    let span = (out.len() - 1) * axis.stride + extent;
+    let fill = options.boundary.fill::<A>()?;
+    reserve::<A>("the padded signal", span)?;
+    let padded: Array1<A> = (0..span)
+        .map(|p| source_index(p, axis, &options.boundary).map_or(fill, |i| input[i]))
+        .collect();
+    let part_options = unit_rows(&ConvOptions {
+        padding: Padding::Valid,
+        ..*options
+    })?;
+    let kernel = rows(kernel, SIGNAL_ROWS);
+    let parts: Vec<_> = out
+        .axis_chunks_iter_mut(Axis(0), PART_OUTPUTS)
+        .enumerate()
+        .map(|(index, part)| {
+            let start = index * PART_OUTPUTS * axis.stride;
+            let window = padded.slice(s![start..start + (part.len() - 1) * axis.stride + extent]);
+            (window, part)
+        })
+        .collect();
+    let failure = Mutex::new(None);
+    for_each_item(parts, |(window, part)| {
+        let (x, mut y) = (window.insert_axis(SIGNAL_ROWS), part.insert_axis(SIGNAL_ROWS));
+        let result = match operation {
+            Operation::CrossCorrelation => correlate2d_into(&x, &kernel, &part_options, &mut y),
+            Operation::Convolution => convolve2d_into(&x, &kernel, &part_options, &mut y),
+        };
+        if let Err(error) = result {
+            *failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(error);
+        }
+    });
+    match failure.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        Some(error) => Err(in_1d(error, SIGNAL_ROWS)),
+        None => Ok(()),
+    }
 }
 
 /// Batched multi-channel 1-D convolution as in PyTorch's `conv1d`
@@ -508,6 +581,61 @@ mod tests {
                 got: vec![1, 1, 5],
             })
         );
+    }
+
+    #[test]
+    fn long_signals_in_parts_equal_the_one_row_call() {
+        use crate::conv::single_channel::{convolve2d, correlate2d};
+        use crate::options::Boundary;
+        use num_complex::Complex;
+
+        let len = 2 * PART_OUTPUTS + 1234;
+        let x = Array1::from_shape_fn(len, |i| ((i * 7919) % 31) as f64 - 15.0);
+        let k = array![1.0, -2.0, 0.5, 3.0, 1.0, -1.0];
+        for boundary in [
+            Boundary::Fill(0.5),
+            Boundary::Wrap,
+            Boundary::Symmetric,
+            Boundary::Reflect,
+            Boundary::Replicate,
+        ] {
+            for options in [
+                ConvOptions::new().padding(Padding::Same),
+                ConvOptions::new().padding(Padding::Full).stride(3).dilation(2),
+                ConvOptions::new()
+                    .padding(Padding::Explicit1d { left: 7, right: 2 })
+                    .stride(2),
+                ConvOptions::new(),
+            ] {
+                let options = options.boundary(boundary).algorithm(Algorithm::Vectorized);
+                let one_row = unit_rows(&options).unwrap();
+                let (x2, k2) = (x.view().insert_axis(Axis(0)), k.view().insert_axis(Axis(0)));
+                let want = correlate2d(&x2, &k2, &one_row).unwrap().index_axis_move(Axis(0), 0);
+                let got = correlate1d(&x, &k, &options).unwrap();
+                if got.len() >= 2 * PART_OUTPUTS {
+                    assert_eq!(got, want, "{options:?}");
+                }
+                let want = convolve2d(&x2, &k2, &one_row).unwrap().index_axis_move(Axis(0), 0);
+                assert_eq!(convolve1d(&x, &k, &options).unwrap(), want, "{options:?}");
+                // Into a strided output.
+                let mut strided = Array1::zeros(2 * want.len());
+                let mut view = strided.slice_mut(s![..;2]);
+                convolve1d_into(&x, &k, &options, &mut view).unwrap();
+                assert_eq!(view, want);
+            }
+        }
+        // Complex correlation conjugates the kernel in every part.
+        let c = x.mapv(|v| Complex::new(v, 1.0 - v));
+        let kc = k.mapv(|v| Complex::new(v, v / 2.0));
+        let options = ConvOptions::new().padding(Padding::Same);
+        let want = correlate2d(
+            &c.view().insert_axis(Axis(0)),
+            &kc.view().insert_axis(Axis(0)),
+            &options,
+        )
+        .unwrap()
+        .index_axis_move(Axis(0), 0);
+        assert_eq!(correlate1d(&c, &kc, &options).unwrap(), want);
     }
 
     #[test]

@@ -120,6 +120,17 @@ pub(crate) fn for_each_chunk<T: Send>(buffer: &mut [T], len: usize, work: impl F
         .for_each(|(index, chunk)| work(index, chunk));
 }
 
+/// Runs `work` on each of `items`, in parallel with the `rayon` feature.
+pub(crate) fn for_each_item<T: Send>(items: Vec<T>, work: impl Fn(T) + Sync + Send) {
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        items.into_par_iter().for_each(work);
+    }
+    #[cfg(not(feature = "rayon"))]
+    items.into_iter().for_each(work);
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Mutex;
@@ -183,5 +194,14 @@ mod tests {
         for_each_chunk(&mut buffer, 0, |_, _| panic!("no chunk of length 0"));
         for_each_chunk(&mut [0u8; 0], 4, |_, _| panic!("no chunk in an empty buffer"));
         assert!(threads() >= 1);
+    }
+
+    #[test]
+    fn for_each_item_visits_every_item_once() {
+        let seen = Mutex::new(Vec::new());
+        for_each_item(vec![3, 1, 2], |item| seen.lock().unwrap().push(item));
+        let mut seen = seen.into_inner().unwrap();
+        seen.sort_unstable();
+        assert_eq!(seen, [1, 2, 3]);
     }
 }
