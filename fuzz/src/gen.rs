@@ -273,8 +273,9 @@ impl OptionsSpec {
 }
 
 /// A [`PerAxis`] value for calls of any rank: mostly what the call accepts
-/// (`All`, or the per-axis form of its own rank), one time in four the
-/// per-axis form of another rank, so that `Error::OptionRank` is reached.
+/// (`All`, or the per-axis form of its own rank), otherwise the per-axis
+/// form of another rank (one time in four for rank 1, in eight for ranks
+/// 2 and 3), so that `Error::OptionRank` is reached.
 #[derive(Arbitrary, Debug, Clone, Copy)]
 pub struct PerAxisSpec {
     /// Which form (see [`PerAxisSpec::get`]).
