@@ -226,6 +226,23 @@ pub fn assert_same_bits<S: Data<Elem = f64>, T: Data<Elem = f64>, D: Dimension +
     });
 }
 
+/// Asserts equality as numbers: `−0` equal to `+0`, NaN equal to NaN (a
+/// result and the same sums accumulated onto a zeroed buffer, which turns
+/// a `−0` into `+0`).
+pub fn assert_equal_values<S: Data<Elem = f64>, T: Data<Elem = f64>, D: Dimension + Copy>(
+    what: &str,
+    a: &ArrayBase<S, D>,
+    b: &ArrayBase<T, D>,
+) {
+    assert_eq!(a.shape(), b.shape(), "{what}: shape");
+    Zip::indexed(a).and(b).for_each(|index, &x, &y| {
+        assert!(
+            x == y || (x.is_nan() && y.is_nan()),
+            "{what}: {x:e} != {y:e} at {index:?}"
+        );
+    });
+}
+
 /// Asserts exact equality of integer results.
 pub fn assert_exact<D: Dimension>(what: &str, algorithm: Algorithm, direct: &Array<i64, D>, got: &Array<i64, D>) {
     assert_eq!(direct, got, "{what}: {algorithm:?} differs from Direct");
