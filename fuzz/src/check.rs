@@ -286,25 +286,16 @@ pub fn work(factors: &[usize]) -> u128 {
     factors.iter().fold(1u128, |acc, &f| acc.saturating_mul(f as u128))
 }
 
-/// Asserts what a refused call of spatial rank `rank` must say: for
-/// options given for another rank (`mismatches`, from
-/// `model::rank_mismatches`), `OptionRank` naming one of them, unless
-/// `checked_before` the ranks (the channel and group checks of the 3-D
-/// calls); and no axis but `axes`, the names of the call's own.
-pub fn assert_refusal(
-    what: &str,
-    rank: usize,
-    mismatches: &[(&'static str, usize)],
-    error: &Error,
-    checked_before: impl Fn(&Error) -> bool,
-) {
-    if !mismatches.is_empty() {
-        let named = matches!(
-            error,
-            Error::OptionRank { option, given, call } if *call == rank && mismatches.contains(&(*option, *given))
-        );
+/// Asserts what a refused call of spatial rank `rank` may say: an
+/// `OptionRank` only for options given for another rank (`mismatches`,
+/// from `model::rank_mismatches`), naming one of them, and no axis but the
+/// call's own. (Which error a call with several faults gives is not
+/// documented; that options of another rank are refused when nothing
+/// else is wrong is checked by the callers.)
+pub fn assert_refusal(what: &str, rank: usize, mismatches: &[(&'static str, usize)], error: &Error) {
+    if let Error::OptionRank { option, given, call } = error {
         assert!(
-            named || checked_before(error),
+            *call == rank && mismatches.contains(&(*option, *given)),
             "{what}: options of another rank {mismatches:?} give {error:?}"
         );
     }

@@ -215,23 +215,8 @@ fn oracle_applies(case: &Input3d, options: &ConvOptions, out_depth: usize, trans
         .is_some_and(|axis| axis.lo == 0)
 }
 
-/// The channel and group checks the 3-D calls make before the ranks of
-/// the options.
-fn checked_before_ranks(error: &Error) -> bool {
-    matches!(
-        error,
-        Error::ZeroGroups
-            | Error::GroupsMismatch { .. }
-            | Error::GroupsSingleChannel { .. }
-            | Error::WeightChannels { .. }
-            | Error::TransposedWeight { .. }
-            | Error::Unsupported { .. }
-    )
-}
-
 fn assert_refusal(what: &str, options: &ConvOptions, transposed: bool, error: &Error) {
-    let mismatches = model::rank_mismatches(options, 3, transposed);
-    check::assert_refusal(what, 3, &mismatches, error, checked_before_ranks);
+    check::assert_refusal(what, 3, &model::rank_mismatches(options, 3, transposed), error);
 }
 
 /// Stride and kernel extent of the rows and columns of a valid call.
