@@ -80,35 +80,65 @@ pub struct InputBatched {
     pub values: Vec<Value>,
 }
 
+impl ChannelSpec {
+    /// The input channels and the weight's first two axes for `groups`
+    /// groups; `transposed` uses the transposed weight layout
+    /// `[C_in, C_out / G, ..]`.
+    pub fn get(self, groups: usize, transposed: bool) -> (usize, usize, usize) {
+        match self {
+            ChannelSpec::Grouped { inputs, outputs } => {
+                let (i, o) = (inputs.get(), outputs.get());
+                if transposed {
+                    (groups.saturating_mul(i), groups.saturating_mul(i), o)
+                } else {
+                    (groups.saturating_mul(i), groups.saturating_mul(o), i)
+                }
+            }
+            ChannelSpec::Raw { c, w0, w1 } => (c.get(), w0.get(), w1.get()),
+        }
+    }
+}
+
+impl BiasSpec {
+    /// The bias for `out_channels` outputs, its values read from `values`
+    /// (cycled).
+    pub fn get<A>(self, out_channels: usize, values: &[Value], convert: impl Fn(Value) -> A) -> Option<Array1<A>> {
+        let len = match self {
+            BiasSpec::None => return None,
+            BiasSpec::Matching if out_channels <= ALLOC_CAP => out_channels,
+            BiasSpec::Matching => return None,
+            BiasSpec::Len(len) => len.get() % (ALLOC_CAP + 1),
+        };
+        Some(if values.is_empty() {
+            Array1::from_shape_fn(len, |i| convert(Value::Int(i as i8)))
+        } else {
+            values.iter().cycle().take(len).map(|&v| convert(v)).collect()
+        })
+    }
+}
+
+/// `values` rotated left by `offset`: the elements of another operand.
+pub fn rotated(values: &[Value], offset: usize) -> Vec<Value> {
+    let mut v = values.to_vec();
+    if !v.is_empty() {
+        let len = v.len();
+        v.rotate_left(offset % len);
+    }
+    v
+}
+
 impl InputBatched {
     /// Input and weight shapes; `transposed` uses the transposed weight
     /// layout `[C_in, C_out / G, kh, kw]`.
     fn shapes(&self, transposed: bool) -> ([usize; 4], [usize; 4]) {
-        let g = self.options.groups.get();
         let [h, w] = self.spatial.map(Len::get);
         let [kh, kw] = self.kernel.map(Len::get);
-        let n = self.batch.get();
-        let (c, w0, w1) = match self.channels {
-            ChannelSpec::Grouped { inputs, outputs } => {
-                let (i, o) = (inputs.get(), outputs.get());
-                if transposed {
-                    (g.saturating_mul(i), g.saturating_mul(i), o)
-                } else {
-                    (g.saturating_mul(i), g.saturating_mul(o), i)
-                }
-            }
-            ChannelSpec::Raw { c, w0, w1 } => (c.get(), w0.get(), w1.get()),
-        };
-        ([n, c, h, w], [w0, w1, kh, kw])
+        let (c, w0, w1) = self.channels.get(self.options.groups.get(), transposed);
+        ([self.batch.get(), c, h, w], [w0, w1, kh, kw])
     }
 
     fn values(&self, offset: usize) -> Vec<Value> {
-        let mut v = self.values.clone();
-        if !v.is_empty() {
-            let len = v.len();
-            v.rotate_left(offset % len);
-        }
-        v
+        rotated(&self.values, offset)
     }
 
     fn operand<A: Copy>(
@@ -127,48 +157,7 @@ impl InputBatched {
 
     /// The bias for `out_channels` outputs.
     fn bias<A>(&self, out_channels: usize, convert: impl Fn(Value) -> A) -> Option<Array1<A>> {
-        let len = match self.bias {
-            BiasSpec::None => return None,
-            BiasSpec::Matching if out_channels <= ALLOC_CAP => out_channels,
-            BiasSpec::Matching => return None,
-            BiasSpec::Len(len) => len.get() % (ALLOC_CAP + 1),
-        };
-        let values = self.values(3);
-        Some(if values.is_empty() {
-            Array1::from_shape_fn(len, |i| convert(Value::Int(i as i8)))
-        } else {
-            values.iter().cycle().take(len).map(|&v| convert(v)).collect()
-        })
-    }
-}
-
-/// Every fast algorithm against `direct`, within the rounding `magnitude`
-/// allows (plus the spread `global` for FFT-like ones on moderate values);
-/// the FFT is not held to non-finite values.
-fn check_fast_algorithms(
-    name: &str,
-    run: &impl Fn(Algorithm) -> Array4<f64>,
-    direct: &Array4<f64>,
-    class: Class,
-    magnitude: &Array4<f64>,
-    global: f64,
-) {
-    for algorithm in FAST_ALGORITHMS {
-        let y = run(algorithm);
-        if class == Class::NonFinite && algorithm == Algorithm::Fft {
-            continue;
-        }
-        let fft_like = matches!(algorithm, Algorithm::Fft | Algorithm::Auto) && class == Class::Moderate;
-        check::assert_close(
-            name,
-            algorithm,
-            direct,
-            &y,
-            &Scale {
-                magnitude,
-                global: if fft_like { global } else { 0.0 },
-            },
-        );
+        self.bias.get(out_channels, &self.values(3), convert)
     }
 }
 
@@ -195,7 +184,7 @@ fn with(options: &ConvOptions, algorithm: Algorithm) -> ConvOptions {
 
 /// How many padded positions can fold onto one input pixel, per axis
 /// product: 1 for `Fill`, which folds nothing.
-fn folds(input: [usize; 4], weight: [usize; 4], options: &ConvOptions) -> f64 {
+pub fn folds(input: [usize; 4], weight: [usize; 4], options: &ConvOptions) -> f64 {
     if check::fill_value(options).is_some() {
         return 1.0;
     }
@@ -289,7 +278,7 @@ pub fn run_conv2d(case: &InputBatched) {
         .expect("|x| ⋆ |w|");
         let global =
             check::max_abs(x.stored().chain(fill.iter())) * check::sum_abs(w.view()) + check::max_abs(bias_values);
-        check_fast_algorithms("conv2d", &run, &direct, class, &magnitude, global);
+        check::check_algorithms("conv2d", &FAST_ALGORITHMS, &run, &direct, class, &magnitude, global);
     }
 
     // i64: exact.
@@ -424,10 +413,10 @@ pub fn run_backward(case: &InputBatched) {
     let input_global = check::max_abs(g.stored()) * check::sum_abs(w.view()) * folds(xs, ws, &options);
     for algorithm in FAST_ALGORITHMS {
         let grads = run(algorithm);
-        if class == Class::NonFinite && algorithm == Algorithm::Fft {
+        if class == Class::NonFinite && check::spreads_nan(algorithm) {
             continue;
         }
-        let fft_like = matches!(algorithm, Algorithm::Fft | Algorithm::Auto) && class == Class::Moderate;
+        let fft_like = check::spreads_error(algorithm) && class == Class::Moderate;
         check::assert_close(
             "conv2d_backward input gradient",
             algorithm,
@@ -520,5 +509,13 @@ pub fn run_transpose(case: &InputBatched) {
     let forward_input = [out_shape[0], out_shape[1], out_shape[2], out_shape[3]];
     let global = check::max_abs(x.stored()) * check::sum_abs(w.view()) * folds(forward_input, ws, &options)
         + check::max_abs(bias_values);
-    check_fast_algorithms("conv_transpose2d", &run, &direct, class, &magnitude, global);
+    check::check_algorithms(
+        "conv_transpose2d",
+        &FAST_ALGORITHMS,
+        &run,
+        &direct,
+        class,
+        &magnitude,
+        global,
+    );
 }

@@ -3,7 +3,7 @@
 use std::fmt::Debug;
 
 use convolve::{Algorithm, Boundary, ConvOptions, Error};
-use ndarray::{Array, ArrayView, Dimension, Zip};
+use ndarray::{Array, ArrayBase, ArrayView, Data, Dimension, Zip};
 
 /// The largest finite magnitude for which results are compared to a
 /// tolerance: no sum of products of such values overflows.
@@ -164,13 +164,80 @@ pub fn assert_close<D: Dimension + Copy>(
         });
 }
 
+/// Whether `algorithm`'s rounding may spread beyond the products that
+/// make one output: the FFT's and Winograd's over a tile, `Separable`'s
+/// through a factorization exact only to rounding, and `Auto`'s, which
+/// may pick any of them. On moderate data these are held to the global
+/// tolerance as well.
+pub fn spreads_error(algorithm: Algorithm) -> bool {
+    matches!(
+        algorithm,
+        Algorithm::Fft | Algorithm::Winograd | Algorithm::Separable | Algorithm::Auto
+    )
+}
+
+/// Whether `algorithm` is documented to spread a NaN or an infinity over
+/// the tile it falls in: such an algorithm is not held to `Direct`'s
+/// non-finite values.
+pub fn spreads_nan(algorithm: Algorithm) -> bool {
+    matches!(algorithm, Algorithm::Fft | Algorithm::Winograd)
+}
+
+/// Every algorithm of `algorithms` against `direct`, within the rounding
+/// `magnitude` allows (plus the spread `global` for those whose error
+/// [`spreads_error`], on moderate values); those that [`spreads_nan`] are
+/// not held to non-finite values.
+pub fn check_algorithms<D: Dimension + Copy>(
+    name: &str,
+    algorithms: &[Algorithm],
+    run: &impl Fn(Algorithm) -> Array<f64, D>,
+    direct: &Array<f64, D>,
+    class: Class,
+    magnitude: &Array<f64, D>,
+    global: f64,
+) {
+    for &algorithm in algorithms {
+        let y = run(algorithm);
+        if class == Class::NonFinite && spreads_nan(algorithm) {
+            continue;
+        }
+        let spread = spreads_error(algorithm) && class == Class::Moderate;
+        let scale = Scale {
+            magnitude,
+            global: if spread { global } else { 0.0 },
+        };
+        assert_close(name, algorithm, direct, &y, &scale);
+    }
+}
+
 /// Asserts bitwise equality, NaN equal to NaN (the same algorithm into a
 /// different output layout).
-pub fn assert_same_bits<D: Dimension + Copy>(what: &str, a: &Array<f64, D>, b: &Array<f64, D>) {
+pub fn assert_same_bits<S: Data<Elem = f64>, T: Data<Elem = f64>, D: Dimension + Copy>(
+    what: &str,
+    a: &ArrayBase<S, D>,
+    b: &ArrayBase<T, D>,
+) {
     assert_eq!(a.shape(), b.shape(), "{what}: shape");
     Zip::indexed(a).and(b).for_each(|index, &x, &y| {
         assert!(
             x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()),
+            "{what}: {x:e} != {y:e} at {index:?}"
+        );
+    });
+}
+
+/// Asserts equality as numbers: `−0` equal to `+0`, NaN equal to NaN (a
+/// result and the same sums accumulated onto a zeroed buffer, which turns
+/// a `−0` into `+0`).
+pub fn assert_equal_values<S: Data<Elem = f64>, T: Data<Elem = f64>, D: Dimension + Copy>(
+    what: &str,
+    a: &ArrayBase<S, D>,
+    b: &ArrayBase<T, D>,
+) {
+    assert_eq!(a.shape(), b.shape(), "{what}: shape");
+    Zip::indexed(a).and(b).for_each(|index, &x, &y| {
+        assert!(
+            x == y || (x.is_nan() && y.is_nan()),
             "{what}: {x:e} != {y:e} at {index:?}"
         );
     });
@@ -217,4 +284,30 @@ pub fn assert_agree<S: Debug + PartialEq>(model: Option<S>, shape_fn: Option<S>,
 /// `a · b` in u128, saturating.
 pub fn work(factors: &[usize]) -> u128 {
     factors.iter().fold(1u128, |acc, &f| acc.saturating_mul(f as u128))
+}
+
+/// Asserts what a refused call of spatial rank `rank` may say: an
+/// `OptionRank` only for options given for another rank (`mismatches`,
+/// from `model::rank_mismatches`), naming one of them, and no axis but the
+/// call's own. (Which error a call with several faults gives is not
+/// documented; that options of another rank are refused when nothing
+/// else is wrong is checked by the callers.)
+pub fn assert_refusal(what: &str, rank: usize, mismatches: &[(&'static str, usize)], error: &Error) {
+    if let Error::OptionRank { option, given, call } = error {
+        assert!(
+            *call == rank && mismatches.contains(&(*option, *given)),
+            "{what}: options of another rank {mismatches:?} give {error:?}"
+        );
+    }
+    // An axis appears in the `Debug` of an error as the value of a field.
+    let text = format!("{error:?}");
+    let foreign: &[&str] = match rank {
+        1 => &[": Height", ": Width", ": Depth"],
+        2 => &[": Length", ": Depth"],
+        _ => &[": Length"],
+    };
+    assert!(
+        foreign.iter().all(|axis| !text.contains(axis)),
+        "{what}: a call of rank {rank} names an axis of another rank: {error:?}"
+    );
 }

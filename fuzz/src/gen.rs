@@ -156,7 +156,23 @@ pub enum BoundarySpec {
     Replicate,
 }
 
-/// Every [`Algorithm`].
+impl BoundarySpec {
+    /// The boundary rule, with the fill value converted by `convert` (see
+    /// [`OptionsSpec::get`]).
+    pub fn get<A: Element>(self, convert: impl Fn(Value) -> A) -> Boundary {
+        match self {
+            BoundarySpec::Fill(v) => Boundary::Fill(convert(v)),
+            BoundarySpec::Wrap => Boundary::Wrap,
+            BoundarySpec::Symmetric => Boundary::Symmetric,
+            BoundarySpec::Reflect => Boundary::Reflect,
+            BoundarySpec::Replicate => Boundary::Replicate,
+        }
+    }
+}
+
+/// The algorithms of the 2-D targets, which predate `Separable` and
+/// `Winograd` (a type of its own keeps their kept inputs decoding as they
+/// did).
 #[derive(Arbitrary, Debug, Clone, Copy)]
 pub enum AlgorithmSpec {
     /// [`Algorithm::Auto`].
@@ -184,8 +200,41 @@ impl AlgorithmSpec {
     }
 }
 
-/// The algorithms every result is compared across; `Direct` is the oracle.
+/// Every [`Algorithm`].
+#[derive(Arbitrary, Debug, Clone, Copy)]
+pub enum AnyAlgorithmSpec {
+    /// One of the 2-D targets' algorithms.
+    Listed(AlgorithmSpec),
+    /// [`Algorithm::Separable`].
+    Separable,
+    /// [`Algorithm::Winograd`].
+    Winograd,
+}
+
+impl AnyAlgorithmSpec {
+    /// The algorithm.
+    pub fn get(self) -> Algorithm {
+        match self {
+            AnyAlgorithmSpec::Listed(a) => a.get(),
+            AnyAlgorithmSpec::Separable => Algorithm::Separable,
+            AnyAlgorithmSpec::Winograd => Algorithm::Winograd,
+        }
+    }
+}
+
+/// The algorithms the 2-D targets compare with `Direct`, the oracle.
 pub const FAST_ALGORITHMS: [Algorithm; 4] = [Algorithm::Vectorized, Algorithm::Gemm, Algorithm::Fft, Algorithm::Auto];
+
+/// Every algorithm but `Direct`: what the 1-D and 3-D targets compare
+/// with it.
+pub const EVERY_FAST_ALGORITHM: [Algorithm; 6] = [
+    Algorithm::Vectorized,
+    Algorithm::Gemm,
+    Algorithm::Fft,
+    Algorithm::Separable,
+    Algorithm::Winograd,
+    Algorithm::Auto,
+];
 
 /// Every field of [`ConvOptions`].
 #[derive(Arbitrary, Debug, Clone, Copy)]
@@ -211,21 +260,112 @@ impl OptionsSpec {
     /// the element type `A` the options are used with, which converts to
     /// it exactly (so that no call fails with `Error::FillValue`).
     pub fn get<A: Element>(&self, convert: impl Fn(Value) -> A) -> ConvOptions {
-        let boundary = match self.boundary {
-            BoundarySpec::Fill(v) => Boundary::Fill(convert(v)),
-            BoundarySpec::Wrap => Boundary::Wrap,
-            BoundarySpec::Symmetric => Boundary::Symmetric,
-            BoundarySpec::Reflect => Boundary::Reflect,
-            BoundarySpec::Replicate => Boundary::Replicate,
-        };
         ConvOptions {
             stride: PerAxis::Two(self.stride.map(Param::get)),
             dilation: PerAxis::Two(self.dilation.map(Param::get)),
             padding: self.padding.get(),
             groups: self.groups.get(),
-            boundary,
+            boundary: self.boundary.get(convert),
             algorithm: self.algorithm.get(),
             output_padding: PerAxis::Two(self.output_padding.map(Param::get)),
+        }
+    }
+}
+
+/// A [`PerAxis`] value for calls of any rank: mostly what the call accepts
+/// (`All`, or the per-axis form of its own rank), otherwise the per-axis
+/// form of another rank (one time in four for rank 1, in eight for ranks
+/// 2 and 3), so that `Error::OptionRank` is reached.
+#[derive(Arbitrary, Debug, Clone, Copy)]
+pub struct PerAxisSpec {
+    /// Which form (see [`PerAxisSpec::get`]).
+    pub form: u8,
+    /// The values, first axis first.
+    pub values: [Param; 3],
+}
+
+impl PerAxisSpec {
+    /// The value for a call of spatial rank `rank`: by `form % 8`, 0 gives
+    /// `Two`, 1 `Three`, 2 to 4 the per-axis form of `rank` (`All` for
+    /// rank 1, which has none), 5 to 7 `All`.
+    pub fn get(self, rank: usize) -> PerAxis {
+        let [a, b, c] = self.values.map(Param::get);
+        match (self.form % 8, rank) {
+            (0, _) | (2..=4, 2) => PerAxis::Two([a, b]),
+            (1, _) | (2..=4, 3) => PerAxis::Three([a, b, c]),
+            _ => PerAxis::All(a),
+        }
+    }
+}
+
+/// Every [`Padding`], explicit ones of every rank included.
+#[derive(Arbitrary, Debug, Clone, Copy)]
+pub enum PaddingNdSpec {
+    /// `Valid`, `Same`, `Full` or a 2-D explicit padding.
+    Shared(PaddingSpec),
+    /// [`Padding::Explicit1d`]: left, right.
+    Explicit1d([Param; 2]),
+    /// [`Padding::Explicit3d`]: front, back, top, bottom, left, right.
+    Explicit3d([Param; 6]),
+}
+
+impl PaddingNdSpec {
+    /// The padding.
+    pub fn get(self) -> Padding {
+        match self {
+            PaddingNdSpec::Shared(p) => p.get(),
+            PaddingNdSpec::Explicit1d([left, right]) => Padding::Explicit1d {
+                left: left.get(),
+                right: right.get(),
+            },
+            PaddingNdSpec::Explicit3d(sides) => {
+                let [front, back, top, bottom, left, right] = sides.map(Param::get);
+                Padding::Explicit3d {
+                    front,
+                    back,
+                    top,
+                    bottom,
+                    left,
+                    right,
+                }
+            }
+        }
+    }
+}
+
+/// Every field of [`ConvOptions`], per-axis values and explicit paddings
+/// of every rank, for the targets of calls other than 2-D.
+#[derive(Arbitrary, Debug, Clone, Copy)]
+pub struct OptionsNdSpec {
+    /// Stride.
+    pub stride: PerAxisSpec,
+    /// Dilation.
+    pub dilation: PerAxisSpec,
+    /// Padding.
+    pub padding: PaddingNdSpec,
+    /// Channel groups.
+    pub groups: GroupsSpec,
+    /// Boundary rule.
+    pub boundary: BoundarySpec,
+    /// Algorithm of the first, shape-checking call.
+    pub algorithm: AnyAlgorithmSpec,
+    /// Output padding (transposed convolution only).
+    pub output_padding: PerAxisSpec,
+}
+
+impl OptionsNdSpec {
+    /// The options for a call of spatial rank `rank` (see
+    /// [`PerAxisSpec::get`]), the fill value converted as in
+    /// [`OptionsSpec::get`].
+    pub fn get<A: Element>(&self, rank: usize, convert: impl Fn(Value) -> A) -> ConvOptions {
+        ConvOptions {
+            stride: self.stride.get(rank),
+            dilation: self.dilation.get(rank),
+            padding: self.padding.get(),
+            groups: self.groups.get(),
+            boundary: self.boundary.get(convert),
+            algorithm: self.algorithm.get(),
+            output_padding: self.output_padding.get(rank),
         }
     }
 }

@@ -7,5 +7,7 @@ pub mod check;
 pub mod gen;
 pub mod model;
 pub mod operand;
+pub mod rank1;
+pub mod rank3;
 pub mod shapes;
 pub mod twod;

@@ -7,7 +7,7 @@
 //! lengths at most `isize::MAX`) and its size in bytes is at most
 //! `isize::MAX` (Rust's limit).
 
-use convolve::{ConvOptions, Padding};
+use convolve::{ConvOptions, Padding, PerAxis};
 
 /// `usize::MAX` as `u128`.
 pub const MAX: u128 = usize::MAX as u128;
@@ -17,6 +17,71 @@ pub const ISIZE_MAX: u128 = isize::MAX as u128;
 
 fn fits(v: u128) -> Option<usize> {
     usize::try_from(v).ok()
+}
+
+/// The `(before, after)` padding of each axis of a call of spatial rank
+/// `rank` given by an explicit padding, `None` if it names another rank.
+pub fn explicit_sides(padding: Padding, rank: usize) -> Option<Vec<(usize, usize)>> {
+    match padding {
+        Padding::Explicit1d { left, right } if rank == 1 => Some(vec![(left, right)]),
+        Padding::Explicit {
+            top,
+            bottom,
+            left,
+            right,
+        } if rank == 2 => Some(vec![(top, bottom), (left, right)]),
+        Padding::Explicit3d {
+            front,
+            back,
+            top,
+            bottom,
+            left,
+            right,
+        } if rank == 3 => Some(vec![(front, back), (top, bottom), (left, right)]),
+        _ => None,
+    }
+}
+
+/// The values a per-axis option gives the axes of a call of spatial rank
+/// `rank`, `None` if they were given for another rank.
+pub fn per_axis(values: PerAxis, rank: usize) -> Option<Vec<usize>> {
+    match values {
+        PerAxis::All(v) => Some(vec![v; rank]),
+        PerAxis::Two(v) if rank == 2 => Some(v.to_vec()),
+        PerAxis::Three(v) if rank == 3 => Some(v.to_vec()),
+        PerAxis::Two(_) | PerAxis::Three(_) => None,
+    }
+}
+
+/// The options given for a rank other than `rank`, as the `option` and
+/// `given` of the `Error::OptionRank` each would cause: stride, dilation,
+/// padding and, if `output_padding`, the output padding (which the 1-D
+/// calls and the transposed convolutions check, and the other calls
+/// ignore).
+pub fn rank_mismatches(options: &ConvOptions, rank: usize, output_padding: bool) -> Vec<(&'static str, usize)> {
+    let given = |values: PerAxis| match values {
+        PerAxis::All(_) => None,
+        PerAxis::Two(_) => Some(2),
+        PerAxis::Three(_) => Some(3),
+    };
+    let padding = match options.padding {
+        Padding::Valid | Padding::Same | Padding::Full => None,
+        Padding::Explicit1d { .. } => Some(1),
+        Padding::Explicit { .. } => Some(2),
+        Padding::Explicit3d { .. } => Some(3),
+    };
+    let mut checked = vec![
+        ("stride", given(options.stride)),
+        ("dilation", given(options.dilation)),
+        ("padding", padding),
+    ];
+    if output_padding {
+        checked.push(("output padding", given(options.output_padding)));
+    }
+    checked
+        .into_iter()
+        .filter_map(|(option, given)| given.filter(|&g| g != rank).map(|g| (option, g)))
+        .collect()
 }
 
 /// `d·(k − 1) + 1`, if `k` and `d` are valid and it fits in usize.
@@ -66,26 +131,19 @@ impl AxisModel {
         extent(self.kernel, self.dilation)
     }
 
-    /// The padding `padding` gives along axis `axis` (0 rows, 1 columns);
-    /// `convolution` puts the larger half of an odd `Same` total first.
-    pub fn resolve(self, padding: Padding, axis: usize, convolution: bool) -> Option<AxisModel> {
+    /// The padding `padding` gives along axis `axis` of a call of spatial
+    /// rank `rank` (in 2-D: 0 rows, 1 columns), `None` for an explicit
+    /// padding given for another rank; `convolution` puts the larger half
+    /// of an odd `Same` total first.
+    pub fn resolve(self, padding: Padding, rank: usize, axis: usize, convolution: bool) -> Option<AxisModel> {
         let e = self.extent()?;
         let (lo, hi) = match padding {
             Padding::Valid => (0, 0),
             Padding::Full => (e - 1, e - 1),
-            Padding::Explicit {
-                top,
-                bottom,
-                left,
-                right,
-            } => {
-                if axis == 0 {
-                    (top as u128, bottom as u128)
-                } else {
-                    (left as u128, right as u128)
-                }
+            Padding::Explicit { .. } | Padding::Explicit1d { .. } | Padding::Explicit3d { .. } => {
+                let (lo, hi) = explicit_sides(padding, rank)?[axis];
+                (lo as u128, hi as u128)
             }
-            Padding::Explicit1d { .. } => return None,
             Padding::Same => {
                 let s = self.stride as u128;
                 let out = self.input.div_ceil(s);
@@ -162,23 +220,65 @@ pub fn allocatable(shape: &[usize], elem_size: usize) -> bool {
     countable(shape) && bytes_fit(shape, elem_size)
 }
 
-/// The two axes of `options` over an input and kernel, resolved, if the
-/// strides, dilations, kernel and input lengths are valid.
-fn spatial(input: [usize; 2], kernel: [usize; 2], options: &ConvOptions, convolution: bool) -> Option<[AxisModel; 2]> {
-    let axis = |i: usize| {
-        let g = AxisModel::new(
-            input[i],
-            kernel[i],
-            options.stride.of_rank::<2>().unwrap()[i],
-            options.dilation.of_rank::<2>().unwrap()[i],
-        );
-        g.extent()?;
-        if input[i] == 0 {
-            return None;
-        }
-        g.resolve(options.padding, i, convolution)
+/// The axes of `options` over an input and kernel of spatial rank
+/// `input.len()`, resolved, if the options fit that rank and the strides,
+/// dilations, kernel and input lengths are valid.
+fn spatial(input: &[usize], kernel: &[usize], options: &ConvOptions, convolution: bool) -> Option<Vec<AxisModel>> {
+    let rank = input.len();
+    let (stride, dilation) = (per_axis(options.stride, rank)?, per_axis(options.dilation, rank)?);
+    (0..rank)
+        .map(|i| {
+            let g = AxisModel::new(input[i], kernel[i], stride[i], dilation[i]);
+            g.extent()?;
+            if input[i] == 0 {
+                return None;
+            }
+            g.resolve(options.padding, rank, i, convolution)
+        })
+        .collect()
+}
+
+/// Whether scipy's `valid` mode applies: no padding, unit strides and
+/// dilations.
+fn scipy_valid(options: &ConvOptions, rank: usize) -> bool {
+    let ones = Some(vec![1; rank]);
+    options.padding == Padding::Valid
+        && per_axis(options.stride, rank) == ones
+        && per_axis(options.dilation, rank) == ones
+}
+
+/// Whether scipy's `valid` mode swaps input and kernel for these shapes
+/// (of any rank).
+pub fn swaps(input: &[usize], kernel: &[usize], options: &ConvOptions) -> bool {
+    scipy_valid(options, input.len()) && !input.iter().zip(kernel).all(|(i, k)| i >= k)
+}
+
+/// The output shape of a single-channel cross-correlation (or convolution
+/// when `convolution`) of any rank, `None` when the call must fail.
+pub fn single_channel<A>(
+    input: &[usize],
+    kernel: &[usize],
+    options: &ConvOptions,
+    convolution: bool,
+) -> Option<Vec<usize>> {
+    if options.groups != 1 {
+        return None;
+    }
+    spatial(input, kernel, options, convolution)?;
+    let input_fits = kernel.iter().zip(input).all(|(k, i)| k >= i);
+    if swaps(input, kernel, options) && !input_fits {
+        return None;
+    }
+    let (input, kernel) = if swaps(input, kernel, options) {
+        (kernel, input)
+    } else {
+        (input, kernel)
     };
-    Some([axis(0)?, axis(1)?])
+    let shape = spatial(input, kernel, options, convolution)?
+        .iter()
+        .map(AxisModel::output_len)
+        .collect::<Option<Vec<usize>>>()?;
+    allocatable(&shape, std::mem::size_of::<A>()).then_some(shape)
 }
 
 /// The output shape of `correlate2d` (or `convolve2d` when `convolution`),
@@ -189,44 +289,53 @@ pub fn output_2d<A>(
     options: &ConvOptions,
     convolution: bool,
 ) -> Option<[usize; 2]> {
-    if options.groups != 1 {
-        return None;
-    }
-    spatial(input, kernel, options, convolution)?;
-    let scipy_valid = options.padding == Padding::Valid && options.stride == [1, 1] && options.dilation == [1, 1];
-    let kernel_fits = input[0] >= kernel[0] && input[1] >= kernel[1];
-    let input_fits = kernel[0] >= input[0] && kernel[1] >= input[1];
-    if scipy_valid && !kernel_fits && !input_fits {
-        return None;
-    }
-    let (input, kernel) = if scipy_valid && !kernel_fits {
-        (kernel, input)
-    } else {
-        (input, kernel)
-    };
-    let [rows, cols] = spatial(input, kernel, options, convolution)?;
-    let shape = [rows.output_len()?, cols.output_len()?];
-    allocatable(&shape, std::mem::size_of::<A>()).then_some(shape)
+    single_channel::<A>(&input, &kernel, options, convolution).map(|s| [s[0], s[1]])
 }
 
 /// Whether scipy's `valid` mode swaps input and kernel for these shapes.
 pub fn swaps_2d(input: [usize; 2], kernel: [usize; 2], options: &ConvOptions) -> bool {
-    let scipy_valid = options.padding == Padding::Valid && options.stride == [1, 1] && options.dilation == [1, 1];
-    scipy_valid && !(input[0] >= kernel[0] && input[1] >= kernel[1])
+    swaps(&input, &kernel, options)
+}
+
+/// The output shape `[N, O, spatial…]` of a batched convolution of an
+/// input `[N, C, spatial…]` with weights `[O, C / G, kernel…]` of any
+/// spatial rank, without the byte-count check, as the `conv*_output_shape`
+/// functions give it.
+pub fn conv_shape(input: &[usize], weight: &[usize], options: &ConvOptions) -> Option<Vec<usize>> {
+    let (n, c) = (input[0], input[1]);
+    let (o, cg) = (weight[0], weight[1]);
+    let g = options.groups;
+    if g == 0 || c % g != 0 || o % g != 0 || cg != c / g {
+        return None;
+    }
+    let mut shape = vec![n, o];
+    for axis in spatial(&input[2..], &weight[2..], options, false)? {
+        shape.push(axis.output_len()?);
+    }
+    countable(&shape).then_some(shape)
+}
+
+/// The output shape a batched convolution's `_into` form checks its
+/// output against, `None` when the call must fail: [`conv_shape`], the
+/// bias length and the byte count. (Whether ndarray can allocate it is
+/// [`allocatable`].)
+pub fn conv<A>(
+    input: &[usize],
+    weight: &[usize],
+    bias_len: Option<usize>,
+    options: &ConvOptions,
+) -> Option<Vec<usize>> {
+    let shape = conv_shape(input, weight, options)?;
+    if bias_len.is_some_and(|len| len != shape[1]) {
+        return None;
+    }
+    bytes_fit(&shape, std::mem::size_of::<A>()).then_some(shape)
 }
 
 /// The output shape of `conv2d` without the byte-count check, as
 /// `conv2d_output_shape` gives it.
 pub fn conv2d_shape(input: [usize; 4], weight: [usize; 4], options: &ConvOptions) -> Option<[usize; 4]> {
-    let [n, c, h, w] = input;
-    let [o, cg, kh, kw] = weight;
-    let g = options.groups;
-    if g == 0 || c % g != 0 || o % g != 0 || cg != c / g {
-        return None;
-    }
-    let [rows, cols] = spatial([h, w], [kh, kw], options, false)?;
-    let shape = [n, o, rows.output_len()?, cols.output_len()?];
-    countable(&shape).then_some(shape)
+    conv_shape(&input, &weight, options).map(|s| [s[0], s[1], s[2], s[3]])
 }
 
 /// The output shape `conv2d_into` checks its output against, `None` when
@@ -238,35 +347,56 @@ pub fn conv2d<A>(
     bias_len: Option<usize>,
     options: &ConvOptions,
 ) -> Option<[usize; 4]> {
-    let shape = conv2d_shape(input, weight, options)?;
-    if bias_len.is_some_and(|len| len != shape[1]) {
+    conv::<A>(&input, &weight, bias_len, options).map(|s| [s[0], s[1], s[2], s[3]])
+}
+
+/// The output shape `[N, C_out, spatial…]` of a transposed convolution of
+/// an input `[N, C_in, spatial…]` with weights `[C_in, C_out / G, kernel…]`
+/// of any spatial rank, as the `conv_transpose*_output_shape` functions
+/// give it.
+pub fn transpose_shape_nd(input: &[usize], weight: &[usize], options: &ConvOptions) -> Option<Vec<usize>> {
+    let (n, c_in) = (input[0], input[1]);
+    let rank = input.len() - 2;
+    let g = options.groups;
+    if g == 0 || c_in % g != 0 || weight[0] != c_in || options.padding == Padding::Same {
         return None;
     }
-    bytes_fit(&shape, std::mem::size_of::<A>()).then_some(shape)
+    let stride = per_axis(options.stride, rank)?;
+    let dilation = per_axis(options.dilation, rank)?;
+    let output_padding = per_axis(options.output_padding, rank)?;
+    let mut shape = vec![n, fits(g as u128 * weight[1] as u128)?];
+    for i in 0..rank {
+        let geometry = AxisModel::new(input[2 + i], weight[2 + i], stride[i], dilation[i]);
+        shape.push(
+            geometry
+                .resolve(options.padding, rank, i, false)?
+                .transposed_len(output_padding[i])?,
+        );
+    }
+    countable(&shape).then_some(shape)
 }
 
 /// The output shape of `conv_transpose2d` without the byte-count check,
 /// as `conv_transpose2d_output_shape` gives it.
 pub fn transpose_shape(input: [usize; 4], weight: [usize; 4], options: &ConvOptions) -> Option<[usize; 4]> {
-    let [n, c_in, h, w] = input;
-    let g = options.groups;
-    if g == 0 || c_in % g != 0 || weight[0] != c_in || options.padding == Padding::Same {
+    transpose_shape_nd(&input, &weight, options).map(|s| [s[0], s[1], s[2], s[3]])
+}
+
+/// The output shape a transposed convolution's `_into` form checks its
+/// output against, `None` when the call must fail: [`transpose_shape_nd`]
+/// and the bias length. (Whether the allocating form can allocate it is
+/// [`allocatable`].)
+pub fn transpose_nd(
+    input: &[usize],
+    weight: &[usize],
+    bias_len: Option<usize>,
+    options: &ConvOptions,
+) -> Option<Vec<usize>> {
+    let shape = transpose_shape_nd(input, weight, options)?;
+    if bias_len.is_some_and(|len| len != shape[1]) {
         return None;
     }
-    let axis = |i: usize| {
-        let geometry = AxisModel::new(
-            [h, w][i],
-            weight[2 + i],
-            options.stride.of_rank::<2>().unwrap()[i],
-            options.dilation.of_rank::<2>().unwrap()[i],
-        );
-        geometry
-            .resolve(options.padding, i, false)?
-            .transposed_len(options.output_padding.of_rank::<2>().unwrap()[i])
-    };
-    let c_out = fits(g as u128 * weight[1] as u128)?;
-    let shape = [n, c_out, axis(0)?, axis(1)?];
-    countable(&shape).then_some(shape)
+    Some(shape)
 }
 
 /// The output shape `conv_transpose2d_into` checks its output against,
@@ -279,9 +409,5 @@ pub fn transpose(
     bias_len: Option<usize>,
     options: &ConvOptions,
 ) -> Option<[usize; 4]> {
-    let shape = transpose_shape(input, weight, options)?;
-    if bias_len.is_some_and(|len| len != shape[1]) {
-        return None;
-    }
-    Some(shape)
+    transpose_nd(&input, &weight, bias_len, options).map(|s| [s[0], s[1], s[2], s[3]])
 }

@@ -24,13 +24,24 @@ impl<A: Copy, D: Dimension> Operand<A, D> {
     /// by `convert`) stored in `layout`; `None` when ndarray cannot
     /// represent the shape at all (more than `isize::MAX` elements).
     pub fn new(shape: D, values: &[Value], convert: impl Fn(Value) -> A, layout: Layout) -> Option<Self> {
+        Self::with_cap(shape, values, convert, layout, ALLOC_CAP)
+    }
+
+    /// [`Operand::new`], allocating at most `cap` elements.
+    pub fn with_cap(
+        shape: D,
+        values: &[Value],
+        convert: impl Fn(Value) -> A,
+        layout: Layout,
+        cap: usize,
+    ) -> Option<Self> {
         let mut base_shape = shape.clone();
         let mut kept = 1usize;
         for len in base_shape.slice_mut() {
             // Keep an axis whole while the nonzero lengths kept so far fit the cap.
             match kept.checked_mul(*len) {
                 Some(0) => {}
-                Some(product) if product <= ALLOC_CAP => kept = product,
+                Some(product) if product <= cap => kept = product,
                 _ => *len = 1,
             }
         }

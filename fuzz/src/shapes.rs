@@ -136,7 +136,7 @@ pub fn run(case: &ShapeInput) {
         Operation::CrossCorrelation
     };
     let resolved = padding.resolve(g, operation);
-    let resolved_model = m.resolve(padding, usize::from(case.width), case.convolution);
+    let resolved_model = m.resolve(padding, 2, usize::from(case.width), case.convolution);
     assert_eq!(
         resolved.as_ref().ok().map(|r| (r.pad_lo as u128, r.pad_hi as u128)),
         resolved_model.map(|r| (r.lo, r.hi)),

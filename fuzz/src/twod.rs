@@ -8,7 +8,7 @@ use convolve::{
 };
 use ndarray::{Array2, ArrayView2, Ix2};
 
-use crate::check::{self, Class, Scale};
+use crate::check::{self, Class};
 use crate::gen::{Layout, Len, OptionsSpec, Value, FAST_ALGORITHMS};
 use crate::model;
 use crate::operand::{relayout, Operand};
@@ -226,18 +226,7 @@ impl Valid2d<'_> {
         let magnitude = call(ax.view(), ak.view(), &check::abs_options(options), convolution).expect("|x| ⋆ |k|");
         let largest = check::max_abs(x.stored().chain(k.stored()).chain(fill.iter()));
         let global = largest * check::sum_abs(if self.swapped { x.view() } else { k.view() });
-        for algorithm in FAST_ALGORITHMS {
-            let y = run(algorithm);
-            if class == Class::NonFinite && algorithm == Algorithm::Fft {
-                continue;
-            }
-            let fft_like = matches!(algorithm, Algorithm::Fft | Algorithm::Auto) && class == Class::Moderate;
-            let scale = Scale {
-                magnitude: &magnitude,
-                global: if fft_like { global } else { 0.0 },
-            };
-            check::assert_close(what, algorithm, &direct, &y, &scale);
-        }
+        check::check_algorithms(what, &FAST_ALGORITHMS, &run, &direct, class, &magnitude, global);
     }
 
     fn differential_i64(&self) {
