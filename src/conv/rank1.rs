@@ -65,7 +65,7 @@ fn in_1d(error: Error, unit: Axis) -> Error {
 
 /// The 1-D cross-correlation of `input` with `kernel`: `scipy.signal.correlate`
 /// on 1-D arrays (`numpy.correlate` for `Valid`), with every option of
-/// [`correlate2d`] along the one axis.
+/// [`correlate2d`](crate::correlate2d) along the one axis.
 ///
 /// `Padding::Same` keeps the crate's one rule (the smaller half of an odd
 /// total padding before the input, as PyTorch does); `docs/conventions.md`
@@ -76,7 +76,7 @@ fn in_1d(error: Error, unit: Axis) -> Error {
 ///
 /// # Errors
 ///
-/// Those of [`correlate2d`], about the [`Axis::Length`](crate::Axis::Length)
+/// Those of [`correlate2d`](crate::correlate2d), about the [`Axis::Length`](crate::Axis::Length)
 /// and with 1-D shapes, and [`Error::OptionRank`] for options given per
 /// axis or per side for 2-D calls.
 ///
@@ -142,7 +142,7 @@ pub fn correlate1d_into<A: Element>(
 
 /// The 1-D convolution of `input` with `kernel` (the kernel reversed):
 /// `scipy.signal.convolve` on 1-D arrays (`numpy.convolve` for `Full` and
-/// `Valid`), with every option of [`convolve2d`] along the one axis.
+/// `Valid`), with every option of [`convolve2d`](crate::convolve2d) along the one axis.
 ///
 /// # Errors
 ///
