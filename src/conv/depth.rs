@@ -185,10 +185,9 @@ impl<A: Element> Volume<'_, A> {
     /// [`Error::OutOfMemory`](crate::Error::OutOfMemory) if a buffer cannot
     /// be allocated.
     pub(crate) fn run(&self, algorithm: Algorithm, out: ArrayViewMut5<'_, A>) -> Result<()> {
-        if self.stacks(out.shape()[2]) && !self.separable_planes(algorithm) {
-            self.run_stacked(algorithm, out)
-        } else {
-            self.run_by_tap(algorithm, out)
+        match self.stacked(out.shape()[2]) {
+            Some(layout) if !self.separable_planes(algorithm) => self.run_stacked(algorithm, layout, out),
+            _ => self.run_by_tap(algorithm, out),
         }
     }
 
@@ -211,8 +210,9 @@ impl<A: Element> Volume<'_, A> {
         })
     }
 
-    /// Whether the depth taps of one output plane can be read as channels
-    /// of one 2-D problem: with one group, the planes `z·sd + t·dd` of
+    /// The layout of the stacked path, or `None`: the depth taps of one
+    /// output plane can be read as channels of one 2-D problem with one
+    /// group, where the planes `z·sd + t·dd` of
     /// every channel `c` sit at evenly spaced offsets `(t·C + c)·H·W` of a
     /// buffer laid out `[D, C, H, W]` when the taps are adjacent (`dd = 1`),
     /// or, with one channel, at `t·dd·H·W` whatever the dilation.
@@ -220,10 +220,13 @@ impl<A: Element> Volume<'_, A> {
     /// The buffer holds the padded planes of one image; where padding or a
     /// stride far beyond the kernel would make it much larger than the
     /// image itself, the taps run one by one instead.
-    fn stacks(&self, out_depth: usize) -> bool {
-        self.groups == 1
-            && (self.geometry[0].dilation == 1 || self.input.shape()[1] == 1)
-            && self.stacked_layout(out_depth).is_some()
+    fn stacked(&self, out_depth: usize) -> Option<Layout> {
+        let adjacent = self.geometry[0].dilation == 1 || self.input.shape()[1] == 1;
+        if self.groups == 1 && adjacent {
+            self.stacked_layout(out_depth)
+        } else {
+            None
+        }
     }
 
     /// The buffer of planes [`run_stacked`](Self::run_stacked) fills (up to
@@ -273,7 +276,7 @@ impl<A: Element> Volume<'_, A> {
     /// `kd · C` planes (`sd · C` planes apart), and the weights reordered to
     /// `[O, kd · C, kh, kw]`. No partial sums, and one product of depth
     /// `kd · C · kh · kw` per output where the taps run one by one.
-    fn run_stacked(&self, algorithm: Algorithm, mut out: ArrayViewMut5<'_, A>) -> Result<()> {
+    fn run_stacked(&self, algorithm: Algorithm, layout: Layout, mut out: ArrayViewMut5<'_, A>) -> Result<()> {
         let [images, channels, _, height, width] = [0, 1, 2, 3, 4].map(|i| self.input.shape()[i]);
         let out_depth = out.shape()[2];
         if out.is_empty() {
@@ -281,9 +284,6 @@ impl<A: Element> Volume<'_, A> {
         }
         let [depth, rows, cols] = self.geometry;
         let [out_channels, _, taps, kh, kw] = [0, 1, 2, 3, 4].map(|i| self.weight.shape()[i]);
-        let Some(layout) = self.stacked_layout(out_depth) else {
-            return self.run_by_tap(algorithm, out);
-        };
         let plane = height * width;
         reserve::<A>("the planes of a 3-D convolution", layout.len)?;
         let mut buffer = vec![A::zero(); layout.len];
@@ -642,7 +642,7 @@ mod tests {
                     boundary: options.boundary,
                     fill: options.boundary.fill().unwrap(),
                 };
-                paths[usize::from(problem.stacks(shape[2]))] = true;
+                paths[usize::from(problem.stacked(shape[2]).is_some())] = true;
                 for algorithm in [
                     Algorithm::Auto,
                     Algorithm::Direct,
