@@ -180,6 +180,20 @@ fn multi_block_problems_match_the_reference() {
             [8, 16, 1, 1],
             ConvOptions::new().padding(Padding::uniform(1)),
         ),
+        // Rows long enough to be taken in segments of columns: one row of
+        // 3000 (a 1-D signal), and strided, dilated rows of 1300 with
+        // groups and a boundary rule.
+        ([2, 5, 1, 3000], [7, 5, 1, 9], ConvOptions::new().padding(Padding::Same)),
+        (
+            [1, 4, 3, 2605],
+            [6, 2, 2, 5],
+            ConvOptions::new()
+                .groups(2)
+                .strides(1, 2)
+                .dilations(1, 2)
+                .padding(Padding::uniform(3))
+                .boundary(Boundary::Wrap),
+        ),
     ];
     for (seed, (input, weight, options)) in cases.into_iter().enumerate() {
         let case = SeededCase {
@@ -218,6 +232,29 @@ fn results_do_not_depend_on_the_thread_count() {
         assert_eq!(bits(&one_a), bits(&three_a));
         assert_eq!(one_b, two_b);
         assert_eq!(one_b, three_b);
+    }
+    // Long rows, taken in segments of columns, forward and backward.
+    let x = seeded((2, 6, 1, 2500), 6);
+    let w = seeded((8, 6, 1, 7), 7);
+    let g = seeded((2, 8, 1, 2500), 8);
+    let opts = ConvOptions::new().padding(Padding::Same).algorithm(Algorithm::Gemm);
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| {
+            (
+                conv2d(&x, &w, None, &opts).unwrap(),
+                convolve::conv2d_backward(&x, &w, &g, &opts).unwrap(),
+            )
+        })
+    };
+    let (one, one_grads) = run(1);
+    for threads in [2, 3] {
+        let (out, grads) = run(threads);
+        assert_eq!(out, one);
+        assert_eq!(
+            (grads.input, grads.weight),
+            (one_grads.input.clone(), one_grads.weight.clone())
+        );
     }
 }
 

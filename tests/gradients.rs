@@ -260,6 +260,23 @@ fn multi_block_gradients_match_the_reference() {
             [16, 8, 3, 3],
             ConvOptions::new().padding(Padding::Same).boundary(Boundary::Wrap),
         ),
+        // Rows of 1500 and 1300 outputs, taken in segments of columns (one
+        // row per block, as in a long 1-D signal), padded by reflection and
+        // strided with groups.
+        (
+            [2, 6, 1, 1500],
+            [8, 6, 1, 9],
+            ConvOptions::new().padding(Padding::Same).boundary(Boundary::Reflect),
+        ),
+        (
+            [1, 4, 3, 2605],
+            [6, 2, 2, 5],
+            ConvOptions::new()
+                .groups(2)
+                .strides(1, 2)
+                .dilations(1, 2)
+                .padding(Padding::uniform(3)),
+        ),
     ];
     for (seed, (input, weight, opts)) in cases.into_iter().enumerate() {
         let x = seeded(input, seed as u64);

@@ -7,10 +7,12 @@ use super::BackwardWorkspace;
 use crate::conv::boundary::source_index;
 use crate::conv::element::Element;
 use crate::conv::exec::blocks::for_each_chunk;
-use crate::conv::exec::matmul::matmul;
+use crate::conv::exec::matmul::{matmul, matmul_add};
 use crate::conv::exec::scratch::{prefix, ScratchLens};
 use crate::conv::exec::tile::{fill_tile, rows_per_block, TileShape};
-use crate::conv::kernels::gemm::{fill_patches, pointwise_patches, OutputRows};
+use crate::conv::kernels::gemm::{
+    fill_patches, pointwise, pointwise_patches, segment_width, OutputRows, COLUMN_MULTIPLE,
+};
 use crate::conv::planner;
 use crate::conv::problem::{dims4, Problem};
 use crate::options::Algorithm;
@@ -50,10 +52,19 @@ pub(crate) fn weight_gradient<A: Element + Float>(
     let products = fast == Algorithm::Gemm;
     let arch = pulp::Arch::new();
 
+    // The products take long rows a segment at a time, adding each
+    // segment's product to the block's partial sum, so that the patches stay
+    // in cache; a pointwise layer's patches are the input, read in place.
+    let segment = if products && !pointwise(problem) {
+        segment_width(grad_w, COLUMN_MULTIPLE)
+    } else {
+        grad_w
+    };
+
     let tasks = batch * blocks_per_image;
     let partial_len = out_channels * depth;
-    let full = TileShape::of(problem, rows_per_block, grad_w);
-    let full_pixels = rows_per_block * grad_w;
+    let full = TileShape::of(problem, rows_per_block, segment);
+    let full_pixels = rows_per_block * segment;
     workspace.tasks.prepare_buffers(
         tasks,
         ScratchLens {
@@ -76,19 +87,18 @@ pub(crate) fn weight_gradient<A: Element + Float>(
         for_each_chunk(partials, partial_len, |task, partial| {
             let (n, row0) = (task / blocks_per_image, task % blocks_per_image * rows_per_block);
             let block_rows = rows_per_block.min(grad_h - row0);
-            let pixels = block_rows * grad_w;
-            let shape = TileShape::of(problem, block_rows, grad_w);
             let image = problem.input.index_axis(Axis(0), n);
-            let block_grads = |g: usize| {
+            let block_grads = |g: usize, col0: usize, width: usize| {
                 grad_output.slice(s![
                     n,
                     g * outputs_per_group..(g + 1) * outputs_per_group,
                     row0..row0 + block_rows,
-                    ..
+                    col0..col0 + width
                 ])
             };
             workspace.tasks.with(|scratch| {
                 if !products {
+                    let shape = TileShape::of(problem, block_rows, grad_w);
                     let len = channels_per_group * shape.len();
                     let tiles = prefix(&mut scratch.tile, len, channels_per_group * full.len());
                     for g in 0..problem.groups {
@@ -96,7 +106,7 @@ pub(crate) fn weight_gradient<A: Element + Float>(
                             let plane = image.index_axis(Axis(0), g * channels_per_group + c);
                             fill_tile(problem, plane, row0 * rows.stride, shape, tile);
                         }
-                        for (o, grads) in block_grads(g).outer_iter().enumerate() {
+                        for (o, grads) in block_grads(g, 0, grad_w).outer_iter().enumerate() {
                             let channel = g * outputs_per_group + o;
                             arch.dispatch(WeightDots {
                                 grads,
@@ -109,44 +119,58 @@ pub(crate) fn weight_gradient<A: Element + Float>(
                     }
                     return;
                 }
-                let tile = prefix(&mut scratch.tile, shape.len(), full.len());
-                let patches = prefix(&mut scratch.patches, depth * pixels, depth * full_pixels);
-                let mut patches = ArrayViewMut2::from_shape((depth, pixels), patches).expect("depth × pixels elements");
-                // The product is taken transposed, `partialᵀ = patches ·
-                // gradsᵀ`, with the gradient's output channels contiguous:
-                // the `gemm` crate then reads both operands in place
-                // instead of repacking the whole patch matrix.
-                let grads_t = prefix(
-                    &mut scratch.product,
-                    pixels * outputs_per_group,
-                    full_pixels * outputs_per_group,
-                );
-                let mut grads_t =
-                    ArrayViewMut2::from_shape((pixels, outputs_per_group), grads_t).expect("pixels × outputs elements");
                 let mut partial_t =
                     ArrayViewMut2::from_shape((depth, out_channels), &mut *partial).expect("depth × O elements");
-                for g in 0..problem.groups {
-                    let patches = match pointwise_patches(problem, n, g, row0, pixels) {
-                        Some(input) => input,
-                        None => {
-                            let channels =
-                                image.slice(s![g * channels_per_group..(g + 1) * channels_per_group, .., ..]);
-                            let rows = OutputRows {
-                                first: row0,
-                                count: block_rows,
-                                width: grad_w,
-                            };
-                            fill_patches(problem, channels, rows, tile, patches.view_mut());
-                            patches.view()
+                for col0 in (0..grad_w).step_by(segment) {
+                    let width = segment.min(grad_w - col0);
+                    let pixels = block_rows * width;
+                    let shape = TileShape::of(problem, block_rows, width);
+                    let tile = prefix(&mut scratch.tile, shape.len(), full.len());
+                    let patches = prefix(&mut scratch.patches, depth * pixels, depth * full_pixels);
+                    let mut patches =
+                        ArrayViewMut2::from_shape((depth, pixels), patches).expect("depth × pixels elements");
+                    // The product is taken transposed, `partialᵀ = patches ·
+                    // gradsᵀ`, with the gradient's output channels
+                    // contiguous: the `gemm` crate then reads both operands
+                    // in place instead of repacking the whole patch matrix.
+                    let grads_t = prefix(
+                        &mut scratch.product,
+                        pixels * outputs_per_group,
+                        full_pixels * outputs_per_group,
+                    );
+                    let mut grads_t = ArrayViewMut2::from_shape((pixels, outputs_per_group), grads_t)
+                        .expect("pixels × outputs elements");
+                    for g in 0..problem.groups {
+                        let in_place = (width == grad_w)
+                            .then(|| pointwise_patches(problem, n, g, row0, pixels))
+                            .flatten();
+                        let patches = match in_place {
+                            Some(input) => input,
+                            None => {
+                                let channels =
+                                    image.slice(s![g * channels_per_group..(g + 1) * channels_per_group, .., ..]);
+                                let rows = OutputRows {
+                                    first: row0,
+                                    count: block_rows,
+                                    first_col: col0,
+                                    width,
+                                };
+                                fill_patches(problem, channels, rows, tile, patches.view_mut());
+                                patches.view()
+                            }
+                        };
+                        for (o, grads) in block_grads(g, col0, width).outer_iter().enumerate() {
+                            for (dst, &v) in grads_t.column_mut(o).iter_mut().zip(grads.iter()) {
+                                *dst = v;
+                            }
                         }
-                    };
-                    for (o, grads) in block_grads(g).outer_iter().enumerate() {
-                        for (dst, &v) in grads_t.column_mut(o).iter_mut().zip(grads.iter()) {
-                            *dst = v;
+                        let dst = partial_t.slice_mut(s![.., g * outputs_per_group..(g + 1) * outputs_per_group]);
+                        if col0 == 0 {
+                            matmul(grads_t.t(), patches.t(), dst.reversed_axes());
+                        } else {
+                            matmul_add(grads_t.t(), patches.t(), dst.reversed_axes());
                         }
                     }
-                    let dst = partial_t.slice_mut(s![.., g * outputs_per_group..(g + 1) * outputs_per_group]);
-                    matmul(grads_t.t(), patches.t(), dst.reversed_axes());
                 }
             });
         });

@@ -14,7 +14,25 @@ use crate::conv::element::Element;
 /// If the shapes do not chain or `A` has no `gemm` kernel: both are bugs
 /// in this crate, whose callers check `Capabilities::MATMUL` and build
 /// the shapes.
-pub(crate) fn matmul<A: Element>(lhs: ArrayView2<'_, A>, rhs: ArrayView2<'_, A>, mut dst: ArrayViewMut2<'_, A>) {
+pub(crate) fn matmul<A: Element>(lhs: ArrayView2<'_, A>, rhs: ArrayView2<'_, A>, dst: ArrayViewMut2<'_, A>) {
+    product(lhs, rhs, dst, false);
+}
+
+/// `dst += lhs · rhs`, single-threaded, as [`matmul`].
+///
+/// # Panics
+/// As [`matmul`].
+pub(crate) fn matmul_add<A: Element>(lhs: ArrayView2<'_, A>, rhs: ArrayView2<'_, A>, dst: ArrayViewMut2<'_, A>) {
+    product(lhs, rhs, dst, true);
+}
+
+/// `dst = lhs · rhs`, or `dst += lhs · rhs` when `accumulate`.
+fn product<A: Element>(
+    lhs: ArrayView2<'_, A>,
+    rhs: ArrayView2<'_, A>,
+    mut dst: ArrayViewMut2<'_, A>,
+    accumulate: bool,
+) {
     let (m, k) = lhs.dim();
     let n = rhs.ncols();
     assert!(
@@ -29,7 +47,9 @@ pub(crate) fn matmul<A: Element>(lhs: ArrayView2<'_, A>, rhs: ArrayView2<'_, A>,
         return;
     }
     if k == 0 {
-        dst.fill(A::zero());
+        if !accumulate {
+            dst.fill(A::zero());
+        }
         return;
     }
     let (dst_rs, dst_cs) = (dst.strides()[0], dst.strides()[1]);
@@ -43,8 +63,10 @@ pub(crate) fn matmul<A: Element>(lhs: ArrayView2<'_, A>, rhs: ArrayView2<'_, A>,
     // input. `A` is `f32`, `f64`, `Complex<f32>` or `Complex<f64>`, the
     // types whose `Capabilities::MATMUL` is true (asserted above; the
     // `element` module's tests pin which those are), and the types `gemm`
-    // dispatches on by `TypeId` (its `c32`/`c64` are `num_complex`'s). With `read_dst` false, `dst`'s old
-    // contents are never read, so they need not be initialized values.
+    // dispatches on by `TypeId` (its `c32`/`c64` are `num_complex`'s).
+    // `dst` becomes `alpha · dst + beta · lhs · rhs`; its old contents are
+    // read only when `accumulate` (`read_dst`), and are then the caller's
+    // values.
     #[allow(unsafe_code)]
     unsafe {
         gemm::gemm(
@@ -54,14 +76,14 @@ pub(crate) fn matmul<A: Element>(lhs: ArrayView2<'_, A>, rhs: ArrayView2<'_, A>,
             dst.as_mut_ptr(),
             dst_cs,
             dst_rs,
-            false,
+            accumulate,
             lhs.as_ptr(),
             lhs_cs,
             lhs_rs,
             rhs.as_ptr(),
             rhs_cs,
             rhs_rs,
-            A::zero(),
+            if accumulate { A::one() } else { A::zero() },
             A::one(),
             false,
             false,
@@ -109,5 +131,25 @@ mod tests {
             dst.view_mut(),
         );
         assert_eq!(dst, array![[0.0], [0.0]]);
+    }
+
+    #[test]
+    fn accumulated_products_add_to_what_is_there() {
+        // [4 5; 10 11] (as above) added to [1 -1; 0.5 2], in a strided
+        // view; an empty inner dimension adds nothing.
+        let a = array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]];
+        let b = array![[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]];
+        let mut backing = Array2::from_elem((2, 4), f64::NAN);
+        backing.slice_mut(s![.., ..;2]).assign(&array![[1.0, -1.0], [0.5, 2.0]]);
+        matmul_add(a.view(), b.view(), backing.slice_mut(s![.., ..;2]));
+        assert_eq!(backing.slice(s![.., ..;2]), array![[5.0, 4.0], [10.5, 13.0]]);
+        assert!(backing.slice(s![.., 1..;2]).iter().all(|v| v.is_nan()));
+        let mut dst = array![[1.5f32], [-2.0]];
+        matmul_add(
+            Array2::zeros((2, 0)).view(),
+            Array2::zeros((0, 1)).view(),
+            dst.view_mut(),
+        );
+        assert_eq!(dst, array![[1.5], [-2.0]]);
     }
 }

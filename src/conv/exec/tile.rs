@@ -56,13 +56,31 @@ pub(crate) fn unpadded_input<'t, A: Element>(
     first_row: usize,
     shape: TileShape,
 ) -> Option<InputRows<'t, A>> {
+    unpadded_segment(problem, n, g, [first_row, 0], shape)
+}
+
+/// [`unpadded_input`] for a tile whose rows start at padded column
+/// `first_col`: the input from that column on, when the tile reads no
+/// padding.
+pub(crate) fn unpadded_segment<'t, A: Element>(
+    problem: &Problem<'t, A>,
+    n: usize,
+    g: usize,
+    [first_row, first_col]: [usize; 2],
+    shape: TileShape,
+) -> Option<InputRows<'t, A>> {
     let [rows, cols] = &problem.geometry;
     let [_, _, height, width] = dims4(problem.input.shape());
     let first = first_row.checked_sub(rows.pad_lo)?;
-    if cols.pad_lo != 0 || shape.width > width || first + shape.rows > height {
+    let column = first_col.checked_sub(cols.pad_lo)?;
+    if column.saturating_add(shape.width) > width || first.saturating_add(shape.rows) > height {
         return None;
     }
-    input_in_place(problem, n, g, first)
+    let rows = input_in_place(problem, n, g, first)?;
+    Some(InputRows {
+        data: &rows.data[column..],
+        ..rows
+    })
 }
 
 /// A run of a standard-layout input (see [`input_in_place`]): element `q`
@@ -138,19 +156,40 @@ pub(crate) fn fill_tile<A: Element>(
     shape: TileShape,
     tile: &mut [A],
 ) {
+    fill_segment(problem, plane, [first_row, 0], shape, tile);
+}
+
+/// Copies the padded rows `first_row ..` of `plane`, columns
+/// `first_col .. first_col + shape.width` of the padded plane, into `tile`
+/// (row-major).
+pub(crate) fn fill_segment<A: Element>(
+    problem: &Problem<'_, A>,
+    plane: ArrayView2<'_, A>,
+    [first_row, first_col]: [usize; 2],
+    shape: TileShape,
+    tile: &mut [A],
+) {
     let [rows, cols] = &problem.geometry;
     let boundary = &problem.boundary;
     let fill = problem.fill;
+    // Tile column `q` is padded column `first_col + q`; padded column
+    // `pad_lo` is input column 0.
     let left = cols.pad_lo;
-    let interior_start = left.min(shape.width);
-    let interior_end = left.saturating_add(cols.input).min(shape.width);
+    let interior_start = left.saturating_sub(first_col).min(shape.width);
+    let interior_end = left
+        .saturating_add(cols.input)
+        .saturating_sub(first_col)
+        .clamp(interior_start, shape.width);
+    // The interior's first input column (past the input when the tile lies
+    // wholly in the right padding, where the interior is empty).
+    let source_start = first_col.saturating_sub(left).min(cols.input);
     for (t, dst) in tile.chunks_exact_mut(shape.width).take(shape.rows).enumerate() {
         let Some(r) = source_index(first_row + t, rows, boundary) else {
             dst.fill(fill);
             continue;
         };
         let src = plane.row(r);
-        let outside = |q: usize| match source_index(q, cols, boundary) {
+        let outside = |q: usize| match source_index(first_col + q, cols, boundary) {
             Some(c) => src[c],
             None => fill,
         };
@@ -158,10 +197,12 @@ pub(crate) fn fill_tile<A: Element>(
             *d = outside(q);
         }
         let interior = &mut dst[interior_start..interior_end];
-        // Padded column `left` is input column 0.
         match src.as_slice() {
-            Some(s) => interior.copy_from_slice(&s[..interior.len()]),
-            None => interior.iter_mut().zip(src.iter()).for_each(|(d, &s)| *d = s),
+            Some(s) => interior.copy_from_slice(&s[source_start..][..interior.len()]),
+            None => interior
+                .iter_mut()
+                .zip(src.iter().skip(source_start))
+                .for_each(|(d, &s)| *d = s),
         }
         for (q, d) in dst.iter_mut().enumerate().skip(interior_end) {
             *d = outside(q);
@@ -271,10 +312,15 @@ mod tests {
         assert_eq!(rows_per_block(&p, 50, 10, 1 << 14), 1);
     }
 
-    /// What `fill_tile` makes of `x` under `boundary`, padded by one row
+    /// What `fill_segment` makes of `x` under `boundary`, padded by one row
     /// above and below and two columns left and right: `shape` of the
-    /// padded plane from padded row `first_row` on.
-    fn tile_of(x: ndarray::ArrayView2<'_, i32>, boundary: Boundary, first_row: usize, shape: TileShape) -> Array2<i32> {
+    /// padded plane from padded row `first_row` and column `first_col` on.
+    fn tile_of(
+        x: ndarray::ArrayView2<'_, i32>,
+        boundary: Boundary,
+        [first_row, first_col]: [usize; 2],
+        shape: TileShape,
+    ) -> Array2<i32> {
         let TileShape { rows, width } = shape;
         let input = Array4::zeros((1, 1, x.nrows(), x.ncols()));
         let weight = Array4::zeros((1, 1, 1, 1));
@@ -288,7 +334,7 @@ mod tests {
             .boundary(boundary);
         let p = problem(input.view(), weight.view(), None, &options);
         let mut tile = vec![i32::MIN; rows * width + 3];
-        fill_tile(&p, x, first_row, shape, &mut tile);
+        fill_segment(&p, x, [first_row, first_col], shape, &mut tile);
         // Nothing past the tile is written.
         assert!(tile[rows * width..].iter().all(|&v| v == i32::MIN));
         Array2::from_shape_vec((rows, width), tile[..rows * width].to_vec()).unwrap()
@@ -352,8 +398,20 @@ mod tests {
         ];
         let transposed = x.t().as_standard_layout().into_owned();
         for (boundary, want) in cases {
-            let tile = |plane, first_row, rows, width| tile_of(plane, boundary, first_row, TileShape { rows, width });
+            let tile =
+                |plane, first_row, rows, width| tile_of(plane, boundary, [first_row, 0], TileShape { rows, width });
             assert_eq!(tile(x.view(), 0, 4, 7), want, "{boundary:?}");
+            // Every window of columns, as a segment of the rows.
+            for first_col in 0..7 {
+                for width in 1..=7 - first_col {
+                    let shape = TileShape { rows: 4, width };
+                    let got = tile_of(x.view(), boundary, [0, first_col], shape);
+                    let got_t = tile_of(transposed.t(), boundary, [0, first_col], shape);
+                    let window = want.slice(s![.., first_col..first_col + width]);
+                    assert_eq!(got, window, "{boundary:?} columns {first_col} + {width}");
+                    assert_eq!(got_t, window, "{boundary:?} columns {first_col} + {width}");
+                }
+            }
             // A plane whose rows are not contiguous gives the same tile.
             assert_eq!(tile(transposed.t(), 0, 4, 7), want, "{boundary:?}");
             // Part of the plane: rows 2 and 3, the first 5 columns; row 1,

@@ -21,11 +21,13 @@
 use ndarray::{s, ArrayView2, ArrayView3, ArrayViewMut2, ArrayViewMut3, ArrayViewMut4, Axis, ShapeBuilder};
 
 use crate::conv::element::Element;
-use crate::conv::exec::blocks::{block_count, for_each_block};
+use crate::conv::exec::blocks::{block_count, for_each_block, for_each_segment, segment_count};
 use crate::conv::exec::matmul::matmul;
 use crate::conv::exec::microkernel::{panel_index, Microkernel, Operands, PackedWeights};
 use crate::conv::exec::scratch::{prefix, workspace, ScratchLens, Workspace};
-use crate::conv::exec::tile::{fill_tile, input_in_place, packed_weights, rows_per_block, unpadded_input, TileShape};
+use crate::conv::exec::tile::{
+    fill_segment, input_in_place, packed_weights, rows_per_block, unpadded_segment, TileShape,
+};
 use crate::conv::problem::Problem;
 
 /// Output pixels per block: the width of the patch matrix.
@@ -33,7 +35,8 @@ const BLOCK_OUTPUTS: usize = 512;
 
 /// Output pixels per block on the micro-kernel: a block's patch panels
 /// (`C/G · kh · kw` values per pixel) and its product stay in L2 (512
-/// timed ahead of 256 and 1024 on the benchmark layers).
+/// timed ahead of 256 and 1024 on the benchmark layers). Rows longer than
+/// this are cut into segments of about as many pixels.
 const PANEL_BLOCK_OUTPUTS: usize = 512;
 
 /// The patch matrix's columns come in multiples of this many (one cache
@@ -90,7 +93,9 @@ fn packed_for_microkernel<A: Element>(problem: &Problem<'_, A>, kept: Option<Pac
 /// gathered into its panels and multiplied by the packed weights.
 fn run_packed<A: Element>(problem: &Problem<'_, A>, kernel: Microkernel<A>, out: ArrayViewMut4<'_, A>) {
     let [out_rows, out_cols] = [out.shape()[2], out.shape()[3]];
+    let nr = (kernel.panel_width)();
     let rows_per_block = rows_per_block(problem, PANEL_BLOCK_OUTPUTS / out_cols, out_rows, out_cols);
+    let cols_per_block = segment_width(out_cols, nr);
     let [rows, cols] = problem.geometry;
     let channels_per_group = problem.weight.shape()[1];
     let outputs_per_group = problem.weight.shape()[0] / problem.groups;
@@ -103,14 +108,13 @@ fn run_packed<A: Element>(problem: &Problem<'_, A>, kernel: Microkernel<A>, out:
             &local
         }
     };
-    let nr = (kernel.panel_width)();
     let panel_len = |pixels: usize| depth * pixels.next_multiple_of(nr);
 
     let local = Workspace::default();
     let workspace = workspace(problem, &local);
-    let full = TileShape::of(problem, rows_per_block, out_cols);
-    let full_pixels = rows_per_block * out_cols;
-    let blocks = block_count(out.shape()[0], out_rows, rows_per_block);
+    let full = TileShape::of(problem, rows_per_block, cols_per_block);
+    let full_pixels = rows_per_block * cols_per_block;
+    let blocks = segment_count(out.shape()[0], [out_rows, out_cols], [rows_per_block, cols_per_block]);
     workspace.prepare_buffers(
         blocks,
         ScratchLens {
@@ -119,10 +123,10 @@ fn run_packed<A: Element>(problem: &Problem<'_, A>, kernel: Microkernel<A>, out:
             product: outputs_per_group * full_pixels,
         },
     );
-    for_each_block(out, rows_per_block, |mut block| {
-        let block_rows = block.out.shape()[1];
-        let pixels = block_rows * out_cols;
-        let shape = TileShape::of(problem, block_rows, out_cols);
+    for_each_segment(out, rows_per_block, cols_per_block, |mut block| {
+        let [block_rows, block_cols] = [block.out.shape()[1], block.out.shape()[2]];
+        let pixels = block_rows * block_cols;
+        let shape = TileShape::of(problem, block_rows, block_cols);
         workspace.with(|scratch| {
             let tile = prefix(
                 &mut scratch.tile,
@@ -138,7 +142,8 @@ fn run_packed<A: Element>(problem: &Problem<'_, A>, kernel: Microkernel<A>, out:
             let rows_out = OutputRows {
                 first: block.row0,
                 count: block_rows,
-                width: out_cols,
+                first_col: block.col0,
+                width: block_cols,
             };
             for g in 0..problem.groups {
                 gather_panels(problem, [block.n, g], rows_out, tile, panels, nr);
@@ -158,9 +163,20 @@ fn run_packed<A: Element>(problem: &Problem<'_, A>, kernel: Microkernel<A>, out:
     });
 }
 
+/// The columns per block of rows `out_cols` wide: whole rows up to twice
+/// [`PANEL_BLOCK_OUTPUTS`], else segments of about that many, of equal
+/// widths in whole panels of `nr` where the row allows.
+pub(crate) fn segment_width(out_cols: usize, nr: usize) -> usize {
+    if out_cols < 2 * PANEL_BLOCK_OUTPUTS {
+        return out_cols;
+    }
+    let segments = out_cols.div_ceil(PANEL_BLOCK_OUTPUTS);
+    out_cols.div_ceil(segments).next_multiple_of(nr.max(1))
+}
+
 /// Whether the layer is pointwise: a 1×1 kernel at unit stride without
 /// padding, whose patch matrix is the input itself.
-fn pointwise<A: Element>(problem: &Problem<'_, A>) -> bool {
+pub(crate) fn pointwise<A: Element>(problem: &Problem<'_, A>) -> bool {
     let unit = |axis: &crate::shape::AxisGeometry| {
         axis.kernel == 1 && axis.stride == 1 && axis.pad_lo == 0 && axis.pad_hi == 0
     };
@@ -211,8 +227,8 @@ fn gather_panels<A: Element>(
     let depth = channels_per_group * kh * kw;
     let pixels = out.count * out.width;
     let shape = TileShape::of(problem, out.count, out.width);
-    let first_row = out.first * rows.stride;
-    let in_place = unpadded_input(problem, n, g, first_row, shape);
+    let origin = [out.first * rows.stride, out.first_col * cols.stride];
+    let in_place = unpadded_segment(problem, n, g, origin, shape);
     let image = problem.input.index_axis(Axis(0), n);
     let (tile, phased) = tile.split_at_mut(shape.len());
     let stride = cols.stride;
@@ -222,7 +238,7 @@ fn gather_panels<A: Element>(
             Some(input) => (&input.data[c * input.channel..], input.row),
             None => {
                 let plane = image.index_axis(Axis(0), g * channels_per_group + c);
-                fill_tile(problem, plane, first_row, shape, tile);
+                fill_segment(problem, plane, origin, shape, tile);
                 (&*tile, shape.width)
             }
         };
@@ -377,6 +393,7 @@ fn run_matmul<A: Element>(problem: &Problem<'_, A>, out: ArrayViewMut4<'_, A>) {
                     let rows = OutputRows {
                         first: block.row0,
                         count: block_rows,
+                        first_col: 0,
                         width: out_cols,
                     };
                     fill_patches(problem, channels, rows, tile, patches.view_mut());
@@ -412,11 +429,13 @@ pub(crate) fn pointwise_patches<'a, A: Element>(
     .ok()
 }
 
-/// Output rows `first .. first + count` of an image, `width` pixels each.
+/// Output rows `first .. first + count` of an image, columns
+/// `first_col .. first_col + width` of each.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct OutputRows {
     pub(crate) first: usize,
     pub(crate) count: usize,
+    pub(crate) first_col: usize,
     pub(crate) width: usize,
 }
 
@@ -440,8 +459,9 @@ pub(crate) fn fill_patches<A: Element>(
     let pixels = block_rows * out_cols;
     let shape = TileShape::of(problem, block_rows, out_cols);
     let tile = &mut tile[..shape.len()];
+    let origin = [out.first * rows.stride, out.first_col * cols.stride];
     for (c, plane) in channels.outer_iter().enumerate() {
-        fill_tile(problem, plane, out.first * rows.stride, shape, tile);
+        fill_segment(problem, plane, origin, shape, tile);
         for a in 0..kh {
             for b in 0..kw {
                 let mut dst = patches.row_mut((c * kh + a) * kw + b);
@@ -528,8 +548,49 @@ mod tests {
                     .padding(pad(0, 3, 6, 1))
                     .edge(edge),
             );
+            // Rows long enough to be cut into segments: 1-D-like rows of
+            // 1100 outputs (three segments, the padding in the first and
+            // the last), and strided, dilated rows of 1301 over two rows
+            // with groups.
+            cases.push(
+                Case::new([2, 3, 1, 1100], 4, [1, 9])
+                    .padding(pad(0, 0, 4, 4))
+                    .edge(edge)
+                    .bias(),
+            );
+            cases.push(
+                Case::new([1, 4, 3, 2610], 6, [2, 7])
+                    .groups(2)
+                    .stride(1, 2)
+                    .dilation(1, 3)
+                    .padding(pad(1, 0, 5, 6))
+                    .edge(edge),
+            );
         }
+        // Unpadded long rows, read in place segment by segment.
+        cases.push(Case::new([2, 5, 2, 1500], 7, [2, 3]).bias());
+        cases.push(Case::new([1, 3, 1, 4200], 5, [1, 5]).stride(1, 3));
         cases
+    }
+
+    #[test]
+    fn segments_are_whole_rows_or_about_a_block_in_whole_panels() {
+        assert_eq!(segment_width(1, 16), 1);
+        assert_eq!(
+            segment_width(2 * PANEL_BLOCK_OUTPUTS - 1, 16),
+            2 * PANEL_BLOCK_OUTPUTS - 1
+        );
+        // 1024 = 2 segments of 512; 16000 = 32 of 500, rounded up to 512.
+        assert_eq!(segment_width(1024, 16), 512);
+        assert_eq!(segment_width(16000, 16), 512);
+        assert_eq!(segment_width(1100, 8), 368);
+        for out_cols in [1024, 1100, 1500, 4200, 16000, 100_000] {
+            for nr in [4, 8, 16] {
+                let width = segment_width(out_cols, nr);
+                assert_eq!(width % nr, 0);
+                assert!(width <= PANEL_BLOCK_OUTPUTS + nr && width < out_cols);
+            }
+        }
     }
 
     #[test]
@@ -567,6 +628,7 @@ mod tests {
             let rows = OutputRows {
                 first: 1,
                 count: out_rows - 1,
+                first_col: 0,
                 width: out_cols,
             };
             let pixels = rows.count * rows.width;
@@ -694,6 +756,7 @@ mod tests {
         let rows = OutputRows {
             first: 0,
             count: 2,
+            first_col: 0,
             width: 2,
         };
         fill_patches(&p, x.slice(s![0, .., .., ..]), rows, &mut tile, patches.view_mut());
@@ -713,6 +776,7 @@ mod tests {
         let second = OutputRows {
             first: 1,
             count: 1,
+            first_col: 0,
             width: 2,
         };
         fill_patches(&p, x.slice(s![0, .., .., ..]), second, &mut tile, patches.view_mut());
