@@ -19,9 +19,16 @@
 //! columns), so the loops never read past a buffer; tiles at the edge of the
 //! output are written through a buffer of one tile.
 //!
+//! The patches come packed in panels, or as rows read where they lie
+//! ([`Patches::Rows`]: each row of the patch matrix a contiguous run of the
+//! caller's data at its own offset), which spares the copy when a block's
+//! patch rows are runs of the input, as they are for one output row at
+//! unit stride.
+//!
 //! Nothing here knows about convolution or its spatial rank: the caller
 //! packs the weights ([`PackedWeights`]) and lays out its patches in panels
-//! of [`panel_width`] columns; the 1-D and 3-D forms reuse it as it is.
+//! of [`panel_width`] columns or names their rows; the 1-D and 3-D forms
+//! reuse it as it is.
 
 use pulp::bytemuck::{self, Pod};
 use pulp::{Arch, Simd, WithSimd};
@@ -135,19 +142,30 @@ const fn width<S: Simd, A: Real>() -> usize {
     vectors::<S>() * lanes::<S, A>()
 }
 
-/// The two packed operands of a product of `rows × depth` by
-/// `depth × columns`.
+/// The two operands of a product of `rows × depth` by `depth × columns`.
 #[derive(Clone, Copy)]
 pub struct Operands<'a, A> {
     /// One group's weight panels ([`PackedWeights::group`]).
     pub(crate) weights: &'a [A],
-    /// The patch panels ([`panel_index`]): panel `j` holds columns
-    /// `j·NR ..`, with the last panel's columns past `columns` present too
-    /// (their products are dropped).
-    pub(crate) patches: &'a [A],
+    pub(crate) patches: Patches<'a, A>,
     pub(crate) rows: usize,
     pub(crate) depth: usize,
     pub(crate) columns: usize,
+}
+
+/// The right-hand operand of a product, `depth × columns`: packed into
+/// panels, or read where it lies when each of its rows is a contiguous run.
+#[derive(Clone, Copy)]
+pub enum Patches<'a, A> {
+    /// Panels of [`panel_width`] columns ([`panel_index`]): panel `j` holds
+    /// columns `j·NR ..`, with the last panel's columns past `columns`
+    /// present too (their products are dropped).
+    Panels(&'a [A]),
+    /// Row `k` is the run `source[offsets[k] ..]`. Every row is read in whole
+    /// panels, up to `columns` rounded up to [`panel_width`], so `source`
+    /// must hold that many elements from each offset; the products of the
+    /// columns past `columns` are dropped, whatever those elements hold.
+    Rows { source: &'a [A], offsets: &'a [usize] },
 }
 
 /// `dst = weights · patches` on the best instruction set of this CPU:
@@ -213,18 +231,36 @@ fn multiply_on<S: Simd, A: Real, const NV: usize>(
         }
         return;
     }
+    let panels = columns.div_ceil(nr);
+    let patches_fit = match patches {
+        Patches::Panels(panels_data) => panels_data.len() >= panels * nr * depth,
+        Patches::Rows { source, offsets } => {
+            offsets.len() >= depth
+                && offsets[..depth]
+                    .iter()
+                    .all(|&o| o.saturating_add(panels * nr) <= source.len())
+        }
+    };
     assert!(
-        weights.len() >= rows.div_ceil(MR) * MR * depth && patches.len() >= columns.div_ceil(nr) * nr * depth,
+        weights.len() >= rows.div_ceil(MR) * MR * depth && patches_fit,
         "operands of their shapes"
     );
     for k0 in (0..depth).step_by(KC) {
         let kc = KC.min(depth - k0);
-        for (j, panel) in patches.chunks_exact(depth * nr).take(columns.div_ceil(nr)).enumerate() {
-            let panel = &panel[k0 * nr..][..kc * nr];
+        for j in 0..panels {
             let cols = nr.min(columns - j * nr);
             for (i, w) in weights.chunks_exact(depth * MR).take(rows.div_ceil(MR)).enumerate() {
                 let w = &w[k0 * MR..][..kc * MR];
-                let sums = tile::<S, A, NV>(simd, w, panel);
+                let sums = match patches {
+                    Patches::Panels(data) => {
+                        let panel = &data[j * depth * nr + k0 * nr..][..kc * nr];
+                        tile::<S, A, NV>(simd, w, panel.chunks_exact(nr))
+                    }
+                    Patches::Rows { source, offsets } => {
+                        let rows = offsets[k0..k0 + kc].iter().map(|&o| &source[o + j * nr..][..nr]);
+                        tile::<S, A, NV>(simd, w, rows)
+                    }
+                };
                 let place = Place {
                     first: i * MR * dst_stride + j * nr,
                     stride: dst_stride,
@@ -238,13 +274,17 @@ fn multiply_on<S: Simd, A: Real, const NV: usize>(
     }
 }
 
-/// The `MR × NV`-vector tile of `w` (`kc × MR`, k-major) times `panel`
-/// (`kc × NV·lanes`, k-major), summed in registers.
+/// The `MR × NV`-vector tile of `w` (`kc × MR`, k-major) times the `kc`
+/// rows of `NV·lanes` patches `panel` yields, summed in registers.
 #[inline(always)]
-fn tile<S: Simd, A: Real, const NV: usize>(simd: S, w: &[A], panel: &[A]) -> [[A::Vector<S>; NV]; MR] {
+fn tile<'p, S: Simd, A: Real + 'p, const NV: usize>(
+    simd: S,
+    w: &[A],
+    panel: impl Iterator<Item = &'p [A]>,
+) -> [[A::Vector<S>; NV]; MR] {
     let lanes = lanes::<S, A>();
     let mut sums = [[A::splat(simd, A::zero()); NV]; MR];
-    for (wk, pk) in w.chunks_exact(MR).zip(panel.chunks_exact(NV * lanes)) {
+    for (wk, pk) in w.chunks_exact(MR).zip(panel) {
         let mut p = [A::splat(simd, A::zero()); NV];
         for (v, chunk) in p.iter_mut().zip(pk.chunks_exact(lanes)) {
             *v = bytemuck::pod_read_unaligned(bytemuck::cast_slice(chunk));
@@ -408,7 +448,7 @@ mod tests {
                     let mut dst = vec![A::POISON; (m + 1) * stride];
                     let operands = Operands {
                         weights: packed.group(0),
-                        patches: &patches,
+                        patches: Patches::Panels(&patches),
                         rows: m,
                         depth: k,
                         columns: n,
@@ -420,6 +460,28 @@ mod tests {
                     });
                     let want = triple_loop(&w, &p, [m, k, n]);
                     check_product(&dst, &want, [m, k, n], stride, name);
+                    // The same patches read in place: rows in reverse order,
+                    // `row_len` apart from element 2 on, poison past `n`.
+                    let row_len = n.div_ceil(nr) * nr + 5;
+                    let mut source = vec![A::POISON; k * row_len];
+                    let offsets: Vec<usize> = (0..k).map(|l| (k - 1 - l) * row_len + 2).collect();
+                    for (l, &offset) in offsets.iter().enumerate() {
+                        source[offset..][..n].copy_from_slice(&p[l * n..][..n]);
+                    }
+                    let mut dst = vec![A::POISON; (m + 1) * stride];
+                    let operands = Operands {
+                        patches: Patches::Rows {
+                            source: &source,
+                            offsets: &offsets,
+                        },
+                        ..operands
+                    };
+                    simd.vectorize(Multiply {
+                        operands,
+                        dst: &mut dst,
+                        dst_stride: stride,
+                    });
+                    check_product(&dst, &want, [m, k, n], stride, &format!("{name}, rows in place"));
                 }
             }
         }
@@ -485,7 +547,7 @@ mod tests {
         let mut dst = vec![f64::NAN; m * n];
         let operands = Operands {
             weights: packed.group(0),
-            patches: &patches,
+            patches: Patches::Panels(&patches),
             rows: m,
             depth: k,
             columns: n,

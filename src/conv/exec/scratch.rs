@@ -55,6 +55,9 @@ pub(crate) struct Scratch<A> {
     pub(crate) patches: Vec<A>,
     /// One product or output row, before it is written out.
     pub(crate) product: Vec<A>,
+    /// Where each row of the GEMM kernel's patch matrix starts, when it
+    /// reads the rows in place.
+    pub(crate) offsets: Vec<usize>,
 }
 
 impl<A> Default for Scratch<A> {
@@ -63,6 +66,7 @@ impl<A> Default for Scratch<A> {
             tile: Vec::new(),
             patches: Vec::new(),
             product: Vec::new(),
+            offsets: Vec::new(),
         }
     }
 }

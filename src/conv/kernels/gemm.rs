@@ -13,7 +13,10 @@
 //! Only one block's patches exist at a time (a few hundred KiB per thread),
 //! never the whole im2col matrix. For `f32` and `f64` the patches are
 //! gathered straight into the panels of the crate's micro-kernel
-//! (`exec::microkernel`), whose packed weights a plan keeps; complex
+//! (`exec::microkernel`), whose packed weights a plan keeps; where a block
+//! is one output row (or a segment of a long one) at unit column stride,
+//! every patch row is a run of the input, or of the block's padded copy of
+//! it, and the micro-kernel reads the runs in place instead. Complex
 //! numbers go through the `gemm` crate (`exec::matmul`), which packs a
 //! patch matrix again itself. Integer types have no fast product; the
 //! planner sends them to `Algorithm::Vectorized` instead.
@@ -23,7 +26,7 @@ use ndarray::{s, ArrayView2, ArrayView3, ArrayViewMut2, ArrayViewMut3, ArrayView
 use crate::conv::element::Element;
 use crate::conv::exec::blocks::{block_count, for_each_block, for_each_segment, segment_count};
 use crate::conv::exec::matmul::matmul;
-use crate::conv::exec::microkernel::{panel_index, Microkernel, Operands, PackedWeights};
+use crate::conv::exec::microkernel::{panel_index, Microkernel, Operands, PackedWeights, Patches};
 use crate::conv::exec::scratch::{prefix, workspace, ScratchLens, Workspace};
 use crate::conv::exec::tile::{
     fill_segment, input_in_place, packed_weights, rows_per_block, unpadded_segment, TileShape,
@@ -108,7 +111,24 @@ fn run_packed<A: Element>(problem: &Problem<'_, A>, kernel: Microkernel<A>, out:
             &local
         }
     };
-    let panel_len = |pixels: usize| depth * pixels.next_multiple_of(nr);
+    // Blocks of one output row at unit column stride read each patch row as
+    // a run of the input (or of its padded copy), in place; other blocks
+    // gather their patches into panels.
+    let in_rows = rows_per_block == 1 && cols.stride == 1;
+    let panel_len = |pixels: usize| {
+        if in_rows {
+            0
+        } else {
+            depth * pixels.next_multiple_of(nr)
+        }
+    };
+    let tile_len = |shape: TileShape| {
+        if in_rows {
+            channels_per_group * shape.len() + nr
+        } else {
+            shape.len() + phased_len(shape, cols.stride)
+        }
+    };
 
     let local = Workspace::default();
     let workspace = workspace(problem, &local);
@@ -118,7 +138,7 @@ fn run_packed<A: Element>(problem: &Problem<'_, A>, kernel: Microkernel<A>, out:
     workspace.prepare_buffers(
         blocks,
         ScratchLens {
-            tile: full.len() + phased_len(full, cols.stride),
+            tile: tile_len(full),
             patches: panel_len(full_pixels),
             product: outputs_per_group * full_pixels,
         },
@@ -128,12 +148,9 @@ fn run_packed<A: Element>(problem: &Problem<'_, A>, kernel: Microkernel<A>, out:
         let pixels = block_rows * block_cols;
         let shape = TileShape::of(problem, block_rows, block_cols);
         workspace.with(|scratch| {
-            let tile = prefix(
-                &mut scratch.tile,
-                shape.len() + phased_len(shape, cols.stride),
-                full.len() + phased_len(full, cols.stride),
-            );
+            let tile = prefix(&mut scratch.tile, tile_len(shape), tile_len(full));
             let panels = prefix(&mut scratch.patches, panel_len(pixels), panel_len(full_pixels));
+            let offsets = prefix(&mut scratch.offsets, if in_rows { depth } else { 0 }, 0);
             let product = prefix(
                 &mut scratch.product,
                 outputs_per_group * pixels,
@@ -146,10 +163,16 @@ fn run_packed<A: Element>(problem: &Problem<'_, A>, kernel: Microkernel<A>, out:
                 width: block_cols,
             };
             for g in 0..problem.groups {
-                gather_panels(problem, [block.n, g], rows_out, tile, panels, nr);
+                let patches = if in_rows {
+                    let source = patch_rows(problem, [block.n, g], rows_out, &mut *tile, offsets, nr);
+                    Patches::Rows { source, offsets }
+                } else {
+                    gather_panels(problem, [block.n, g], rows_out, tile, panels, nr);
+                    Patches::Panels(panels)
+                };
                 let operands = Operands {
                     weights: packed.group(g),
-                    patches: panels,
+                    patches,
                     rows: outputs_per_group,
                     depth,
                     columns: pixels,
@@ -279,6 +302,57 @@ fn gather_panels<A: Element>(
             k_row[tail..].fill(A::zero());
         }
     }
+}
+
+/// Where the patch rows of one output row of group `g` of image `n`
+/// (`[n, g]`, the block `out`, at unit column stride) lie, for the
+/// micro-kernel to read in place: row `(c·kh + a)·kw + b` (tap `(a, b)` of
+/// channel `c`) is the run from `offsets[…]` on of the slice returned.
+///
+/// That is the input itself where the block reads no padding and the runs,
+/// read on to whole panels of `nr`, stay within it; else the block's padded
+/// rows of each channel, copied into `tile` one channel after another (which
+/// holds `nr` elements more than the copies, for the last runs' excess).
+fn patch_rows<'r, 'p: 'r, A: Element>(
+    problem: &Problem<'p, A>,
+    [n, g]: [usize; 2],
+    out: OutputRows,
+    tile: &'r mut [A],
+    offsets: &mut [usize],
+    nr: usize,
+) -> &'r [A] {
+    let [rows, cols] = &problem.geometry;
+    let (kh, kw) = (rows.kernel, cols.kernel);
+    let channels_per_group = problem.weight.shape()[1];
+    let shape = TileShape::of(problem, out.count, out.width);
+    let origin = [out.first * rows.stride, out.first_col];
+    let read = out.width.next_multiple_of(nr);
+    let last_start = |channel: usize, row: usize| {
+        (channels_per_group - 1) * channel + (kh - 1) * rows.dilation * row + (kw - 1) * cols.dilation
+    };
+    let in_place = unpadded_segment(problem, n, g, origin, shape)
+        .filter(|input| last_start(input.channel, input.row) + read <= input.data.len());
+    let (source, channel, row): (&'r [A], usize, usize) = match in_place {
+        Some(input) => (input.data, input.channel, input.row),
+        None => {
+            let image = problem.input.index_axis(Axis(0), n);
+            for (c, dst) in tile.chunks_exact_mut(shape.len()).take(channels_per_group).enumerate() {
+                let plane = image.index_axis(Axis(0), g * channels_per_group + c);
+                fill_segment(problem, plane, origin, shape, dst);
+            }
+            (&*tile, shape.len(), shape.width)
+        }
+    };
+    let mut k = 0;
+    for c in 0..channels_per_group {
+        for a in 0..kh {
+            for b in 0..kw {
+                offsets[k] = c * channel + a * rows.dilation * row + b * cols.dilation;
+                k += 1;
+            }
+        }
+    }
+    source
 }
 
 /// Copies `src` into `dst` (as many elements as `dst` has), in fixed-size
@@ -567,6 +641,20 @@ mod tests {
                     .edge(edge),
             );
         }
+        // Rows of 257–1023 outputs, one per block, whose patch rows the
+        // micro-kernel reads as runs: padded (copied) under every rule,
+        // and unpadded (the input itself, but near its end, where the runs
+        // read on to whole panels would pass it), with groups and dilation.
+        for edge in EDGES {
+            cases.push(
+                Case::new([1, 3, 5, 400], 7, [3, 3])
+                    .padding(pad(1, 2, 1, 3))
+                    .dilation(2, 1)
+                    .edge(edge)
+                    .bias(),
+            );
+        }
+        cases.push(Case::new([2, 4, 4, 300], 6, [2, 3]).groups(2).dilation(1, 2));
         // Unpadded long rows, read in place segment by segment.
         cases.push(Case::new([2, 5, 2, 1500], 7, [2, 3]).bias());
         cases.push(Case::new([1, 3, 1, 4200], 5, [1, 5]).stride(1, 3));
