@@ -366,3 +366,34 @@ fn a_huge_column_stride_needs_no_more_memory_than_the_tile() {
     assert_eq!(got.shape(), [1, 64, 1, 1]);
     assert!(got.iter().zip(&want).all(|(a, b)| (a - b).abs() < 1e-9));
 }
+
+/// Fuzzing (`conv2d`, `fuzz/artifacts/conv2d/repro-bug11-gemm-zero-channels`):
+/// `Gemm` forced on an input of zero channels read its rows in place past
+/// the end of the (empty) input for every output row but the first, and
+/// the in-place patch rows computed the start of their last row as
+/// `(channels − 1) · …`. The output is the bias alone, as `Direct` gives.
+#[test]
+fn zero_channels_give_the_bias_on_every_path() {
+    let bias = ndarray::arr1(&[1.0f64, -2.0, 0.5, 3.0, 0.0]);
+    // Rows of 298 outputs (one per block, read in place) and of 1 996
+    // (in segments), unpadded and padded.
+    for (width, kernel) in [(300, [1, 3]), (2000, [2, 5])] {
+        let x = Array4::<f64>::zeros((2, 0, 3, width));
+        let w = Array4::<f64>::zeros((5, 0, kernel[0], kernel[1]));
+        for padding in [Padding::Valid, Padding::Same] {
+            for algorithm in [
+                Algorithm::Auto,
+                Algorithm::Gemm,
+                Algorithm::Vectorized,
+                Algorithm::Direct,
+            ] {
+                let opts = ConvOptions::new().padding(padding).algorithm(algorithm);
+                let y = conv2d(&x, &w, Some(&bias), &opts).unwrap();
+                assert!(
+                    y.indexed_iter().all(|((_, o, _, _), &v)| v == bias[o]),
+                    "{width}, {padding:?}, {algorithm:?}"
+                );
+            }
+        }
+    }
+}

@@ -39,8 +39,9 @@ pub(crate) fn input_in_place<'a, A: Element>(
     let [_, channels, height, width] = dims4(problem.input.shape());
     let first_channel = g * problem.weight.shape()[1];
     let start = ((n * channels + first_channel) * height + row) * width;
+    // Past the end only where the group has no channels to read.
     Some(InputRows {
-        data: &data[start..],
+        data: data.get(start..)?,
         row: width,
         channel: height * width,
     })
@@ -78,7 +79,7 @@ pub(crate) fn unpadded_segment<'t, A: Element>(
     }
     let rows = input_in_place(problem, n, g, first)?;
     Some(InputRows {
-        data: &rows.data[column..],
+        data: rows.data.get(column..)?,
         ..rows
     })
 }

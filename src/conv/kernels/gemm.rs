@@ -327,11 +327,17 @@ fn patch_rows<'r, 'p: 'r, A: Element>(
     let shape = TileShape::of(problem, out.count, out.width);
     let origin = [out.first * rows.stride, out.first_col];
     let read = out.width.next_multiple_of(nr);
+    // The start of the last patch row (none for an empty patch matrix: no
+    // channel or no tap).
     let last_start = |channel: usize, row: usize| {
-        (channels_per_group - 1) * channel + (kh - 1) * rows.dilation * row + (kw - 1) * cols.dilation
+        let c = channels_per_group.checked_sub(1)?.checked_mul(channel)?;
+        let a = kh.checked_sub(1)?.checked_mul(rows.dilation)?.checked_mul(row)?;
+        let b = kw.checked_sub(1)?.checked_mul(cols.dilation)?;
+        c.checked_add(a)?.checked_add(b)
     };
-    let in_place = unpadded_segment(problem, n, g, origin, shape)
-        .filter(|input| last_start(input.channel, input.row) + read <= input.data.len());
+    let in_place = unpadded_segment(problem, n, g, origin, shape).filter(|input| {
+        last_start(input.channel, input.row).is_some_and(|last| last.saturating_add(read) <= input.data.len())
+    });
     let (source, channel, row): (&'r [A], usize, usize) = match in_place {
         Some(input) => (input.data, input.channel, input.row),
         None => {
