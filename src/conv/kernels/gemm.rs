@@ -93,7 +93,8 @@ fn packed_for_microkernel<A: Element>(problem: &Problem<'_, A>, kept: Option<Pac
 }
 
 /// [`run`] on the micro-kernel: per block and group, the patches are
-/// gathered into its panels and multiplied by the packed weights.
+/// gathered into its panels, or named as runs of the input read in place,
+/// and multiplied by the packed weights.
 fn run_packed<A: Element>(problem: &Problem<'_, A>, kernel: Microkernel<A>, out: ArrayViewMut4<'_, A>) {
     let [out_rows, out_cols] = [out.shape()[2], out.shape()[3]];
     let nr = (kernel.panel_width)();
@@ -120,7 +121,7 @@ fn run_packed<A: Element>(problem: &Problem<'_, A>, kernel: Microkernel<A>, out:
     // sixteenth (a 3×3 layer on 16² images, wasting a ninth, ran 3–10%
     // slower so than with gathered panels; on 56² and 64² as fast or
     // faster).
-    let spare = cols.extent() - 1;
+    let spare = cols.extent().saturating_sub(1);
     let in_rows =
         cols.stride == 1 && (rows_per_block == 1 || (rows.stride == 1 && spare.saturating_mul(16) <= out_cols));
     // The product's columns for a block: a padded row (`pitch` apart) for
