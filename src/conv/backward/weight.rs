@@ -56,7 +56,7 @@ pub(crate) fn weight_gradient<A: Element + Float>(
     // segment's product to the block's partial sum, so that the patches stay
     // in cache; a pointwise layer's patches are the input, read in place.
     let segment = if products && !pointwise(problem) {
-        segment_width(grad_w, COLUMN_MULTIPLE)
+        segment_width(grad_w, COLUMN_MULTIPLE, WEIGHT_BLOCK_OUTPUTS)
     } else {
         grad_w
     };
