@@ -141,10 +141,8 @@ pub(crate) fn weight_gradient<A: Element + Float>(
                     let mut grads_t = ArrayViewMut2::from_shape((pixels, outputs_per_group), grads_t)
                         .expect("pixels × outputs elements");
                     for g in 0..problem.groups {
-                        let in_place = (width == grad_w)
-                            .then(|| pointwise_patches(problem, n, g, row0, pixels))
-                            .flatten();
-                        let patches = match in_place {
+                        // A pointwise layer takes whole rows (`col0` is 0).
+                        let patches = match pointwise_patches(problem, n, g, row0, pixels) {
                             Some(input) => input,
                             None => {
                                 let channels =

@@ -22,8 +22,9 @@
 //! The patches come packed in panels, or as rows read where they lie
 //! ([`Patches::Rows`]: each row of the patch matrix a contiguous run of the
 //! caller's data at its own offset), which spares the copy when a block's
-//! patch rows are runs of the input, as they are for one output row at
-//! unit stride.
+//! patch rows are runs of the input, as they are at unit column stride
+//! for one output row, or for several computed over the padded rows' full
+//! width.
 //!
 //! Nothing here knows about convolution or its spatial rank: the caller
 //! packs the weights ([`PackedWeights`]) and lays out its patches in panels

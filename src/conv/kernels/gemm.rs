@@ -15,8 +15,9 @@
 //! gathered straight into the panels of the crate's micro-kernel
 //! (`exec::microkernel`), whose packed weights a plan keeps; where a block
 //! is one output row (or a segment of a long one) at unit column stride,
-//! every patch row is a run of the input, or of the block's padded copy of
-//! it, and the micro-kernel reads the runs in place instead. Complex
+//! or several rows at unit strides computed over the padded rows' full
+//! width, every patch row is a run of the input, or of the block's padded
+//! copy of it, and the micro-kernel reads the runs in place instead. Complex
 //! numbers go through the `gemm` crate (`exec::matmul`), which packs a
 //! patch matrix again itself. Integer types have no fast product; the
 //! planner sends them to `Algorithm::Vectorized` instead.
@@ -137,9 +138,10 @@ fn run_packed<A: Element>(problem: &Problem<'_, A>, kernel: Microkernel<A>, out:
         (true, false) => (1, IN_PLACE_BLOCK_OUTPUTS),
     };
     let cols_per_block = segment_width(out_cols, nr, block_outputs);
-    // The product's columns for a block: a padded row (`pitch` apart) for
-    // every output row but the last, then the last row's own.
-    let pitch = |block_cols: usize| block_cols + spare;
+    // The product's columns for a block: a padded row (`pitch` apart, the
+    // width of the block's tile) for every output row but the last, then
+    // the last row's own.
+    let pitch = |block_cols: usize| TileShape::of(problem, 1, block_cols).width;
     let columns = |block_rows: usize, block_cols: usize| {
         if in_rows {
             (block_rows - 1) * pitch(block_cols) + block_cols
@@ -196,7 +198,7 @@ fn run_packed<A: Element>(problem: &Problem<'_, A>, kernel: Microkernel<A>, out:
             };
             for g in 0..problem.groups {
                 let patches = if in_rows {
-                    let source = patch_rows(problem, [block.n, g], rows_out, &mut *tile, offsets, nr);
+                    let source = patch_rows(problem, [block.n, g], rows_out, pixels, &mut *tile, offsets, nr);
                     Patches::Rows { source, offsets }
                 } else {
                     gather_panels(problem, [block.n, g], rows_out, tile, panels, nr);
@@ -345,7 +347,8 @@ fn gather_panels<A: Element>(
 /// row the runs are its patches; over several rows (at unit row stride)
 /// each run goes on through the padded rows, so that output row `r`'s
 /// patches are the run's columns `r · W' ..`, with `W'` the padded rows'
-/// width (`out.width` plus the kernel's extent less one).
+/// width (`out.width` plus the kernel's extent less one): `columns` of
+/// them in all.
 ///
 /// The runs are in the input itself where the block reads no padding,
 /// its rows are `W'` long, and the runs, read on to whole panels of `nr`,
@@ -356,6 +359,7 @@ fn patch_rows<'r, 'p: 'r, A: Element>(
     problem: &Problem<'p, A>,
     [n, g]: [usize; 2],
     out: OutputRows,
+    columns: usize,
     tile: &'r mut [A],
     offsets: &mut [usize],
     nr: usize,
@@ -365,7 +369,7 @@ fn patch_rows<'r, 'p: 'r, A: Element>(
     let channels_per_group = problem.weight.shape()[1];
     let shape = TileShape::of(problem, out.count, out.width);
     let origin = [out.first * rows.stride, out.first_col];
-    let read = ((out.count - 1) * shape.width + out.width).next_multiple_of(nr);
+    let read = columns.next_multiple_of(nr);
     // The start of the last patch row (none for an empty patch matrix: no
     // channel or no tap).
     let last_start = |channel: usize, row: usize| {
