@@ -359,6 +359,63 @@ fn auto_keeps_non_finite_values_local() {
     }
 }
 
+/// `Auto` takes Winograd's algorithm for a 3×3 layer of 64 channels only
+/// on tame data: a NaN or an infinity reaches exactly the outputs whose
+/// window covers it, and values whose transforms could overflow `f32`
+/// give the direct definition's finite results, one-shot and through a
+/// plan.
+#[test]
+fn auto_keeps_winograd_to_tame_data() {
+    let opts = ConvOptions::new().padding(Padding::uniform(1));
+    let w = seeded([64, 64, 3, 3], 21).mapv(|v| v as f32);
+    let tame = seeded([4, 64, 32, 32], 22).mapv(|v| v as f32);
+    assert_eq!(
+        convolve::conv2d_algorithm::<f32>([4, 64, 32, 32], [64, 64, 3, 3], &opts).unwrap(),
+        Algorithm::Winograd
+    );
+    let plan = convolve::Conv2dPlan::new([4, 64, 32, 32], &w, None, &opts).unwrap();
+    assert_eq!(plan.algorithm(), Algorithm::Winograd);
+    let direct = |x: &Array4<f32>| conv2d(x, &w, None, &opts.algorithm(Algorithm::Direct)).unwrap();
+    // On tame data, Auto is Winograd's result, within the f32 promise.
+    let want = direct(&tame);
+    let largest = want.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    for got in [conv2d(&tame, &w, None, &opts).unwrap(), plan.run(&tame).unwrap()] {
+        assert_eq!(
+            got,
+            conv2d(&tame, &w, None, &opts.algorithm(Algorithm::Winograd)).unwrap()
+        );
+        assert!(got.iter().zip(&want).all(|(g, d)| (g - d).abs() <= 1e-4 * largest));
+    }
+    // A NaN in image 1, channel 5 at (10, 20); an infinity in image 3,
+    // channel 60 at (0, 31): each reaches the 3×3 outputs around it, in
+    // every output channel, and nothing else.
+    let mut x = tame.clone();
+    x[[1, 5, 10, 20]] = f32::NAN;
+    x[[3, 60, 0, 31]] = f32::INFINITY;
+    let want = direct(&x);
+    for got in [conv2d(&x, &w, None, &opts).unwrap(), plan.run(&x).unwrap()] {
+        for (((n, _, i, j), &g), &d) in got.indexed_iter().zip(want.iter()) {
+            let near_nan = n == 1 && (9..=11).contains(&i) && (19..=21).contains(&j);
+            let near_inf = n == 3 && i <= 1 && j >= 30;
+            assert_eq!(g.is_finite(), !(near_nan || near_inf), "at {n}, {i}, {j}");
+            assert_eq!(g.is_nan(), d.is_nan(), "at {n}, {i}, {j}");
+        }
+    }
+    // Inputs of up to 1e36 under weights of up to 1: the direct sums
+    // stay within f32's 3.4e38, but Winograd's transforms overflow (forced,
+    // it runs as asked and some outputs are infinite or NaN), so Auto keeps
+    // away from it.
+    let huge = tame.mapv(|v| v * 1e36);
+    let want = direct(&huge);
+    assert!(want.iter().all(|v| v.is_finite()));
+    let forced = conv2d(&huge, &w, None, &opts.algorithm(Algorithm::Winograd)).unwrap();
+    assert!(forced.iter().any(|v| !v.is_finite()));
+    let largest = want.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    for got in [conv2d(&huge, &w, None, &opts).unwrap(), plan.run(&huge).unwrap()] {
+        assert!(got.iter().zip(&want).all(|(g, d)| (g - d).abs() <= 1e-4 * largest));
+    }
+}
+
 /// A plan gives what `conv2d` gives, for every algorithm (with its
 /// transformed weights, for Winograd's), call after call, and falls back
 /// from the FFT on non-finite input as `conv2d` does.

@@ -115,8 +115,11 @@ pub fn conv2d_into<A: Element>(
 /// use convolve::{conv2d_algorithm, Algorithm, ConvOptions, Padding};
 ///
 /// let opts = ConvOptions::new().padding(Padding::uniform(1));
-/// // A ResNet layer is a matrix product; its depthwise cousin is not.
-/// assert_eq!(conv2d_algorithm::<f32>([8, 64, 56, 56], [64, 64, 3, 3], &opts)?, Algorithm::Gemm);
+/// // A ResNet 3×3 layer runs Winograd's algorithm (on finite data of
+/// // ordinary magnitudes, which this function assumes), at stride 2 a
+/// // matrix product; its depthwise cousin neither.
+/// assert_eq!(conv2d_algorithm::<f32>([8, 64, 56, 56], [64, 64, 3, 3], &opts)?, Algorithm::Winograd);
+/// assert_eq!(conv2d_algorithm::<f32>([8, 64, 56, 56], [64, 64, 3, 3], &opts.stride(2))?, Algorithm::Gemm);
 /// let depthwise = opts.groups(128);
 /// assert_eq!(conv2d_algorithm::<f32>([8, 128, 56, 56], [128, 1, 3, 3], &depthwise)?, Algorithm::Vectorized);
 /// # Ok::<(), convolve::Error>(())
@@ -125,6 +128,7 @@ pub fn conv2d_algorithm<A: Element>(input: [usize; 4], weight: [usize; 4], optio
     let geometry = batched_geometry(input, weight, options)?;
     batched_output_shape(input[0], weight[0], &geometry)?;
     let shapes = Shapes {
+        images: input[0],
         geometry,
         groups: options.groups,
         channels_per_group: weight[1],

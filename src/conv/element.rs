@@ -72,6 +72,17 @@ mod sealed {
             true
         }
 
+        /// `|self|` for real floating point, where the planner bounds what
+        /// a transform's sums can reach ([`Capabilities::LARGEST`]); zero
+        /// for the types no transform runs on.
+        fn transform_magnitude(self) -> f64 {
+            0.0
+        }
+
+        /// The largest finite magnitude of the type, for real floating
+        /// point; unbounded for the others.
+        const LARGEST: f64 = f64::INFINITY;
+
         /// The kernel spectra of `problem` for an output of `outputs` rows
         /// and columns, for a plan to keep; `None` where the FFT does not
         /// apply to this type.
@@ -225,8 +236,14 @@ macro_rules! impl_float {
 
             rounded_arithmetic!($scalar, $from);
 
+            const LARGEST: f64 = <$t>::MAX as f64;
+
             fn finite(self) -> bool {
                 <$t>::is_finite(self)
+            }
+
+            fn transform_magnitude(self) -> f64 {
+                f64::from(self.abs())
             }
 
             fn fft_spectra(problem: &Problem<'_, Self>, outputs: [usize; 2]) -> Option<Self::Spectra> {

@@ -8,9 +8,7 @@ use super::element::{Element, Float};
 use super::exec::scratch::Workspace;
 use super::kernels::{choose, gemm, run, separable};
 use super::planner::{self, Recipe};
-use super::problem::{
-    all_finite, check_batched, check_bias, check_bytes, check_shape, dims4, zeros, Prepared, Problem,
-};
+use super::problem::{check_batched, check_bias, check_bytes, check_shape, dims4, zeros, Prepared, Problem};
 use crate::error::Result;
 use crate::options::{Algorithm, ConvOptions};
 use crate::shape::AxisGeometry;
@@ -105,7 +103,12 @@ impl<A: Element> Conv2dPlan<A> {
     /// use convolve::{Algorithm, Conv2dPlan, ConvOptions};
     /// use ndarray::Array4;
     ///
+    /// // A 3×3 layer of 64 channels, as in ResNet: Winograd's algorithm,
+    /// // its weights transformed once, here.
     /// let plan = Conv2dPlan::new([8, 64, 56, 56], &Array4::<f32>::zeros((64, 64, 3, 3)), None, &ConvOptions::new())?;
+    /// assert_eq!(plan.algorithm(), Algorithm::Winograd);
+    /// // A 5×5 layer: a matrix product.
+    /// let plan = Conv2dPlan::new([8, 64, 56, 56], &Array4::<f32>::zeros((64, 64, 5, 5)), None, &ConvOptions::new())?;
     /// assert_eq!(plan.algorithm(), Algorithm::Gemm);
     /// # Ok::<(), convolve::Error>(())
     /// ```
@@ -141,7 +144,7 @@ impl<A: Element> Conv2dPlan<A> {
         Ok(plan)
     }
 
-    /// Chooses the algorithm for the current weights (for finite inputs;
+    /// Chooses the algorithm for the current weights (for tame inputs;
     /// `run_into` revisits the choice when an input is not) and computes
     /// what it keeps of them. Reads the weights' values only where the
     /// choice depends on them (single-channel kernels: rank 1, or large
@@ -240,9 +243,10 @@ impl<A: Element> Conv2dPlan<A> {
         self.output_shape
     }
 
-    /// The algorithm the plan runs on finite inputs (with `Auto`, an input
-    /// holding NaN or an infinity runs a direct algorithm instead of the
-    /// FFT, as [`conv2d`](crate::conv2d) does).
+    /// The algorithm the plan runs on tame inputs (with `Auto`, an input
+    /// holding NaN, an infinity or values near the type's overflow runs
+    /// another algorithm instead of the FFT or Winograd's, as
+    /// [`conv2d`](crate::conv2d) does).
     ///
     /// # Examples
     ///
@@ -391,8 +395,9 @@ impl<A: Element> Conv2dPlan<A> {
         check_shape("the output", &shape, out.shape())?;
         let problem = self.problem(input.view());
         let recipe = match self.recipe.algorithm {
-            // The FFT spreads a non-finite input value over its whole tile.
-            Algorithm::Fft if self.options.algorithm == Algorithm::Auto && !all_finite(problem.input) => {
+            // The FFT and Winograd's transforms spread a non-finite input
+            // value over their whole tile, and may overflow on huge ones.
+            Algorithm::Fft | Algorithm::Winograd if self.options.algorithm == Algorithm::Auto && !problem.tame() => {
                 planner::choose::<A>(Algorithm::Auto, &problem.shapes(), || false, || self.factors.is_some())
             }
             _ => self.recipe,

@@ -21,8 +21,7 @@
 //!    `Wo` values, is never larger than the tile of rule 1), and kernels
 //!    that all have rank 1 (`kernels::choose` checks that);
 //!    [`Algorithm::Winograd`] real floating point, a 3×3 kernel and
-//!    stride 1. `Auto` never picks Winograd: it measured no faster than
-//!    [`Algorithm::Gemm`] (`docs/algorithms.md`).
+//!    stride 1.
 //! 3. **Separable** ([`Rule::RankOne`]): with `Auto`, a real
 //!    floating-point problem at stride 1 with one input and one output
 //!    channel per group whose kernels are all rank 1, at least 2×2, of at
@@ -34,14 +33,25 @@
 //! 4. **FFT** ([`Rule::LargeKernel`]): one input channel per group, a
 //!    kernel of at least [`fft_min_taps`] taps ([`fft_min_taps_one_row`]
 //!    for a kernel one row tall, as in every 1-D call), the FFT's conditions above,
-//!    and finite data (a NaN or an infinity would spread over its whole
-//!    FFT tile): [`Algorithm::Fft`].
-//! 5. **Matrix product** ([`Rule::Reuse`]): at least [`GEMM_MIN_OUTPUTS`]
+//!    and tame data (finite, and far from overflow: a NaN or an infinity
+//!    would spread over its whole FFT tile; `Problem::tame` has the
+//!    bound): [`Algorithm::Fft`].
+//! 5. **Fewer multiplies** ([`Rule::FewerMultiplies`]): real floating
+//!    point, a 3×3 kernel at stride 1 and dilation 1, at least
+//!    [`WINOGRAD_MIN_CHANNELS`] input and output channels per group, at
+//!    least [`WINOGRAD_MIN_IMAGE_OUTPUTS`] outputs per image and
+//!    [`WINOGRAD_MIN_OUTPUTS`] per channel over the batch (a plan, which
+//!    transforms its weights once, needs no batch), and tame data:
+//!    [`Algorithm::Winograd`], a quarter of the multiplies of the
+//!    definition. Where it measured slower (few channels, small images
+//!    whose blocks fill a fraction of a panel, a weight transform that a
+//!    small batch does not repay, dilated kernels) the next rule decides.
+//! 6. **Matrix product** ([`Rule::Reuse`]): at least [`GEMM_MIN_OUTPUTS`]
 //!    output channels per group and at least [`GEMM_MIN_DEPTH`]
 //!    multiply-adds per output (`C/G · kh · kw`), on a type with a
 //!    matrix-product kernel: [`Algorithm::Gemm`], which reuses each loaded
 //!    patch across many output channels.
-//! 6. **Otherwise** ([`Rule::Thin`]): single-channel filtering, depthwise
+//! 7. **Otherwise** ([`Rule::Thin`]): single-channel filtering, depthwise
 //!    and other thin groups, tiny kernels, and every integer problem run
 //!    [`Algorithm::Vectorized`], which does no packing at all and is exact
 //!    for integers.
@@ -106,9 +116,32 @@ pub(crate) const fn fft_min_taps_one_row<A>() -> usize {
     }
 }
 
+/// Input and output channels per group from which `Winograd` pays: on 56²
+/// images, one thread, `f32`, AVX-512, forced `Winograd` against forced
+/// `Gemm` (medians of 7 `conv2d_into` calls each), `C = O` = 8, 16, 32
+/// ran 0.61×, 0.66×, 0.91× `Gemm`'s speed, 64 and 128 1.10× and 1.47×.
+pub(crate) const WINOGRAD_MIN_CHANNELS: usize = 64;
+
+/// Outputs per image (`Ho · Wo`) from which `Winograd` pays: a block of
+/// few tiles fills a fraction of the micro-kernel's panel. In the runs
+/// above, 7², 14² and 28² images with 128–512 channels ran 0.12–0.9×
+/// `Gemm`'s speed (one batch of 8 at 28², 1.3×), 32² 1.03×, 56² and
+/// 112² 1.2–1.5×.
+pub(crate) const WINOGRAD_MIN_IMAGE_OUTPUTS: usize = 32 * 32;
+
+/// Outputs per output channel over the batch (`N · Ho · Wo`) from which
+/// the one-shot call repays the transform of its weights (about 80 ns per
+/// 3×3 kernel, while the layer takes about 0.1 ns per kernel and output):
+/// one 28² image of 256 channels ran 0.38× `Gemm`'s speed, two 56² images
+/// 1.12×.
+pub(crate) const WINOGRAD_MIN_OUTPUTS: usize = 4096;
+
 /// The shape facts the choice depends on.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Shapes {
+    /// `N`, the images of the batch; 0 for a plan, which prepares its
+    /// weights once for batches of any size.
+    pub(crate) images: usize,
     pub(crate) geometry: [AxisGeometry; 2],
     pub(crate) groups: usize,
     /// `C / groups`.
@@ -130,9 +163,11 @@ pub(crate) enum Rule {
     RankOne,
     /// 4: a large kernel on one channel.
     LargeKernel,
-    /// 5: many output channels share each patch.
+    /// 5: a 3×3 layer with many channels.
+    FewerMultiplies,
+    /// 6: many output channels share each patch.
     Reuse,
-    /// 6: everything else.
+    /// 7: everything else.
     Thin,
 }
 
@@ -143,14 +178,15 @@ pub(crate) struct Recipe {
     pub(crate) rule: Rule,
 }
 
-/// The recipe for `requested` on these shapes and element type. `finite`
-/// says whether the data are all finite and `separable` whether every
-/// kernel has rank 1; each is asked only when the answer depends on it
-/// (both read the data), and neither has other effects.
+/// The recipe for `requested` on these shapes and element type. `tame`
+/// says whether the data are tame (`Problem::tame`: finite, and far from
+/// overflow) and `separable` whether every kernel has rank 1; each is
+/// asked only when the answer depends on it (both read the data), at most
+/// once, and neither has other effects.
 pub(crate) fn choose<A: Element>(
     requested: Algorithm,
     shapes: &Shapes,
-    finite: impl FnOnce() -> bool,
+    tame: impl Fn() -> bool,
     separable: impl FnOnce() -> bool,
 ) -> Recipe {
     let recipe = |algorithm, rule| Recipe { algorithm, rule };
@@ -207,14 +243,28 @@ pub(crate) fn choose<A: Element>(
     let outputs_per_group = shapes.out_channels / shapes.groups.max(1);
     let one_to_one = shapes.channels_per_group == 1 && outputs_per_group == 1;
     let unit_stride = rows.stride == 1 && cols.stride == 1;
+    let image_outputs = rows
+        .output_len()
+        .unwrap_or(0)
+        .saturating_mul(cols.output_len().unwrap_or(0));
     let measured_faster = rows.kernel > 1
         && cols.kernel > 1
         && taps >= SEPARABLE_MIN_TAPS
         && rows.kernel + cols.kernel <= SEPARABLE_MAX_SPAN;
     if A::REAL_FLOAT && one_to_one && unit_stride && measured_faster && separable() {
         recipe(Algorithm::Separable, Rule::RankOne)
-    } else if shapes.channels_per_group == 1 && taps >= fft_threshold && fft_fits() && finite() {
+    } else if shapes.channels_per_group == 1 && taps >= fft_threshold && fft_fits() && tame() {
         recipe(Algorithm::Fft, Rule::LargeKernel)
+    } else if winograd_fits
+        && rows.dilation == 1
+        && cols.dilation == 1
+        && shapes.channels_per_group >= WINOGRAD_MIN_CHANNELS
+        && outputs_per_group >= WINOGRAD_MIN_CHANNELS
+        && image_outputs >= WINOGRAD_MIN_IMAGE_OUTPUTS
+        && (shapes.images == 0 || image_outputs.saturating_mul(shapes.images) >= WINOGRAD_MIN_OUTPUTS)
+        && tame()
+    {
+        recipe(Algorithm::Winograd, Rule::FewerMultiplies)
     } else if A::MATMUL && outputs_per_group >= GEMM_MIN_OUTPUTS && depth >= GEMM_MIN_DEPTH {
         recipe(Algorithm::Gemm, Rule::Reuse)
     } else {
@@ -233,6 +283,7 @@ mod tests {
     fn shapes(c: usize, o: usize, g: usize, side: usize, k: usize, s: usize, pad: usize) -> Shapes {
         let axis = AxisGeometry::new(side, k).stride(s).padding(pad, pad);
         Shapes {
+            images: 8,
             geometry: [axis, axis],
             groups: g,
             channels_per_group: c / g,
@@ -245,7 +296,7 @@ mod tests {
     #[test]
     fn f32_rules_table() {
         use Algorithm::*;
-        let cases: [(Algorithm, Shapes, bool, Algorithm, Rule); 23] = [
+        let cases: [(Algorithm, Shapes, bool, Algorithm, Rule); 29] = [
             // Rule 6: a 5×5 filter on one channel, not separable.
             (Auto, shapes(1, 1, 1, 1024, 5, 1, 2), false, Vectorized, Rule::Thin),
             // Rule 3: the same filter, rank 1.
@@ -266,10 +317,31 @@ mod tests {
             (Auto, shapes(1, 1, 1, 1024, 13, 1, 6), false, Vectorized, Rule::Thin),
             // Rule 4 needs stride 1.
             (Auto, shapes(1, 1, 1, 1024, 15, 2, 7), false, Vectorized, Rule::Thin),
-            // Rule 5: a ResNet layer; depthwise is thin.
-            (Auto, shapes(64, 64, 1, 56, 3, 1, 1), false, Gemm, Rule::Reuse),
+            // Rule 5: a ResNet 3×3 layer of 64 channels takes Winograd...
+            (
+                Auto,
+                shapes(64, 64, 1, 56, 3, 1, 1),
+                false,
+                Winograd,
+                Rule::FewerMultiplies,
+            ),
+            (
+                Auto,
+                shapes(64, 128, 1, 32, 3, 1, 1),
+                false,
+                Winograd,
+                Rule::FewerMultiplies,
+            ),
+            // ... not with 32 channels in or out, on images under 32², at
+            // stride 2 or dilation 2, or with another kernel: the matrix
+            // product (rule 6); depthwise is thin (rule 7).
+            (Auto, shapes(32, 64, 1, 56, 3, 1, 1), false, Gemm, Rule::Reuse),
+            (Auto, shapes(64, 32, 1, 56, 3, 1, 1), false, Gemm, Rule::Reuse),
+            (Auto, shapes(64, 64, 1, 31, 3, 1, 1), false, Gemm, Rule::Reuse),
+            (Auto, shapes(64, 64, 1, 56, 3, 2, 1), false, Gemm, Rule::Reuse),
+            (Auto, shapes(64, 64, 1, 56, 5, 1, 2), false, Gemm, Rule::Reuse),
             (Auto, shapes(128, 128, 128, 56, 3, 1, 1), false, Vectorized, Rule::Thin),
-            // Rule 5 from 8 outputs per group and a depth of 16.
+            // Rule 6 from 8 outputs per group and a depth of 16.
             (Auto, shapes(16, 8, 1, 20, 1, 1, 0), false, Gemm, Rule::Reuse),
             (Auto, shapes(16, 7, 1, 20, 1, 1, 0), false, Vectorized, Rule::Thin),
             (Auto, shapes(1, 8, 1, 20, 4, 1, 0), false, Gemm, Rule::Reuse),
@@ -278,8 +350,7 @@ mod tests {
             (Gemm, shapes(1, 1, 1, 64, 3, 1, 1), false, Gemm, Rule::Forced),
             // ... and give way where they do not.
             (Fft, shapes(1, 1, 1, 64, 3, 2, 1), false, Vectorized, Rule::Unsupported),
-            // Winograd: 3×3 at stride 1 only, grouped or not; never under
-            // Auto (the ResNet layer above stays Gemm).
+            // Winograd: 3×3 at stride 1 only, grouped or not.
             (Winograd, shapes(64, 64, 1, 56, 3, 1, 1), false, Winograd, Rule::Forced),
             (Winograd, shapes(4, 4, 2, 9, 3, 1, 0), false, Winograd, Rule::Forced),
             (
@@ -316,6 +387,7 @@ mod tests {
             let rows = AxisGeometry::new(1024, kh);
             let cols = AxisGeometry::new(1024, kw);
             let shapes = Shapes {
+                images: 1,
                 geometry: [rows, cols],
                 groups: 1,
                 channels_per_group: 1,
@@ -356,10 +428,43 @@ mod tests {
     }
 
     #[test]
+    fn winograd_needs_tame_data_a_batch_and_no_dilation() {
+        let layer = shapes(64, 64, 1, 56, 3, 1, 1);
+        let auto = |shapes: &Shapes, tame| choose::<f32>(Algorithm::Auto, shapes, || tame, || false);
+        assert_eq!(
+            auto(&layer, false),
+            Recipe {
+                algorithm: Algorithm::Gemm,
+                rule: Rule::Reuse
+            }
+        );
+        // One 56² image makes 3 136 outputs a channel, under the 4 096 that
+        // repay the weights' transform; two make enough. A plan (no batch)
+        // transforms them once.
+        let batch = |images| Shapes { images, ..layer };
+        assert_eq!(auto(&batch(1), true).algorithm, Algorithm::Gemm);
+        assert_eq!(auto(&batch(2), true).algorithm, Algorithm::Winograd);
+        assert_eq!(auto(&batch(0), true).algorithm, Algorithm::Winograd);
+        // Dilation 2 measured no faster than the matrix product.
+        let axis = AxisGeometry::new(64, 3).dilation(2).padding(2, 2);
+        let dilated = Shapes {
+            geometry: [axis, axis],
+            ..layer
+        };
+        assert_eq!(auto(&dilated, true).algorithm, Algorithm::Gemm);
+        // Integers never take it.
+        assert_eq!(
+            choose::<i32>(Algorithm::Auto, &layer, || true, || false).algorithm,
+            Algorithm::Vectorized
+        );
+    }
+
+    #[test]
     fn the_data_are_read_only_when_the_answer_depends_on_them() {
         let never = || -> bool { panic!("the data should not be read") };
-        // A 3×3 multi-channel layer: neither separable nor FFT applies.
-        choose::<f32>(Algorithm::Auto, &shapes(64, 64, 1, 56, 3, 1, 1), never, never);
+        // A 3×3 layer of 32 channels: neither separable, FFT nor Winograd
+        // applies.
+        choose::<f32>(Algorithm::Auto, &shapes(32, 32, 1, 56, 3, 1, 1), never, never);
         // Forced algorithms read nothing.
         choose::<f32>(Algorithm::Separable, &shapes(1, 1, 1, 64, 3, 1, 1), never, never);
     }
@@ -395,6 +500,7 @@ mod tests {
             let rows = AxisGeometry::new(1, 1);
             let cols = AxisGeometry::new(1, 1).stride(1 << 20).padding(1 << 20, 1 << 20);
             Shapes {
+                images: 1,
                 geometry: [rows, cols],
                 groups: 1,
                 channels_per_group: c,
@@ -412,6 +518,7 @@ mod tests {
             let rows = AxisGeometry::new(h, 3).padding(1, 1);
             let cols = AxisGeometry::new(1024, 3).padding(1, 1);
             Shapes {
+                images: 1,
                 geometry: [rows, cols],
                 groups: 1,
                 channels_per_group: 1,

@@ -105,6 +105,7 @@ impl<'a, A: Element> Problem<'a, A> {
     /// The shape facts the planner chooses by.
     pub(crate) fn shapes(&self) -> Shapes {
         Shapes {
+            images: self.input.shape()[0],
             geometry: self.geometry,
             groups: self.groups,
             channels_per_group: self.weight.shape()[1],
@@ -112,9 +113,30 @@ impl<'a, A: Element> Problem<'a, A> {
         }
     }
 
-    /// Whether the input, the weights and the fill value are all finite.
-    pub(crate) fn all_finite(&self) -> bool {
-        self.fill.finite() && all_finite(self.input) && all_finite(self.weight)
+    /// Whether the data are tame: the input, the weights and the fill value
+    /// all finite, and small enough that no transform's sums can overflow
+    /// where the definition's would not. The bound: the largest input
+    /// magnitude times the largest weight magnitude times the taps of one
+    /// output, times 2²⁰ for the gains of the transforms (`Winograd`'s
+    /// reach about 10² · 19² = 36 100 on the way), within the type's range.
+    pub(crate) fn tame(&self) -> bool {
+        let largest = |values: ArrayView4<'_, A>| {
+            values.fold(0.0f64, |m, &v| {
+                if v.finite() {
+                    m.max(v.transform_magnitude())
+                } else {
+                    f64::INFINITY
+                }
+            })
+        };
+        if !self.fill.finite() {
+            return false;
+        }
+        let x = largest(self.input).max(self.fill.transform_magnitude());
+        let w = largest(self.weight);
+        let [_, channels, kh, kw] = dims4(self.weight.shape());
+        let taps = (channels * kh * kw) as f64;
+        x.is_finite() && w.is_finite() && x * w * taps * f64::from(1u32 << 20) <= A::LARGEST
     }
 }
 

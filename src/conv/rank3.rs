@@ -363,6 +363,7 @@ pub fn conv3d_into<A: Element>(
 pub fn conv3d_algorithm<A: Element>(input: [usize; 5], weight: [usize; 5], options: &ConvOptions) -> Result<Algorithm> {
     let ([_, rows, cols], _) = volume_geometry(input, weight, options)?;
     let shapes = Shapes {
+        images: input[0],
         geometry: [rows, cols],
         groups: options.groups,
         channels_per_group: weight[1],

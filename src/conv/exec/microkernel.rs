@@ -61,10 +61,14 @@ pub trait Real: Element + Pod {
     fn multiply_add<S: Simd>(simd: S, a: Self::Vector<S>, b: Self::Vector<S>, c: Self::Vector<S>) -> Self::Vector<S>;
 
     fn add_vectors<S: Simd>(simd: S, a: Self::Vector<S>, b: Self::Vector<S>) -> Self::Vector<S>;
+
+    fn sub_vectors<S: Simd>(simd: S, a: Self::Vector<S>, b: Self::Vector<S>) -> Self::Vector<S>;
+
+    fn mul_vectors<S: Simd>(simd: S, a: Self::Vector<S>, b: Self::Vector<S>) -> Self::Vector<S>;
 }
 
 macro_rules! impl_real {
-    ($t:ty, $vector:ident, $splat:ident, $multiply_add:ident, $add:ident) => {
+    ($t:ty, $vector:ident, $splat:ident, $multiply_add:ident, $add:ident, $sub:ident, $mul:ident) => {
         impl Real for $t {
             type Vector<S: Simd> = S::$vector;
 
@@ -87,15 +91,25 @@ macro_rules! impl_real {
             fn add_vectors<S: Simd>(simd: S, a: Self::Vector<S>, b: Self::Vector<S>) -> Self::Vector<S> {
                 simd.$add(a, b)
             }
+
+            #[inline(always)]
+            fn sub_vectors<S: Simd>(simd: S, a: Self::Vector<S>, b: Self::Vector<S>) -> Self::Vector<S> {
+                simd.$sub(a, b)
+            }
+
+            #[inline(always)]
+            fn mul_vectors<S: Simd>(simd: S, a: Self::Vector<S>, b: Self::Vector<S>) -> Self::Vector<S> {
+                simd.$mul(a, b)
+            }
         }
     };
 }
 
-impl_real!(f32, f32s, splat_f32s, mul_add_e_f32s, add_f32s);
-impl_real!(f64, f64s, splat_f64s, mul_add_e_f64s, add_f64s);
+impl_real!(f32, f32s, splat_f32s, mul_add_e_f32s, add_f32s, sub_f32s, mul_f32s);
+impl_real!(f64, f64s, splat_f64s, mul_add_e_f64s, add_f64s, sub_f64s, mul_f64s);
 
 /// Lanes of a vector of `A` on `S`.
-const fn lanes<S: Simd, A: Real>() -> usize {
+pub(crate) const fn lanes<S: Simd, A: Real>() -> usize {
     std::mem::size_of::<A::Vector<S>>() / std::mem::size_of::<A>()
 }
 

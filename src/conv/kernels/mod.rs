@@ -37,7 +37,7 @@ pub(crate) fn choose<A: Element>(
     let recipe = planner::choose::<A>(
         requested,
         &problem.shapes(),
-        || problem.all_finite(),
+        || problem.tame(),
         || A::separable_factors(problem).is_some(),
     );
     let factors = match recipe.algorithm {

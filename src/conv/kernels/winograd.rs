@@ -49,42 +49,51 @@
 use std::marker::PhantomData;
 use std::ops::{Add, Sub};
 
-use ndarray::{ArrayView2, ArrayView4, ArrayViewMut2, ArrayViewMut4, Axis};
+use ndarray::{ArrayView4, ArrayViewMut2, ArrayViewMut4, Axis};
+use pulp::bytemuck;
+use pulp::Simd;
 
 use crate::conv::element::Float;
 use crate::conv::exec::blocks::{block_count, for_each_block};
-use crate::conv::exec::matmul::matmul;
+use crate::conv::exec::microkernel::{lanes, Microkernel, Operands, PackedWeights, Patches, Real};
 use crate::conv::exec::scratch::{prefix, workspace, ScratchLens, Workspace};
 use crate::conv::exec::tile::{fill_tile, rows_per_block, TileShape};
 use crate::conv::problem::{dims4, Problem};
 
-/// Tiles transformed together: one AVX-512 register of `f32` per value of
-/// a tile, so each stage of a transform is one vector operation. The
-/// matrices' columns come in whole chunks of `LANES`, so that every chunk
-/// is read and written whole, and (a multiple of 16) the `gemm` crate
-/// reads them in place, as in the GEMM kernel.
+/// The most tiles transformed together: the lanes of the widest vector (16
+/// `f32` on AVX-512), one vector per value of a tile, so that each stage
+/// of a transform is one vector operation.
 const LANES: usize = 16;
 
 /// The number of tiles a block aims at: the width of its matrix products.
-/// Wider products run closer to the matrix kernel's peak, but `V` and `M`
-/// (`α² · channels · tiles` each) must stay in the L2 cache.
-const BLOCK_TILES: usize = 32;
+/// Wider products run closer to the micro-kernel's peak (64 tiles are one
+/// patch panel of `f32` on AVX-512), but `V` and `M` (`α² · channels ·
+/// tiles` each) should stay in the L2 cache.
+const BLOCK_TILES: usize = 64;
 
-/// The transformed weights `U`: `[α², O, C/G]`, each frequency's matrix
-/// `U[ξ]` for group `g` its rows `g·O/G .. (g+1)·O/G`. (`pub` only because
-/// the sealed element `Capabilities` name it; the module is private.)
+/// The transformed weights `U`, packed for the micro-kernel: for each
+/// frequency `ξ` and group `g`, the matrix `U[ξ]` of the group's `O/G`
+/// output channels by its `C/G` input channels is group `ξ·G + g` of
+/// [`PackedWeights`]. (`pub` only because the sealed element
+/// `Capabilities` name it; the module is private.)
 pub struct Weights<A> {
+    packed: PackedWeights<A>,
+    /// `[α², O, C/G]` before packing, kept so that new weights allocate
+    /// nothing.
     taps: Vec<A>,
 }
 
 impl<A: Float> Weights<A> {
     /// The transform of `problem`'s weights (which must be 3×3), computed
-    /// in `f64` and rounded once to `A`; `reuse` gives its buffer, if any,
+    /// in `f64` and rounded once to `A`; `reuse` gives its buffers, if any,
     /// so that new weights of a plan allocate nothing.
     pub(crate) fn new(problem: &Problem<'_, A>, reuse: Option<Weights<A>>) -> Weights<A> {
-        let mut taps = reuse.map(|w| w.taps).unwrap_or_default();
+        let (mut packed, mut taps) = reuse.map(|w| (w.packed, w.taps)).unwrap_or_default();
         transform_weights::<A, F4, 6, 4>(problem.weight, &mut taps);
-        Weights { taps }
+        let [outs, channels, _, _] = dims4(problem.weight.shape());
+        let groups = problem.groups.max(1);
+        packed.fill(36 * groups, outs / groups, channels, taps.iter().copied());
+        Weights { packed, taps }
     }
 }
 
@@ -196,48 +205,122 @@ impl Points<6, 4> for F4 {
     }
 }
 
-/// `LANES` values of as many tiles, transformed together.
+/// One vector of `A` on `S`: one value of as many tiles, transformed
+/// together.
 #[derive(Clone, Copy)]
-struct Lanes<A>([A; LANES]);
+struct Lanes<S: Simd, A: Real> {
+    simd: S,
+    values: A::Vector<S>,
+}
 
-impl<A: Float> Add for Lanes<A> {
+impl<S: Simd, A: Real> Lanes<S, A> {
+    /// The vector at the start of `values`.
+    #[inline(always)]
+    fn load(simd: S, values: &[A]) -> Self {
+        let values = &values[..lanes::<S, A>()];
+        Lanes {
+            simd,
+            values: bytemuck::pod_read_unaligned(bytemuck::cast_slice(values)),
+        }
+    }
+
+    /// The vector's values.
+    #[inline(always)]
+    fn as_slice(&self) -> &[A] {
+        bytemuck::cast_slice(std::slice::from_ref(&self.values))
+    }
+}
+
+impl<S: Simd, A: Real> Add for Lanes<S, A> {
     type Output = Self;
     #[inline(always)]
     fn add(self, other: Self) -> Self {
-        Lanes(std::array::from_fn(|l| self.0[l] + other.0[l]))
+        Lanes {
+            values: A::add_vectors(self.simd, self.values, other.values),
+            ..self
+        }
     }
 }
 
-impl<A: Float> Sub for Lanes<A> {
+impl<S: Simd, A: Real> Sub for Lanes<S, A> {
     type Output = Self;
     #[inline(always)]
     fn sub(self, other: Self) -> Self {
-        Lanes(std::array::from_fn(|l| self.0[l] - other.0[l]))
+        Lanes {
+            values: A::sub_vectors(self.simd, self.values, other.values),
+            ..self
+        }
     }
 }
 
-impl<A: Float> Linear for Lanes<A> {
+impl<S: Simd, A: Real + Float> Linear for Lanes<S, A> {
     #[inline(always)]
     fn times(self, k: f64) -> Self {
-        let k = A::from(k).unwrap_or(A::nan());
-        Lanes(self.0.map(|v| v * k))
+        let k = A::splat(self.simd, A::from(k).unwrap_or(A::nan()));
+        Lanes {
+            values: A::mul_vectors(self.simd, self.values, k),
+            ..self
+        }
     }
 }
 
-/// `Bᵀ d B` of `LANES` tiles: `d[k][l]` holds input row `k`, column `l`.
-#[inline(always)]
-fn input_2d<V: Linear, P: Points<AL, M>, const AL: usize, const M: usize>(d: [[V; AL]; AL]) -> [[V; AL]; AL] {
-    let columns: [[V; AL]; AL] = std::array::from_fn(|l| P::input(std::array::from_fn(|k| d[k][l])));
-    // `columns[l][i]` is row `i` of `Bᵀ d`, column `l`.
-    std::array::from_fn(|i| P::input(std::array::from_fn(|l| columns[l][i])))
+/// Single values: one tile at a time, for the tests.
+#[cfg(test)]
+impl Linear for f64 {
+    fn times(self, k: f64) -> Self {
+        self * k
+    }
 }
 
-/// `Aᵀ m A` of `LANES` tiles: `m[i][j]` is frequency `(i, j)`; the result
-/// holds output row `r`, column `c` at `[r][c]`.
+/// `Bᵀ d B` of a vector of tiles: `d[k][l]` holds input row `k`, column `l`.
+///
+/// The transforms are written with loops rather than `std::array::from_fn`,
+/// whose closures are not inlined into the caller compiled for the vector
+/// instruction set.
+#[inline(always)]
+fn input_2d<V: Linear, P: Points<AL, M>, const AL: usize, const M: usize>(d: [[V; AL]; AL]) -> [[V; AL]; AL] {
+    // `columns[l][i]` is row `i` of `Bᵀ d`, column `l`.
+    let mut columns = d;
+    for (l, column) in columns.iter_mut().enumerate() {
+        let mut x = d[0];
+        for (x_k, d_k) in x.iter_mut().zip(&d) {
+            *x_k = d_k[l];
+        }
+        *column = P::input(x);
+    }
+    let mut v = d;
+    for (i, v_i) in v.iter_mut().enumerate() {
+        let mut x = d[0];
+        for (x_l, column) in x.iter_mut().zip(&columns) {
+            *x_l = column[i];
+        }
+        *v_i = P::input(x);
+    }
+    v
+}
+
+/// `Aᵀ m A` of a vector of tiles: `m[i][j]` is frequency `(i, j)`; the
+/// result holds output row `r`, column `c` at `[r][c]`.
 #[inline(always)]
 fn output_2d<V: Linear, P: Points<AL, M>, const AL: usize, const M: usize>(m: [[V; AL]; AL]) -> [[V; M]; M] {
-    let columns: [[V; M]; AL] = std::array::from_fn(|j| P::output(std::array::from_fn(|i| m[i][j])));
-    std::array::from_fn(|r| P::output(std::array::from_fn(|j| columns[j][r])))
+    // `columns[j][r]` is row `r` of `Aᵀ m`, column `j`.
+    let mut columns = [[m[0][0]; M]; AL];
+    for (j, column) in columns.iter_mut().enumerate() {
+        let mut x = m[0];
+        for (x_i, m_i) in x.iter_mut().zip(&m) {
+            *x_i = m_i[j];
+        }
+        *column = P::output(x);
+    }
+    let mut y = [[m[0][0]; M]; M];
+    for (r, y_r) in y.iter_mut().enumerate() {
+        let mut x = m[0];
+        for (x_j, column) in x.iter_mut().zip(&columns) {
+            *x_j = column[r];
+        }
+        *y_r = P::output(x);
+    }
+    y
 }
 
 /// Phase `(ph, pw)` of a block (see the module docs): its outputs and
@@ -250,15 +333,21 @@ struct Phase {
     tiles: [usize; 2],
 }
 
-/// One tile of a block.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-struct TileAt {
-    /// Where its first input lies in the block tile.
-    input: usize,
-    /// Its first output's row and column in the block.
-    row: usize,
+/// Neighbouring tiles of one tile row of a phase, as many as a vector has
+/// lanes (fewer at the row's end), which are transformed together.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Chunk {
+    /// The phase: its first output row and column in the block.
+    ph: usize,
+    pw: usize,
+    /// The tile row in the phase, and the first tile of the chunk in it.
+    tr: usize,
+    tc: usize,
+    /// The column of `V` and `M` that holds the first tile: tiles are
+    /// numbered phase by phase, row by row.
     col: usize,
-    /// The outputs it has down and across: fewer than `m` at the edges.
+    /// The phase's outputs the chunk has down (at most `m`) and across (at
+    /// most `lanes · m`).
     rows: usize,
     cols: usize,
 }
@@ -297,66 +386,32 @@ impl Phases {
         self.iter().map(|p| p.tiles[0] * p.tiles[1]).sum()
     }
 
-    /// Every tile of the block, phase by phase and row by row (the order
-    /// of the columns of `V` and `M`), in a block tile of rows `width`
-    /// long.
-    fn tiles(self, width: usize) -> Tiles {
-        Tiles {
-            phases: self,
-            width,
-            phase: self.iter().next(),
-            index: 0,
-            tr: 0,
-            tc: 0,
-        }
-    }
-
-    /// Phase `index` of [`Phases::iter`].
-    fn phase(self, index: usize) -> Option<Phase> {
-        let [dh, dw] = self.dilation;
-        (index < dh * dw).then(|| self.iter().nth(index)).flatten()
-    }
-}
-
-/// The iterator of [`Phases::tiles`]: counters rather than nested
-/// adaptors, as it runs once per tile and channel.
-struct Tiles {
-    phases: Phases,
-    width: usize,
-    phase: Option<Phase>,
-    index: usize,
-    tr: usize,
-    tc: usize,
-}
-
-impl Iterator for Tiles {
-    type Item = TileAt;
-
-    #[inline]
-    fn next(&mut self) -> Option<TileAt> {
-        loop {
-            let p = self.phase?;
-            if self.tr < p.tiles[0] && self.tc < p.tiles[1] {
-                let [dh, dw] = self.phases.dilation;
-                let m = self.phases.m;
-                let (row, col) = (p.ph + dh * m * self.tr, p.pw + dw * m * self.tc);
-                let tile = TileAt {
-                    input: row * self.width + col,
-                    row,
-                    col,
-                    rows: m.min(p.out[0] - m * self.tr),
-                    cols: m.min(p.out[1] - m * self.tc),
-                };
-                self.tc += 1;
-                if self.tc == p.tiles[1] {
-                    self.tc = 0;
-                    self.tr += 1;
+    /// Runs `work` on every chunk of `lanes` tiles (fewer at the end of a
+    /// tile row) of the block, in the order of the columns of `V` and `M`:
+    /// phase by phase, row by row. (Plain loops: an iterator of chunks
+    /// cost a tenth of the whole convolution.)
+    #[inline(always)]
+    fn for_each_chunk(self, lanes: usize, mut work: impl FnMut(Chunk)) {
+        let m = self.m;
+        let mut first = 0;
+        for p in self.iter() {
+            for tr in 0..p.tiles[0] {
+                let rows = m.min(p.out[0] - m * tr);
+                let mut tc = 0;
+                while tc < p.tiles[1] {
+                    work(Chunk {
+                        ph: p.ph,
+                        pw: p.pw,
+                        tr,
+                        tc,
+                        col: first + tr * p.tiles[1] + tc,
+                        rows,
+                        cols: (m * lanes).min(p.out[1] - m * tc),
+                    });
+                    tc += lanes;
                 }
-                return Some(tile);
             }
-            self.index += 1;
-            self.phase = self.phases.phase(self.index);
-            (self.tr, self.tc) = (0, 0);
+            first += p.tiles[0] * p.tiles[1];
         }
     }
 }
@@ -370,12 +425,74 @@ fn tile_extent(block_rows: usize, out_cols: usize, [dh, dw]: [usize; 2], m: usiz
     [dh * (m * down + 2), dw * (m * across + 2)]
 }
 
+/// How a block tile's rows are kept for the input transform: each row cut
+/// into `count = m · dw` interleaved streams, stream `s` holding the row's
+/// columns `s, s + count, s + 2·count, …`. Column `pw + dw·(m·tc + l)` (input
+/// column `l` of tile `tc` of phase column `pw`) is element `tc + l / m` of
+/// stream `pw + dw·(l mod m)`, so the same input of neighbouring tiles is
+/// a contiguous run, loaded as one vector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Streams {
+    count: usize,
+    /// Elements per stream: the row's, and room for a chunk's last lanes,
+    /// rounded up to whole vectors.
+    len: usize,
+}
+
+impl Streams {
+    fn of(tile_width: usize, m: usize, dw: usize) -> Streams {
+        let count = m * dw;
+        Streams {
+            count,
+            len: (tile_width.div_ceil(count) + LANES).next_multiple_of(LANES),
+        }
+    }
+
+    /// The elements of one row's streams.
+    fn row_len(self) -> usize {
+        self.count * self.len
+    }
+
+    /// Where element `i` of stream `s` of row `row` lies.
+    fn at(self, row: usize, s: usize, i: usize) -> usize {
+        (row * self.count + s) * self.len + i
+    }
+
+    /// Cuts `row` (`row_len` elements, zeros past the tile's width) into
+    /// its streams, `dst`.
+    fn split<A: Copy>(self, row: &[A], dst: &mut [A]) {
+        match self.count {
+            4 => split_by::<A, 4>(row, self.len, dst),
+            8 => split_by::<A, 8>(row, self.len, dst),
+            count => {
+                for (i, group) in row.chunks_exact(count).enumerate() {
+                    for (s, &x) in group.iter().enumerate() {
+                        dst[s * self.len + i] = x;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// [`Streams::split`] for `S` streams, written for a constant count so
+/// that the compiler unrolls it.
+fn split_by<A: Copy, const S: usize>(row: &[A], len: usize, dst: &mut [A]) {
+    let dst = &mut dst[..S * len];
+    for (i, group) in row.chunks_exact(S).take(len).enumerate() {
+        for s in 0..S {
+            dst[s * len + i] = group[s];
+        }
+    }
+}
+
 /// Computes `problem` (3×3 kernels, stride 1, real floating point) into
 /// `out`, with the transformed weights a plan keeps, or its own.
-pub(crate) fn run<A: Float>(problem: &Problem<'_, A>, weights: Option<&Weights<A>>, out: ArrayViewMut4<'_, A>) {
+pub(crate) fn run<A: Float + Real>(problem: &Problem<'_, A>, weights: Option<&Weights<A>>, out: ArrayViewMut4<'_, A>) {
     if out.is_empty() {
         return;
     }
+    let kernel = A::MICROKERNEL.expect("f32 and f64 have a micro-kernel");
     let local;
     let weights = match weights {
         Some(w) => w,
@@ -384,19 +501,22 @@ pub(crate) fn run<A: Float>(problem: &Problem<'_, A>, weights: Option<&Weights<A
             &local
         }
     };
-    run_tiles::<A, F4, 6, 4>(problem, &weights.taps, out);
+    run_tiles::<A, F4, 6, 4>(problem, kernel, &weights.packed, out);
 }
 
-fn run_tiles<A: Float, P: Points<AL, M>, const AL: usize, const M: usize>(
+fn run_tiles<A: Float + Real, P: Points<AL, M>, const AL: usize, const M: usize>(
     problem: &Problem<'_, A>,
-    taps: &[A],
+    kernel: Microkernel<A>,
+    packed: &PackedWeights<A>,
     out: ArrayViewMut4<'_, A>,
 ) {
     let [_, out_channels, out_rows, out_cols] = dims4(out.shape());
     let [rows, cols] = problem.geometry;
     let dilation = [rows.dilation, cols.dilation];
     let channels = problem.weight.shape()[1];
-    let outputs = out_channels / problem.groups;
+    let groups = problem.groups.max(1);
+    let outputs = out_channels / groups;
+    let nr = (kernel.panel_width)();
     // Whole tile rows of every phase per block, enough for `BLOCK_TILES`.
     let unit = M * dilation[0];
     let phases = |block_rows| Phases {
@@ -408,82 +528,98 @@ fn run_tiles<A: Float, P: Points<AL, M>, const AL: usize, const M: usize>(
     let unit_tiles = phases(unit).count();
     let wanted = unit * (BLOCK_TILES / unit_tiles.max(1)).max(1);
     let rows_per_block = rows_per_block(problem, wanted, out_rows, out_cols);
-    let full_columns = phases(rows_per_block).count().next_multiple_of(LANES);
+    // The row stride of `V` and `M`: the products' columns (whole panels),
+    // and room for the lanes of the last chunk past the last tile.
+    let stride = |tiles: usize| tiles.next_multiple_of(nr) + LANES;
+    let full_stride = stride(phases(rows_per_block).count());
     let [full_h, full_w] = tile_extent(rows_per_block, out_cols, dilation, M);
+    let full_streams = Streams::of(full_w, M, dilation[1]).row_len();
 
     let local = Workspace::default();
     let workspace = workspace(problem, &local);
     workspace.prepare_buffers(
         block_count(out.shape()[0], out_rows, rows_per_block),
         ScratchLens {
-            tile: full_h * full_w,
-            patches: AL * AL * channels * full_columns,
-            product: AL * AL * outputs * full_columns,
+            tile: (full_h + 1) * full_streams,
+            patches: AL * AL * channels * full_stride,
+            product: AL * AL * outputs * full_stride,
         },
     );
     let arch = pulp::Arch::new();
     for_each_block(out, rows_per_block, |mut block| {
         let block_rows = block.out.shape()[1];
         let phases = phases(block_rows);
-        let columns = phases.count().next_multiple_of(LANES);
+        let tiles = phases.count();
+        let stride = stride(tiles);
         let [tile_h, tile_w] = tile_extent(block_rows, out_cols, dilation, M);
+        let streams = Streams::of(tile_w, M, dilation[1]);
         let real = TileShape::of(problem, block_rows, out_cols);
+        let width = real.width.min(tile_w);
         let image = problem.input.index_axis(Axis(0), block.n);
         workspace.with(|scratch| {
-            let tile = prefix(&mut scratch.tile, tile_h * tile_w, full_h * full_w);
+            let split_len = tile_h * streams.row_len();
+            let tile = prefix(
+                &mut scratch.tile,
+                split_len + streams.row_len(),
+                (full_h + 1) * full_streams,
+            );
+            let (split, row) = tile.split_at_mut(split_len);
+            // Past the block's real columns the padded row stays zero.
+            row[width..].fill(A::zero());
             let v = prefix(
                 &mut scratch.patches,
-                AL * AL * channels * columns,
-                AL * AL * channels * full_columns,
+                AL * AL * channels * stride,
+                AL * AL * channels * full_stride,
             );
             let m = prefix(
                 &mut scratch.product,
-                AL * AL * outputs * columns,
-                AL * AL * outputs * full_columns,
+                AL * AL * outputs * stride,
+                AL * AL * outputs * full_stride,
             );
-            for g in 0..problem.groups {
+            let offsets = &mut scratch.offsets;
+            offsets.clear();
+            offsets.extend((0..channels).map(|c| c * stride));
+            for g in 0..groups {
                 for c in 0..channels {
                     let plane = image.index_axis(Axis(0), g * channels + c);
-                    // The block's padded rows, then zeros to the margins.
-                    for (t, row) in tile.chunks_exact_mut(tile_w).enumerate() {
-                        let (data, margin) = row.split_at_mut(real.width.min(tile_w));
+                    for (t, dst) in split.chunks_exact_mut(streams.row_len()).enumerate() {
+                        let data = &mut row[..width];
                         if t < real.rows {
-                            let one = TileShape {
-                                rows: 1,
-                                width: data.len(),
-                            };
-                            fill_tile(problem, plane, block.row0 + t, one, data);
-                            margin.fill(A::zero());
+                            fill_tile(problem, plane, block.row0 + t, TileShape { rows: 1, width }, data);
                         } else {
-                            row.fill(A::zero());
+                            data.fill(A::zero());
                         }
+                        streams.split(row, dst);
                     }
                     arch.dispatch(InputTask::<A, P, AL, M> {
-                        tile,
-                        width: tile_w,
+                        split,
+                        streams,
                         phases,
                         v,
-                        plane: channels * columns,
-                        first: c * columns,
+                        plane: channels * stride,
+                        first: c * stride,
                         _points: PhantomData,
                     });
                 }
-                let u_plane = out_channels * channels;
                 for xi in 0..AL * AL {
-                    let u = &taps[xi * u_plane + g * outputs * channels..][..outputs * channels];
-                    let u = ArrayView2::from_shape((outputs, channels), u).expect("O/G × C/G weights");
-                    let v = &v[xi * channels * columns..][..channels * columns];
-                    let v = ArrayView2::from_shape((channels, columns), v).expect("C/G × tiles inputs");
-                    let m = &mut m[xi * outputs * columns..][..outputs * columns];
-                    let m = ArrayViewMut2::from_shape((outputs, columns), m).expect("O/G × tiles products");
-                    matmul(u, v, m);
+                    let operands = Operands {
+                        weights: packed.group(xi * groups + g),
+                        patches: Patches::Rows {
+                            source: &v[xi * channels * stride..][..channels * stride],
+                            offsets: offsets.as_slice(),
+                        },
+                        rows: outputs,
+                        depth: channels,
+                        columns: tiles.next_multiple_of(nr),
+                    };
+                    (kernel.multiply)(operands, &mut m[xi * outputs * stride..][..outputs * stride], stride);
                 }
                 for o in 0..outputs {
                     let channel = g * outputs + o;
                     arch.dispatch(OutputTask::<A, P, AL, M> {
                         m,
-                        plane: outputs * columns,
-                        first: o * columns,
+                        plane: outputs * stride,
+                        first: o * stride,
                         phases,
                         bias: problem.bias.as_ref().map_or(A::zero(), |b| b[channel]),
                         out: block.out.index_axis_mut(Axis(0), channel),
@@ -498,53 +634,58 @@ fn run_tiles<A: Float, P: Points<AL, M>, const AL: usize, const M: usize>(
 /// The input transform of one channel's block tile into `V`, run by
 /// `pulp` with the best instruction set the CPU has.
 struct InputTask<'a, A, P, const AL: usize, const M: usize> {
-    /// The block tile with its zero margins, rows `width` long.
-    tile: &'a [A],
-    width: usize,
+    /// The block tile's rows in streams.
+    split: &'a [A],
+    streams: Streams,
     phases: Phases,
     /// `V`: frequency `ξ`'s values of this channel at
-    /// `v[ξ · plane + first + tile]`, room for a whole number of chunks.
+    /// `v[ξ · plane + first + tile]`, with room for `LANES` values from
+    /// the last tile on.
     v: &'a mut [A],
     plane: usize,
     first: usize,
     _points: PhantomData<P>,
 }
 
-impl<A: Float, P: Points<AL, M>, const AL: usize, const M: usize> pulp::WithSimd for InputTask<'_, A, P, AL, M> {
+impl<A: Float + Real, P: Points<AL, M>, const AL: usize, const M: usize> pulp::WithSimd for InputTask<'_, A, P, AL, M> {
     type Output = ();
 
     #[inline(always)]
-    fn with_simd<S: pulp::Simd>(self, _simd: S) {
-        let [dh, dw] = self.phases.dilation;
-        let row_step = dh * self.width;
-        let mut tiles = self.phases.tiles(self.width);
-        let mut d = [[Lanes([A::zero(); LANES]); AL]; AL];
-        for f0 in (0..self.phases.count()).step_by(LANES) {
-            // Lanes past the last tile read the first tile's inputs; their
-            // results land in columns nothing reads.
-            for lane in 0..LANES {
-                let input = tiles.next().map_or(0, |t| t.input);
-                for (k, d_k) in d.iter_mut().enumerate() {
-                    let src = &self.tile[input + k * row_step..];
-                    if dw == 1 {
-                        let src: &[A; AL] = src[..AL].try_into().expect("a tile row");
-                        for (d_kl, &x) in d_k.iter_mut().zip(src) {
-                            d_kl.0[lane] = x;
-                        }
-                    } else {
-                        for (l, d_kl) in d_k.iter_mut().enumerate() {
-                            d_kl.0[lane] = src[l * dw];
-                        }
-                    }
+    fn with_simd<S: Simd>(self, simd: S) {
+        let InputTask {
+            split,
+            streams,
+            phases,
+            v,
+            plane,
+            first,
+            ..
+        } = self;
+        let [dh, dw] = phases.dilation;
+        // The lanes past a chunk's last tile belong to the next chunk (or to
+        // no tile): they are written first here and rewritten by it.
+        let lanes = lanes::<S, A>();
+        let zero = Lanes {
+            simd,
+            values: A::splat(simd, A::zero()),
+        };
+        phases.for_each_chunk(lanes, |chunk| {
+            let row = chunk.ph + dh * M * chunk.tr;
+            let mut d = [[zero; AL]; AL];
+            for (k, d_k) in d.iter_mut().enumerate() {
+                for (l, d_kl) in d_k.iter_mut().enumerate() {
+                    let at = streams.at(row + dh * k, chunk.pw + dw * (l % M), chunk.tc + l / M);
+                    *d_kl = Lanes::load(simd, &split[at..]);
                 }
             }
-            let v = input_2d::<_, P, AL, M>(d);
-            for (xi, value) in v.iter().flatten().enumerate() {
-                let at = xi * self.plane + self.first + f0;
-                let dst: &mut [A; LANES] = (&mut self.v[at..at + LANES]).try_into().expect("a chunk");
-                *dst = value.0;
+            let transformed = input_2d::<_, P, AL, M>(d);
+            for (i, row) in transformed.iter().enumerate() {
+                for (j, value) in row.iter().enumerate() {
+                    let at = (i * AL + j) * plane + first + chunk.col;
+                    v[at..at + lanes].copy_from_slice(value.as_slice());
+                }
             }
-        }
+        });
     }
 }
 
@@ -553,7 +694,8 @@ impl<A: Float, P: Points<AL, M>, const AL: usize, const M: usize> pulp::WithSimd
 /// the CPU has.
 struct OutputTask<'a, 'o, A, P, const AL: usize, const M: usize> {
     /// `M`: frequency `ξ`'s products of this channel at
-    /// `m[ξ · plane + first + tile]`, room for a whole number of chunks.
+    /// `m[ξ · plane + first + tile]`, with room for `LANES` values from
+    /// the last tile on.
     m: &'a [A],
     plane: usize,
     first: usize,
@@ -564,11 +706,13 @@ struct OutputTask<'a, 'o, A, P, const AL: usize, const M: usize> {
     _points: PhantomData<P>,
 }
 
-impl<A: Float, P: Points<AL, M>, const AL: usize, const M: usize> pulp::WithSimd for OutputTask<'_, '_, A, P, AL, M> {
+impl<A: Float + Real, P: Points<AL, M>, const AL: usize, const M: usize> pulp::WithSimd
+    for OutputTask<'_, '_, A, P, AL, M>
+{
     type Output = ();
 
     #[inline(always)]
-    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+    fn with_simd<S: Simd>(self, simd: S) {
         let OutputTask {
             m,
             plane,
@@ -578,62 +722,47 @@ impl<A: Float, P: Points<AL, M>, const AL: usize, const M: usize> pulp::WithSimd
             mut out,
             ..
         } = self;
-        let cols = out.ncols();
-        // Contiguous planes are written by offset, others by index.
-        let dw = phases.dilation[1];
-        match out.as_slice_mut() {
-            Some(dst) if dw == 1 => write_outputs::<A, P, AL, M>(m, plane, first, phases, |row, col, values| {
-                let at = row * cols + col;
-                // Whole tile rows as one plain store: a masked store of a
-                // variable length is several times slower.
-                match <&[A; M]>::try_from(values) {
-                    Ok(whole) => {
-                        let dst: &mut [A; M] = (&mut dst[at..at + M]).try_into().expect("a tile row");
-                        *dst = whole.map(|v| v + bias);
+        let [dh, dw] = phases.dilation;
+        let lanes = lanes::<S, A>();
+        let bias = Lanes {
+            simd,
+            values: A::splat(simd, bias),
+        };
+        phases.for_each_chunk(lanes, |chunk| {
+            let mut freq = [[bias; AL]; AL];
+            for (i, freq_i) in freq.iter_mut().enumerate() {
+                for (j, freq_ij) in freq_i.iter_mut().enumerate() {
+                    *freq_ij = Lanes::load(simd, &m[(i * AL + j) * plane + first + chunk.col..]);
+                }
+            }
+            let y = output_2d::<_, P, AL, M>(freq);
+            let col = chunk.pw + dw * M * chunk.tc;
+            for (r, y_r) in y.iter().enumerate().take(chunk.rows) {
+                // The chunk's outputs in this row, tile after tile.
+                let mut values = [[A::zero(); M]; LANES];
+                for (c, &y_rc) in y_r.iter().enumerate() {
+                    for (tile, &value) in values.iter_mut().zip((y_rc + bias).as_slice()) {
+                        tile[c] = value;
                     }
-                    Err(_) => {
-                        for (d, &v) in dst[at..at + values.len()].iter_mut().zip(values) {
-                            *d = v + bias;
+                }
+                let whole = values.as_flattened();
+                let values = &whole[..chunk.cols];
+                let mut dst = out.row_mut(chunk.ph + dh * (M * chunk.tr + r));
+                match dst.as_slice_mut() {
+                    // A whole chunk as a copy of constant length: a
+                    // variable one is a call to `memmove`.
+                    Some(dst) if dw == 1 && values.len() == whole.len() => {
+                        dst[col..col + whole.len()].copy_from_slice(whole)
+                    }
+                    Some(dst) if dw == 1 => dst[col..col + values.len()].copy_from_slice(values),
+                    _ => {
+                        for (q, &value) in values.iter().enumerate() {
+                            dst[col + dw * q] = value;
                         }
                     }
                 }
-            }),
-            _ => write_outputs::<A, P, AL, M>(m, plane, first, phases, |row, col, values| {
-                for (c, &v) in values.iter().enumerate() {
-                    out[[row, col + dw * c]] = v + bias;
-                }
-            }),
-        }
-    }
-}
-
-/// Transforms the products of every tile of the block back, and hands
-/// each row of each tile's outputs to `write`, with the block row and
-/// column of its first output (the others follow `dw` columns apart).
-#[inline(always)]
-fn write_outputs<A: Float, P: Points<AL, M>, const AL: usize, const M: usize>(
-    m: &[A],
-    plane: usize,
-    first: usize,
-    phases: Phases,
-    mut write: impl FnMut(usize, usize, &[A]),
-) {
-    let dh = phases.dilation[0];
-    let mut tiles = phases.tiles(0);
-    let mut freq = [[Lanes([A::zero(); LANES]); AL]; AL];
-    for f0 in (0..phases.count()).step_by(LANES) {
-        for (xi, f) in freq.iter_mut().flatten().enumerate() {
-            let at = xi * plane + first + f0;
-            f.0 = m[at..at + LANES].try_into().expect("a chunk");
-        }
-        let y = output_2d::<_, P, AL, M>(freq);
-        for lane in 0..LANES {
-            let Some(tile) = tiles.next() else { break };
-            for (r, y_r) in y.iter().enumerate().take(tile.rows) {
-                let values: [A; M] = std::array::from_fn(|c| y_r[c].0[lane]);
-                write(tile.row + dh * r, tile.col, &values[..tile.cols]);
             }
-        }
+        });
     }
 }
 
@@ -655,7 +784,7 @@ mod tests {
 
     /// `run` with the weights transformed ahead, as a plan keeps them,
     /// after a run over a larger poisoned input has used the buffers.
-    fn run_prepared<A: Float + Sample>(problem: &Problem<'_, A>, out: ArrayViewMut4<'_, A>) {
+    fn run_prepared<A: Float + Real + Sample>(problem: &Problem<'_, A>, out: ArrayViewMut4<'_, A>) {
         let weights = Weights::new(problem, None);
         run_poisoned(problem, 7, |p, o| run(p, Some(&weights), o));
         run(problem, Some(&weights), out);
@@ -705,19 +834,11 @@ mod tests {
         (0..outputs).map(|r| (0..3).map(|k| d[r + k] * g[k]).sum()).collect()
     }
 
-    /// One lane of `LANES`, the others zero.
-    fn lane(x: f64) -> Lanes<f64> {
-        let mut l = Lanes([0.0; LANES]);
-        l.0[0] = x;
-        l
-    }
-
     /// `Aᵀ [(G g) ⊙ (Bᵀ d)]` in one dimension.
     fn one_d<P: Points<AL, M>, const AL: usize, const M: usize>(d: [f64; AL], g: [f64; 3]) -> Vec<f64> {
-        let v = P::input(d.map(lane));
+        let v = P::input(d);
         let u = P::weight(g);
-        let m: [Lanes<f64>; AL] = std::array::from_fn(|i| lane(v[i].0[0] * u[i]));
-        P::output(m).iter().map(|y| y.0[0]).collect()
+        P::output(std::array::from_fn(|i| v[i] * u[i])).to_vec()
     }
 
     #[test]
@@ -738,8 +859,8 @@ mod tests {
         // Bᵀ d for d = (1, 2, 3, 4, 5, 6), the rows of Bᵀ in the docs:
         // 4 − 15 + 5 = −6; −8 − 12 + 4 + 5 = −11; 8 − 12 − 4 + 5 = −3;
         // −4 − 3 + 8 + 5 = 6; 4 − 3 − 8 + 5 = −2; 8 − 20 + 6 = −6.
-        let t = F4::input([1.0, 2.0, 3.0, 4.0, 5.0, 6.0].map(lane));
-        assert_eq!(t.map(|v| v.0[0]), [-6.0, -11.0, -3.0, 6.0, -2.0, -6.0]);
+        let t = F4::input([1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        assert_eq!(t, [-6.0, -11.0, -3.0, 6.0, -2.0, -6.0]);
     }
 
     #[test]
@@ -747,8 +868,8 @@ mod tests {
         // Aᵀ m for m = (1, 2, 3, 4, 5, 6): 1+2+3+4+5 = 15;
         // 2 − 3 + 2(4 − 5) = −3; 2 + 3 + 4(4 + 5) = 41;
         // 2 − 3 + 8(4 − 5) + 6 = −3.
-        let y = F4::output([1.0, 2.0, 3.0, 4.0, 5.0, 6.0].map(lane));
-        assert_eq!(y.map(|v| v.0[0]), [15.0, -3.0, 41.0, -3.0]);
+        let y = F4::output([1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        assert_eq!(y, [15.0, -3.0, 41.0, -3.0]);
         // G g for g = (24, 12, 6): 6; −42/6 = −7; −18/6 = −3;
         // 1 + 1 + 1 = 3; 1 − 1 + 1 = 1; 6.
         assert_eq!(F4::weight([24.0, 12.0, 6.0]), [6.0, -7.0, -3.0, 3.0, 1.0, 6.0]);
@@ -759,13 +880,11 @@ mod tests {
         // One 6×6 tile through a 3×3 kernel: the 4×4 correlation.
         let d = Array2::from_shape_fn((6, 6), |(k, l)| ((k * 7 + l * 3) % 11) as f64 - 5.0);
         let g = array![[1.0, -2.0, 0.5], [3.0, 0.25, -1.0], [-0.5, 2.0, 1.5]];
-        let lanes: [[Lanes<f64>; 6]; 6] = std::array::from_fn(|k| std::array::from_fn(|l| lane(d[[k, l]])));
-        let v = input_2d::<_, F4, 6, 4>(lanes);
+        let v = input_2d::<_, F4, 6, 4>(std::array::from_fn(|k| std::array::from_fn(|l| d[[k, l]])));
         let w = Array4::from_shape_fn((1, 1, 3, 3), |(_, _, a, b)| g[[a, b]]);
         let mut taps = Vec::new();
         transform_weights::<f64, F4, 6, 4>(w.view(), &mut taps);
-        let m: [[Lanes<f64>; 6]; 6] =
-            std::array::from_fn(|i| std::array::from_fn(|j| lane(v[i][j].0[0] * taps[i * 6 + j])));
+        let m: [[f64; 6]; 6] = std::array::from_fn(|i| std::array::from_fn(|j| v[i][j] * taps[i * 6 + j]));
         let y = output_2d::<_, F4, 6, 4>(m);
         for r in 0..4 {
             for c in 0..4 {
@@ -773,17 +892,35 @@ mod tests {
                     .flat_map(|a| (0..3).map(move |b| (a, b)))
                     .map(|(a, b)| d[[r + a, c + b]] * g[[a, b]])
                     .sum();
-                assert!(
-                    (y[r][c].0[0] - want).abs() < 1e-12,
-                    "({r}, {c}): {} vs {want}",
-                    y[r][c].0[0]
-                );
+                assert!((y[r][c] - want).abs() < 1e-12, "({r}, {c}): {} vs {want}", y[r][c]);
             }
         }
     }
 
+    /// The chunks of `phases`, `LANES` tiles wide.
+    fn chunks(phases: Phases) -> Vec<Chunk> {
+        let mut list = Vec::new();
+        phases.for_each_chunk(LANES, |c| list.push(c));
+        list
+    }
+
+    /// Every output of `phases`, counted once per chunk that covers it.
+    fn coverage(phases: Phases) -> Vec<Vec<usize>> {
+        let [dh, dw] = phases.dilation;
+        let m = phases.m;
+        let mut seen = vec![vec![0; phases.out_cols]; phases.block_rows];
+        phases.for_each_chunk(LANES, |c| {
+            for r in 0..c.rows {
+                for q in 0..c.cols {
+                    seen[c.ph + dh * (m * c.tr + r)][c.pw + dw * (m * c.tc + q)] += 1;
+                }
+            }
+        });
+        seen
+    }
+
     #[test]
-    fn phases_and_tiles_cover_the_block_once() {
+    fn phases_and_chunks_cover_the_block_once() {
         // 7 rows × 10 columns at dilation (2, 3), tiles of 4: phase rows
         // 0,2,4,6 (4) and 1,3,5 (3); columns 0,3,6,9 (4), 1,4,7 (3),
         // 2,5,8 (3); one tile each way, six phases.
@@ -796,47 +933,60 @@ mod tests {
         let list: Vec<Phase> = phases.iter().collect();
         assert_eq!((list.len(), phases.count()), (6, 6));
         assert_eq!((list[0].out, list[4].out), ([4, 4], [3, 3]));
-        // Phase (1, 1) starts at row 1, column 1: input 1·20 + 1 in a block
-        // tile 20 wide; its 3 × 3 outputs are rows 1, 3, 5, columns 1, 4, 7.
-        let tiles: Vec<TileAt> = phases.tiles(20).collect();
-        let want = TileAt {
-            input: 21,
-            row: 1,
-            col: 1,
+        // Phase (1, 1) is the fifth tile; its 3 × 3 outputs are rows 1, 3,
+        // 5, columns 1, 4, 7.
+        let list = chunks(phases);
+        let want = Chunk {
+            ph: 1,
+            pw: 1,
+            tr: 0,
+            tc: 0,
+            col: 4,
             rows: 3,
             cols: 3,
         };
-        assert_eq!(tiles[4], want);
-        // Every output exactly once.
-        let mut seen = [[0; 10]; 7];
-        for t in &tiles {
-            for r in 0..t.rows {
-                for c in 0..t.cols {
-                    seen[t.row + 2 * r][t.col + 3 * c] += 1;
-                }
-            }
-        }
-        assert!(seen.iter().flatten().all(|&n| n == 1));
-        // Tiles of 2 over 5 × 5, undilated: 3 × 3 tiles, the last row and
-        // column cut to one output.
+        assert_eq!((list.len(), list[4]), (6, want));
+        assert!(coverage(phases).iter().flatten().all(|&n| n == 1));
+        // Tiles of 2 over 5 × 5, undilated: 3 × 3 tiles, one chunk per tile
+        // row, the last row cut to one output.
         let plain = Phases {
             block_rows: 5,
             out_cols: 5,
             dilation: [1, 1],
             m: 2,
         };
-        let tiles: Vec<TileAt> = plain.tiles(9).collect();
-        assert_eq!(tiles.len(), 9);
+        let list = chunks(plain);
+        let want = Chunk {
+            ph: 0,
+            pw: 0,
+            tr: 2,
+            tc: 0,
+            col: 6,
+            rows: 1,
+            cols: 5,
+        };
+        assert_eq!((list.len(), list[2]), (3, want));
+        // 150 columns in tiles of 4: 38 tiles a row, in chunks of 16, 16
+        // and 6 tiles (64, 64 and 22 outputs), numbered on across rows.
+        let wide = Phases {
+            block_rows: 8,
+            out_cols: 150,
+            dilation: [1, 1],
+            m: 4,
+        };
+        let list: Vec<(usize, usize, usize)> = chunks(wide).iter().map(|c| (c.tc, c.col, c.cols)).collect();
         assert_eq!(
-            tiles[5],
-            TileAt {
-                input: 2 * 9 + 4,
-                row: 2,
-                col: 4,
-                rows: 2,
-                cols: 1
-            }
+            list,
+            [
+                (0, 0, 64),
+                (16, 16, 64),
+                (32, 32, 22),
+                (0, 38, 64),
+                (16, 54, 64),
+                (32, 70, 22)
+            ]
         );
+        assert!(coverage(wide).iter().flatten().all(|&n| n == 1));
         // More phases than outputs: a phase can be empty.
         let tiny = Phases {
             block_rows: 1,
@@ -846,6 +996,34 @@ mod tests {
         };
         assert_eq!(tiny.count(), 1);
         assert_eq!(tiny.iter().filter(|p| p.tiles[0] * p.tiles[1] > 0).count(), 1);
+        assert_eq!(chunks(tiny).len(), 1);
+    }
+
+    /// Splits rows into streams: tiles of 4 at column dilation 1, 2 and 3
+    /// make 4, 8 and 12 streams (the last by the general loop). Element `i`
+    /// of stream `s` is column `s + count·i`.
+    fn check_split<A: Float + Sample>() {
+        for dw in 1..=3 {
+            let streams = Streams::of(30, 4, dw);
+            assert_eq!(streams.count, 4 * dw);
+            assert!(streams.count * (streams.len - LANES) >= 30 && streams.len % LANES == 0);
+            let row: Vec<A> = (0..streams.row_len()).map(|x| A::from(x).unwrap()).collect();
+            let mut dst = vec![A::POISON; 2 * streams.row_len()];
+            streams.split(&row, &mut dst[streams.row_len()..]);
+            for s in 0..streams.count {
+                for i in 0..streams.len {
+                    let want = A::from(s + streams.count * i).unwrap();
+                    assert_eq!(dst[streams.at(1, s, i)], want, "{dw}: {s}, {i}");
+                }
+            }
+            assert!(dst[..streams.row_len()].iter().all(|x| x.is_poison()));
+        }
+    }
+
+    #[test]
+    fn rows_split_into_streams() {
+        check_split::<f32>();
+        check_split::<f64>();
     }
 
     #[test]
