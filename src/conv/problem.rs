@@ -120,14 +120,15 @@ impl<'a, A: Element> Problem<'a, A> {
     /// output, times 2²⁰ for the gains of the transforms (`Winograd`'s
     /// reach about 10² · 19² = 36 100 on the way), within the type's range.
     pub(crate) fn tame(&self) -> bool {
-        let largest = |values: ArrayView4<'_, A>| {
-            values.fold(0.0f64, |m, &v| {
+        let largest = |values: ArrayView4<'_, A>| match values.as_slice_memory_order() {
+            Some(values) => A::largest_magnitude(values),
+            None => values.fold(0.0f64, |m, &v| {
                 if v.finite() {
                     m.max(v.transform_magnitude())
                 } else {
                     f64::INFINITY
                 }
-            })
+            }),
         };
         if !self.fill.finite() {
             return false;
