@@ -442,19 +442,21 @@ fn largest_magnitude<A: num_traits::Float + Into<f64> + Copy>(values: &[A]) -> f
             let mut wild = [false; LANES];
             let chunks = self.0.chunks_exact(LANES);
             let tail = chunks.remainder();
+            // NaN compares false: it never becomes the maximum, and it is
+            // flagged with the infinities.
+            #[inline(always)]
+            fn step<A: num_traits::Float>(m: &mut A, bad: &mut bool, v: A) {
+                let a = v.abs();
+                *m = if a > *m { a } else { *m };
+                *bad |= !a.is_finite();
+            }
             for chunk in chunks {
                 for ((m, bad), &v) in largest.iter_mut().zip(&mut wild).zip(chunk) {
-                    let a = v.abs();
-                    // NaN compares false both ways: it never becomes the
-                    // maximum, and it is flagged with the infinities.
-                    *m = if a > *m { a } else { *m };
-                    *bad |= !(a <= A::max_value());
+                    step(m, bad, v);
                 }
             }
             for (&v, (m, bad)) in tail.iter().zip(largest.iter_mut().zip(&mut wild)) {
-                let a = v.abs();
-                *m = if a > *m { a } else { *m };
-                *bad |= !(a <= A::max_value());
+                step(m, bad, v);
             }
             if wild.iter().any(|&b| b) {
                 f64::INFINITY
