@@ -46,10 +46,11 @@ pub(crate) fn weight_gradient<A: Element + Float>(
     let rows_per_block = rows_per_block(problem, WEIGHT_BLOCK_OUTPUTS / grad_w, grad_h, grad_w);
     let blocks_per_image = grad_h.div_ceil(rows_per_block);
     // Matrix products where the forward pass would run them (many outputs
-    // per group), dot products of gradient rows with input rows otherwise
+    // per group: `Gemm`, or `Winograd`, which has no weight-gradient form
+    // of its own), dot products of gradient rows with input rows otherwise
     // (depthwise and other thin groups, whose products would be one row
     // tall).
-    let products = fast == Algorithm::Gemm;
+    let products = matches!(fast, Algorithm::Gemm | Algorithm::Winograd);
     let arch = pulp::Arch::new();
 
     // The products take long rows a segment at a time, adding each
