@@ -20,6 +20,13 @@ use crate::options::Algorithm;
 /// Output rows per block of the weight gradient.
 pub(crate) const WEIGHT_BLOCK_OUTPUTS: usize = 512;
 
+/// The most partial sums of the weight gradient: each task sums a fixed run
+/// of consecutive blocks. One partial per block took `O · C/G · kh · kw`
+/// values for each of many blocks (8 MiB on a ResNet 3×3 layer, whose pages
+/// a one-shot call faults in anew), where a few tasks per thread keep the
+/// threads busy.
+const WEIGHT_TASKS: usize = 16;
+
 /// `∂L/∂w` of `problem` (its `weight` gives only the shape) into `out`.
 pub(crate) fn weight_gradient<A: Element + Float>(
     problem: &Problem<'_, A>,
@@ -62,7 +69,8 @@ pub(crate) fn weight_gradient<A: Element + Float>(
         grad_w
     };
 
-    let tasks = batch * blocks_per_image;
+    let blocks = batch * blocks_per_image;
+    let tasks = blocks.min(WEIGHT_TASKS);
     let partial_len = out_channels * depth;
     let full = TileShape::of(problem, rows_per_block, segment);
     let full_pixels = rows_per_block * segment;
@@ -79,102 +87,113 @@ pub(crate) fn weight_gradient<A: Element + Float>(
         },
     );
 
-    // One partial sum per block, added in block order afterwards, so that
-    // the result does not depend on the number of threads. A partial is
-    // laid out `[depth, O]` for the products (see below) and `[O, depth]`
-    // for the dot products.
+    // The gradient of block `block` (image `block / blocks_per_image`),
+    // written into `partial` when `first`, added to it otherwise.
+    let block_gradient = |block: usize, first: bool, partial: &mut [A]| {
+        let (n, row0) = (block / blocks_per_image, block % blocks_per_image * rows_per_block);
+        let block_rows = rows_per_block.min(grad_h - row0);
+        let image = problem.input.index_axis(Axis(0), n);
+        let block_grads = |g: usize, col0: usize, width: usize| {
+            grad_output.slice(s![
+                n,
+                g * outputs_per_group..(g + 1) * outputs_per_group,
+                row0..row0 + block_rows,
+                col0..col0 + width
+            ])
+        };
+        workspace.tasks.with(|scratch| {
+            if !products {
+                let shape = TileShape::of(problem, block_rows, grad_w);
+                let len = channels_per_group * shape.len();
+                let tiles = prefix(&mut scratch.tile, len, channels_per_group * full.len());
+                for g in 0..problem.groups {
+                    for (c, tile) in tiles.chunks_exact_mut(shape.len()).enumerate() {
+                        let plane = image.index_axis(Axis(0), g * channels_per_group + c);
+                        fill_tile(problem, plane, row0 * rows.stride, shape, tile);
+                    }
+                    for (o, grads) in block_grads(g, 0, grad_w).outer_iter().enumerate() {
+                        let channel = g * outputs_per_group + o;
+                        arch.dispatch(WeightDots {
+                            grads,
+                            tiles,
+                            shape,
+                            taps: &mut partial[channel * depth..(channel + 1) * depth],
+                            add: !first,
+                            problem,
+                        });
+                    }
+                }
+                return;
+            }
+            let mut partial_t =
+                ArrayViewMut2::from_shape((depth, out_channels), &mut *partial).expect("depth × O elements");
+            for col0 in (0..grad_w).step_by(segment) {
+                let width = segment.min(grad_w - col0);
+                let pixels = block_rows * width;
+                let shape = TileShape::of(problem, block_rows, width);
+                let tile = prefix(&mut scratch.tile, shape.len(), full.len());
+                let patches = prefix(&mut scratch.patches, depth * pixels, depth * full_pixels);
+                let mut patches = ArrayViewMut2::from_shape((depth, pixels), patches).expect("depth × pixels elements");
+                // The product is taken transposed, `partialᵀ = patches ·
+                // gradsᵀ`, with the gradient's output channels
+                // contiguous: the `gemm` crate then reads both operands
+                // in place instead of repacking the whole patch matrix.
+                let grads_t = prefix(
+                    &mut scratch.product,
+                    pixels * outputs_per_group,
+                    full_pixels * outputs_per_group,
+                );
+                let mut grads_t =
+                    ArrayViewMut2::from_shape((pixels, outputs_per_group), grads_t).expect("pixels × outputs elements");
+                for g in 0..problem.groups {
+                    // A pointwise layer takes whole rows (`col0` is 0).
+                    let patches = match pointwise_patches(problem, n, g, row0, pixels) {
+                        Some(input) => input,
+                        None => {
+                            let channels =
+                                image.slice(s![g * channels_per_group..(g + 1) * channels_per_group, .., ..]);
+                            let rows = OutputRows {
+                                first: row0,
+                                count: block_rows,
+                                first_col: col0,
+                                width,
+                            };
+                            fill_patches(problem, channels, rows, tile, patches.view_mut());
+                            patches.view()
+                        }
+                    };
+                    for (o, grads) in block_grads(g, col0, width).outer_iter().enumerate() {
+                        for (dst, &v) in grads_t.column_mut(o).iter_mut().zip(grads.iter()) {
+                            *dst = v;
+                        }
+                    }
+                    let dst = partial_t.slice_mut(s![.., g * outputs_per_group..(g + 1) * outputs_per_group]);
+                    if first && col0 == 0 {
+                        matmul(grads_t.t(), patches.t(), dst.reversed_axes());
+                    } else {
+                        matmul_add(grads_t.t(), patches.t(), dst.reversed_axes());
+                    }
+                }
+            }
+        });
+    };
+
+    // One partial sum per task, a fixed run of consecutive blocks summed in
+    // order; the partials are added in task order afterwards, so that the
+    // result does not depend on the number of threads. A partial is laid
+    // out `[depth, O]` for the products (see below) and `[O, depth]` for
+    // the dot products.
     workspace.whole.with(|whole| {
         let partials = prefix(&mut whole.partials, tasks * partial_len, tasks * partial_len);
         for_each_chunk(partials, partial_len, |task, partial| {
-            let (n, row0) = (task / blocks_per_image, task % blocks_per_image * rows_per_block);
-            let block_rows = rows_per_block.min(grad_h - row0);
-            let image = problem.input.index_axis(Axis(0), n);
-            let block_grads = |g: usize, col0: usize, width: usize| {
-                grad_output.slice(s![
-                    n,
-                    g * outputs_per_group..(g + 1) * outputs_per_group,
-                    row0..row0 + block_rows,
-                    col0..col0 + width
-                ])
-            };
-            workspace.tasks.with(|scratch| {
-                if !products {
-                    let shape = TileShape::of(problem, block_rows, grad_w);
-                    let len = channels_per_group * shape.len();
-                    let tiles = prefix(&mut scratch.tile, len, channels_per_group * full.len());
-                    for g in 0..problem.groups {
-                        for (c, tile) in tiles.chunks_exact_mut(shape.len()).enumerate() {
-                            let plane = image.index_axis(Axis(0), g * channels_per_group + c);
-                            fill_tile(problem, plane, row0 * rows.stride, shape, tile);
-                        }
-                        for (o, grads) in block_grads(g, 0, grad_w).outer_iter().enumerate() {
-                            let channel = g * outputs_per_group + o;
-                            arch.dispatch(WeightDots {
-                                grads,
-                                tiles,
-                                shape,
-                                taps: &mut partial[channel * depth..(channel + 1) * depth],
-                                problem,
-                            });
-                        }
-                    }
-                    return;
-                }
-                let mut partial_t =
-                    ArrayViewMut2::from_shape((depth, out_channels), &mut *partial).expect("depth × O elements");
-                for col0 in (0..grad_w).step_by(segment) {
-                    let width = segment.min(grad_w - col0);
-                    let pixels = block_rows * width;
-                    let shape = TileShape::of(problem, block_rows, width);
-                    let tile = prefix(&mut scratch.tile, shape.len(), full.len());
-                    let patches = prefix(&mut scratch.patches, depth * pixels, depth * full_pixels);
-                    let mut patches =
-                        ArrayViewMut2::from_shape((depth, pixels), patches).expect("depth × pixels elements");
-                    // The product is taken transposed, `partialᵀ = patches ·
-                    // gradsᵀ`, with the gradient's output channels
-                    // contiguous: the `gemm` crate then reads both operands
-                    // in place instead of repacking the whole patch matrix.
-                    let grads_t = prefix(
-                        &mut scratch.product,
-                        pixels * outputs_per_group,
-                        full_pixels * outputs_per_group,
-                    );
-                    let mut grads_t = ArrayViewMut2::from_shape((pixels, outputs_per_group), grads_t)
-                        .expect("pixels × outputs elements");
-                    for g in 0..problem.groups {
-                        // A pointwise layer takes whole rows (`col0` is 0).
-                        let patches = match pointwise_patches(problem, n, g, row0, pixels) {
-                            Some(input) => input,
-                            None => {
-                                let channels =
-                                    image.slice(s![g * channels_per_group..(g + 1) * channels_per_group, .., ..]);
-                                let rows = OutputRows {
-                                    first: row0,
-                                    count: block_rows,
-                                    first_col: col0,
-                                    width,
-                                };
-                                fill_patches(problem, channels, rows, tile, patches.view_mut());
-                                patches.view()
-                            }
-                        };
-                        for (o, grads) in block_grads(g, col0, width).outer_iter().enumerate() {
-                            for (dst, &v) in grads_t.column_mut(o).iter_mut().zip(grads.iter()) {
-                                *dst = v;
-                            }
-                        }
-                        let dst = partial_t.slice_mut(s![.., g * outputs_per_group..(g + 1) * outputs_per_group]);
-                        if col0 == 0 {
-                            matmul(grads_t.t(), patches.t(), dst.reversed_axes());
-                        } else {
-                            matmul_add(grads_t.t(), patches.t(), dst.reversed_axes());
-                        }
-                    }
-                }
-            });
+            for block in blocks * task / tasks..blocks * (task + 1) / tasks {
+                // The task's first block writes its partial, the others add.
+                let first = block == blocks * task / tasks;
+                block_gradient(block, first, partial);
+            }
         });
         // Summed into the first partial, one whole partial after another
-        // (streaming through memory), in block order.
+        // (streaming through memory), in task order.
         let (total, rest) = partials.split_at_mut(partial_len);
         for partial in rest.chunks_exact(partial_len) {
             total.iter_mut().zip(partial).for_each(|(t, &p)| *t = *t + p);
@@ -193,8 +212,9 @@ struct WeightDots<'t, 'p, A: Element> {
     /// The padded input tile of each input channel of the group.
     tiles: &'t [A],
     shape: TileShape,
-    /// `C/G · kh · kw` sums, overwritten.
+    /// `C/G · kh · kw` sums, overwritten, or added to when `add`.
     taps: &'t mut [A],
+    add: bool,
     problem: &'t Problem<'p, A>,
 }
 
@@ -208,6 +228,7 @@ impl<A: Element> pulp::WithSimd for WeightDots<'_, '_, A> {
             tiles,
             shape,
             taps,
+            add,
             problem,
         } = self;
         let [rows, cols] = &problem.geometry;
@@ -225,7 +246,7 @@ impl<A: Element> pulp::WithSimd for WeightDots<'_, '_, A> {
                         let start = (r * rows.stride + a * rows.dilation) * shape.width + b * cols.dilation;
                         &tile[start..start + (width - 1) * cols.stride + 1]
                     });
-                    *tap = if cols.stride == 1 {
+                    let sum = if cols.stride == 1 {
                         dot_rows(grads.chunks_exact(width), inputs)
                     } else {
                         grads.chunks_exact(width).zip(inputs).fold(A::zero(), |acc, (g, x)| {
@@ -234,6 +255,7 @@ impl<A: Element> pulp::WithSimd for WeightDots<'_, '_, A> {
                                 .fold(acc, |acc, (j, &g)| acc.plus_product(g, x[j * cols.stride]))
                         })
                     };
+                    *tap = if add { tap.plus(sum) } else { sum };
                 }
             }
         }
