@@ -37,7 +37,8 @@
 //!    would spread over its whole FFT tile; `Problem::tame` has the
 //!    bound): [`Algorithm::Fft`].
 //! 5. **Fewer multiplies** ([`Rule::FewerMultiplies`]): real floating
-//!    point, a 3×3 kernel at stride 1 and dilation 1, at least
+//!    point, a 3×3 kernel at stride 1 and dilation at most
+//!    [`WINOGRAD_MAX_DILATION`], at least
 //!    [`WINOGRAD_MIN_CHANNELS`] input and output channels per group, at
 //!    least [`WINOGRAD_MIN_IMAGE_OUTPUTS`] outputs per image and
 //!    [`WINOGRAD_MIN_OUTPUTS`] per channel over the batch (a plan, which
@@ -45,7 +46,7 @@
 //!    [`Algorithm::Winograd`], a quarter of the multiplies of the
 //!    definition. Where it measured slower (few channels, small images
 //!    whose blocks fill a fraction of a panel, a weight transform that a
-//!    small batch does not repay, dilated kernels) the next rule decides.
+//!    small batch does not repay, larger dilations) the next rule decides.
 //! 6. **Matrix product** ([`Rule::Reuse`]): at least [`GEMM_MIN_OUTPUTS`]
 //!    output channels per group and at least [`GEMM_MIN_DEPTH`]
 //!    multiply-adds per output (`C/G · kh · kw`), on a type with a
@@ -121,6 +122,11 @@ pub(crate) const fn fft_min_taps_one_row<A>() -> usize {
 /// `Gemm` (medians of 7 `conv2d_into` calls each), `C = O` = 8, 16, 32
 /// ran 0.61×, 0.66×, 0.91× `Gemm`'s speed, 64 and 128 1.10× and 1.47×.
 pub(crate) const WINOGRAD_MIN_CHANNELS: usize = 64;
+
+/// The largest dilation at which `Winograd` pays: on 4×64×64² (b5's
+/// layer) and 4×128×64², one thread, `f32`, it ran 1.13–1.22× and 1.6×
+/// `Gemm`'s speed at dilation 2, 0.87× at 3 and 1.0× at 4 (128² images).
+pub(crate) const WINOGRAD_MAX_DILATION: usize = 2;
 
 /// Outputs per image (`Ho · Wo`) from which `Winograd` pays: a block of
 /// few tiles fills a fraction of the micro-kernel's panel. In the runs
@@ -256,8 +262,8 @@ pub(crate) fn choose<A: Element>(
     } else if shapes.channels_per_group == 1 && taps >= fft_threshold && fft_fits() && tame() {
         recipe(Algorithm::Fft, Rule::LargeKernel)
     } else if winograd_fits
-        && rows.dilation == 1
-        && cols.dilation == 1
+        && rows.dilation <= WINOGRAD_MAX_DILATION
+        && cols.dilation <= WINOGRAD_MAX_DILATION
         && shapes.channels_per_group >= WINOGRAD_MIN_CHANNELS
         && outputs_per_group >= WINOGRAD_MIN_CHANNELS
         && image_outputs >= WINOGRAD_MIN_IMAGE_OUTPUTS
@@ -333,8 +339,8 @@ mod tests {
                 Rule::FewerMultiplies,
             ),
             // ... not with 32 channels in or out, on images under 32², at
-            // stride 2 or dilation 2, or with another kernel: the matrix
-            // product (rule 6); depthwise is thin (rule 7).
+            // stride 2, or with another kernel: the matrix product (rule
+            // 6); depthwise is thin (rule 7).
             (Auto, shapes(32, 64, 1, 56, 3, 1, 1), false, Gemm, Rule::Reuse),
             (Auto, shapes(64, 32, 1, 56, 3, 1, 1), false, Gemm, Rule::Reuse),
             (Auto, shapes(64, 64, 1, 31, 3, 1, 1), false, Gemm, Rule::Reuse),
@@ -428,7 +434,7 @@ mod tests {
     }
 
     #[test]
-    fn winograd_needs_tame_data_a_batch_and_no_dilation() {
+    fn winograd_needs_tame_data_a_batch_and_little_dilation() {
         let layer = shapes(64, 64, 1, 56, 3, 1, 1);
         let auto = |shapes: &Shapes, tame| choose::<f32>(Algorithm::Auto, shapes, || tame, || false);
         assert_eq!(
@@ -445,13 +451,16 @@ mod tests {
         assert_eq!(auto(&batch(1), true).algorithm, Algorithm::Gemm);
         assert_eq!(auto(&batch(2), true).algorithm, Algorithm::Winograd);
         assert_eq!(auto(&batch(0), true).algorithm, Algorithm::Winograd);
-        // Dilation 2 measured no faster than the matrix product.
-        let axis = AxisGeometry::new(64, 3).dilation(2).padding(2, 2);
-        let dilated = Shapes {
-            geometry: [axis, axis],
-            ..layer
+        // Dilation 2 (b5) takes it, dilation 3 measured slower.
+        let dilated = |d| {
+            let axis = AxisGeometry::new(64, 3).dilation(d).padding(d, d);
+            Shapes {
+                geometry: [axis, axis],
+                ..layer
+            }
         };
-        assert_eq!(auto(&dilated, true).algorithm, Algorithm::Gemm);
+        assert_eq!(auto(&dilated(2), true).algorithm, Algorithm::Winograd);
+        assert_eq!(auto(&dilated(3), true).algorithm, Algorithm::Gemm);
         // Integers never take it.
         assert_eq!(
             choose::<i32>(Algorithm::Auto, &layer, || true, || false).algorithm,

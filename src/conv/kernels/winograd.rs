@@ -15,36 +15,41 @@
 //!   M[ξ] (O/G × tiles) = U[ξ] (O/G × C/G) · V[ξ] (C/G × tiles)
 //! ```
 //!
-//! run by `exec::matmul`, so the multiplies land where the crate's matrix
-//! product is fastest. The tile is `F(4×4, 3×3)` (`m = 4`, `α = 6`): 4×
-//! fewer multiplies than the definition. Its `f32` error on adversarial
+//! run on the crate's micro-kernel (`exec::microkernel`), with `U` packed
+//! once per call or per plan. The tile is `F(4×4, 3×3)` (`m = 4`, `α = 6`):
+//! 4× fewer multiplies than the definition. Its `f32` error on adversarial
 //! data stays within the crate's promise of 1e-4 of the largest output
 //! (`docs/algorithms.md` has the measurements), so the smaller and more
 //! accurate `F(2×2, 3×3)` (2.25× fewer) is not needed; the transforms are
 //! written generically over the tile ([`Points`]) so that another set of
 //! points is one more implementation.
 //!
-//! The output is cut into blocks of output rows ([`for_each_block`]); for
-//! each block and group, every input channel's padded rows are copied into
-//! a tile (through the boundary rule, as every kernel reads its input) and
-//! transformed into `V`, the `α²` products give `M`, and the output
-//! transform writes each tile straight into the output, bias added and
-//! partial edge tiles cut. Only one block's `V` and `M` exist at a time, in
-//! pooled scratch. Both transforms run on `LANES` tiles at a time, each
-//! stage a plain loop over the lanes that the compiler vectorizes for the
-//! instruction set `pulp` picks at run time.
+//! The output is cut into blocks of output rows ([`for_each_block`]) of
+//! about [`BLOCK_TILES`] tiles; for each block and group, every input
+//! channel's padded rows are copied through the boundary rule (as every
+//! kernel reads its input) and cut into interleaved streams ([`Streams`])
+//! in which the same input of neighbouring tiles is a contiguous run; the
+//! input transform loads those runs as vectors, one tile per lane, and
+//! writes `V`; the `α²` products give `M`; and the output transform writes
+//! each tile straight into the output, bias added and partial edge tiles
+//! cut. Only one block's `V` and `M` exist at a time, in pooled scratch.
+//! Both transforms run on `pulp`'s vectors of the CPU's instruction set,
+//! written with loops rather than closures so that they compile for it.
 //!
 //! A dilated kernel at stride 1 reads interleaved inputs: output row
 //! `y = ph + d·s` reads padded rows `ph + d·(s + a)` only. So with dilation
 //! `(dh, dw)` the block splits into `dh · dw` undilated stride-1
 //! sub-problems (phases), each reading every `d`-th row and column of the
-//! block's tile; their tiles share one `V` and one matrix product per
+//! block's tile: row phases one after another, column phases side by side
+//! in the lanes ([`Chunk`]), all sharing one `V` and one matrix product per
 //! frequency.
 //!
 //! A NaN or an infinity in an input tile turns that tile's outputs (all
 //! `m × m` of them) into NaN, as the transforms mix every input of the
-//! tile. The planner runs this path only when it is asked for
-//! (`docs/algorithms.md` says why).
+//! tile, and values near the type's largest can overflow in the transforms
+//! where the definition's sums would not: `Auto` takes this path only on
+//! tame data (`Problem::tame`), for the shapes on which it measured faster
+//! (`planner`).
 
 use std::marker::PhantomData;
 use std::ops::{Add, Sub};
@@ -323,37 +328,32 @@ fn output_2d<V: Linear, P: Points<AL, M>, const AL: usize, const M: usize>(m: [[
     y
 }
 
-/// Phase `(ph, pw)` of a block (see the module docs): its outputs and
-/// tiles down and across.
-#[derive(Clone, Copy, Debug)]
-struct Phase {
-    ph: usize,
-    pw: usize,
-    out: [usize; 2],
-    tiles: [usize; 2],
-}
-
-/// Neighbouring tiles of one tile row of a phase, as many as a vector has
-/// lanes (fewer at the row's end), which are transformed together.
+/// Neighbouring tiles of one tile row of a row phase, as many as a vector
+/// has lanes (fewer at the row's end), which are transformed together.
+///
+/// With column dilation `dw`, the column phases interleave in the lanes:
+/// the tiles of a tile row are numbered `f = dw · tc + pw` (tile `tc` of
+/// column phase `pw`), and a chunk holds tiles `f0 .. f0 + lanes`. Tile `f`
+/// reads columns `pw + dw · (m · tc + l)` and writes outputs
+/// `pw + dw · (m · tc + c)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Chunk {
-    /// The phase: its first output row and column in the block.
+    /// The row phase (its first output row in the block) and the tile row
+    /// in it.
     ph: usize,
-    pw: usize,
-    /// The tile row in the phase, and the first tile of the chunk in it.
     tr: usize,
-    tc: usize,
+    /// The number of the chunk's first tile in its tile row.
+    f0: usize,
     /// The column of `V` and `M` that holds the first tile: tiles are
-    /// numbered phase by phase, row by row.
+    /// numbered row phase by row phase, tile row by tile row.
     col: usize,
-    /// The phase's outputs the chunk has down (at most `m`) and across (at
-    /// most `lanes · m`).
+    /// The row phase's outputs the chunk has down (at most `m`).
     rows: usize,
-    cols: usize,
 }
 
-/// The phases of a block of `block_rows × out_cols` outputs with dilation
-/// `[dh, dw]` and tiles of `m` outputs a side.
+/// The tiles of a block of `block_rows × out_cols` outputs with dilation
+/// `[dh, dw]` and tiles of `m` outputs a side: `dh` row phases (rows `ph,
+/// ph + dh, …`), each a grid of tile rows by `dw · across` tiles.
 #[derive(Clone, Copy, Debug)]
 struct Phases {
     block_rows: usize,
@@ -363,55 +363,55 @@ struct Phases {
 }
 
 impl Phases {
-    /// Every phase, rows first.
-    fn iter(self) -> impl Iterator<Item = Phase> {
-        let [dh, dw] = self.dilation;
-        // Outputs `p, p + d, …` below `len`.
-        let count = |len: usize, p: usize, d: usize| len.saturating_sub(p).div_ceil(d);
-        (0..dh).flat_map(move |ph| {
-            (0..dw).map(move |pw| {
-                let out = [count(self.block_rows, ph, dh), count(self.out_cols, pw, dw)];
-                Phase {
-                    ph,
-                    pw,
-                    out,
-                    tiles: [out[0].div_ceil(self.m), out[1].div_ceil(self.m)],
-                }
-            })
-        })
+    /// The outputs of row phase `ph`.
+    fn rows(self, ph: usize) -> usize {
+        self.block_rows.saturating_sub(ph).div_ceil(self.dilation[0])
     }
 
-    /// The block's tiles, every phase's.
+    /// Tiles per column phase across the block: those of column phase 0,
+    /// which has the most outputs.
+    fn across(self) -> usize {
+        self.out_cols.div_ceil(self.dilation[1]).div_ceil(self.m)
+    }
+
+    /// Tiles per tile row, every column phase's (some of column phases
+    /// past the first may have no outputs).
+    fn per_row(self) -> usize {
+        self.dilation[1] * self.across()
+    }
+
+    /// The block's tiles.
     fn count(self) -> usize {
-        self.iter().map(|p| p.tiles[0] * p.tiles[1]).sum()
+        (0..self.dilation[0])
+            .map(|ph| self.rows(ph).div_ceil(self.m))
+            .sum::<usize>()
+            * self.per_row()
     }
 
     /// Runs `work` on every chunk of `lanes` tiles (fewer at the end of a
-    /// tile row) of the block, in the order of the columns of `V` and `M`:
-    /// phase by phase, row by row. (Plain loops: an iterator of chunks
-    /// cost a tenth of the whole convolution.)
+    /// tile row) of the block, in the order of the columns of `V` and `M`.
+    /// (Plain loops: an iterator of chunks cost a tenth of the whole
+    /// convolution.)
     #[inline(always)]
     fn for_each_chunk(self, lanes: usize, mut work: impl FnMut(Chunk)) {
-        let m = self.m;
+        let (m, per_row) = (self.m, self.per_row());
         let mut first = 0;
-        for p in self.iter() {
-            for tr in 0..p.tiles[0] {
-                let rows = m.min(p.out[0] - m * tr);
-                let mut tc = 0;
-                while tc < p.tiles[1] {
+        for ph in 0..self.dilation[0] {
+            let out_rows = self.rows(ph);
+            for tr in 0..out_rows.div_ceil(m) {
+                let mut f0 = 0;
+                while f0 < per_row {
                     work(Chunk {
-                        ph: p.ph,
-                        pw: p.pw,
+                        ph,
                         tr,
-                        tc,
-                        col: first + tr * p.tiles[1] + tc,
-                        rows,
-                        cols: (m * lanes).min(p.out[1] - m * tc),
+                        f0,
+                        col: first + f0,
+                        rows: m.min(out_rows - m * tr),
                     });
-                    tc += lanes;
+                    f0 += lanes;
                 }
+                first += per_row;
             }
-            first += p.tiles[0] * p.tiles[1];
         }
     }
 }
@@ -426,14 +426,17 @@ fn tile_extent(block_rows: usize, out_cols: usize, [dh, dw]: [usize; 2], m: usiz
 }
 
 /// How a block tile's rows are kept for the input transform: each row cut
-/// into `count = m · dw` interleaved streams, stream `s` holding the row's
-/// columns `s, s + count, s + 2·count, …`. Column `pw + dw·(m·tc + l)` (input
-/// column `l` of tile `tc` of phase column `pw`) is element `tc + l / m` of
-/// stream `pw + dw·(l mod m)`, so the same input of neighbouring tiles is
-/// a contiguous run, loaded as one vector.
+/// into `m` streams of runs of `dw` columns, stream `s` holding the row's
+/// runs `s, s + m, s + 2m, …` (run `u` is columns `dw · u .. dw · (u + 1)`).
+/// Tile `f = dw · tc + pw` of a tile row (see [`Chunk`]) reads at its
+/// input column `l` the padded column `pw + dw · (m · tc + l)`, which is
+/// element `f + dw · (l / m)` of stream `l mod m`: the same input of
+/// neighbouring tiles is a contiguous run, loaded as one vector.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Streams {
     count: usize,
+    /// Columns per run.
+    run: usize,
     /// Elements per stream: the row's, and room for a chunk's last lanes,
     /// rounded up to whole vectors.
     len: usize,
@@ -441,10 +444,10 @@ struct Streams {
 
 impl Streams {
     fn of(tile_width: usize, m: usize, dw: usize) -> Streams {
-        let count = m * dw;
         Streams {
-            count,
-            len: (tile_width.div_ceil(count) + LANES).next_multiple_of(LANES),
+            count: m,
+            run: dw,
+            len: (dw * tile_width.div_ceil(m * dw) + dw + LANES).next_multiple_of(LANES),
         }
     }
 
@@ -461,13 +464,16 @@ impl Streams {
     /// Cuts `row` (`row_len` elements, zeros past the tile's width) into
     /// its streams, `dst`.
     fn split<A: Copy>(self, row: &[A], dst: &mut [A]) {
-        match self.count {
-            4 => split_by::<A, 4>(row, self.len, dst),
-            8 => split_by::<A, 8>(row, self.len, dst),
-            count => {
-                for (i, group) in row.chunks_exact(count).enumerate() {
-                    for (s, &x) in group.iter().enumerate() {
-                        dst[s * self.len + i] = x;
+        match (self.count, self.run) {
+            (4, 1) => split_columns(row, self.len, dst),
+            (4, 2) => split_by::<A, 2>(row, self.len, dst),
+            (4, 3) => split_by::<A, 3>(row, self.len, dst),
+            (count, run) => {
+                for (i, group) in row.chunks_exact(count * run).take(self.len / run).enumerate() {
+                    for (s, values) in group.chunks_exact(run).enumerate() {
+                        for (d, &x) in dst[s * self.len + i * run..][..run].iter_mut().zip(values) {
+                            *d = x;
+                        }
                     }
                 }
             }
@@ -475,14 +481,35 @@ impl Streams {
     }
 }
 
-/// [`Streams::split`] for `S` streams, written for a constant count so
-/// that the compiler unrolls it.
-fn split_by<A: Copy, const S: usize>(row: &[A], len: usize, dst: &mut [A]) {
-    let dst = &mut dst[..S * len];
-    for (i, group) in row.chunks_exact(S).take(len).enumerate() {
-        for s in 0..S {
+/// [`Streams::split`] for 4 streams of single columns (this form measured
+/// faster than [`split_by`]'s for them).
+fn split_columns<A: Copy>(row: &[A], len: usize, dst: &mut [A]) {
+    let dst = &mut dst[..4 * len];
+    for (i, group) in row.chunks_exact(4).take(len).enumerate() {
+        for s in 0..4 {
             dst[s * len + i] = group[s];
         }
+    }
+}
+
+/// [`Streams::split`] for 4 streams of runs of `R` columns, written for
+/// constants so that the compiler unrolls it (a copy of a run of variable
+/// length is a call to `memmove`).
+fn split_by<A: Copy, const R: usize>(row: &[A], len: usize, dst: &mut [A]) {
+    let (s0, rest) = dst.split_at_mut(len);
+    let (s1, rest) = rest.split_at_mut(len);
+    let (s2, rest) = rest.split_at_mut(len);
+    let s3 = &mut rest[..len];
+    let streams = s0
+        .chunks_exact_mut(R)
+        .zip(s1.chunks_exact_mut(R))
+        .zip(s2.chunks_exact_mut(R))
+        .zip(s3.chunks_exact_mut(R));
+    for (group, (((a, b), c), d)) in row.chunks_exact(4 * R).zip(streams) {
+        a.copy_from_slice(&group[..R]);
+        b.copy_from_slice(&group[R..2 * R]);
+        c.copy_from_slice(&group[2 * R..3 * R]);
+        d.copy_from_slice(&group[3 * R..]);
     }
 }
 
@@ -674,7 +701,7 @@ impl<A: Float + Real, P: Points<AL, M>, const AL: usize, const M: usize> pulp::W
             let mut d = [[zero; AL]; AL];
             for (k, d_k) in d.iter_mut().enumerate() {
                 for (l, d_kl) in d_k.iter_mut().enumerate() {
-                    let at = streams.at(row + dh * k, chunk.pw + dw * (l % M), chunk.tc + l / M);
+                    let at = streams.at(row + dh * k, l % M, chunk.f0 + dw * (l / M));
                     *d_kl = Lanes::load(simd, &split[at..]);
                 }
             }
@@ -723,6 +750,7 @@ impl<A: Float + Real, P: Points<AL, M>, const AL: usize, const M: usize> pulp::W
             ..
         } = self;
         let [dh, dw] = phases.dilation;
+        let out_cols = out.ncols();
         let lanes = lanes::<S, A>();
         let bias = Lanes {
             simd,
@@ -736,28 +764,44 @@ impl<A: Float + Real, P: Points<AL, M>, const AL: usize, const M: usize> pulp::W
                 }
             }
             let y = output_2d::<_, P, AL, M>(freq);
-            let col = chunk.pw + dw * M * chunk.tc;
             for (r, y_r) in y.iter().enumerate().take(chunk.rows) {
-                // The chunk's outputs in this row, tile after tile.
-                let mut values = [[A::zero(); M]; LANES];
-                for (c, &y_rc) in y_r.iter().enumerate() {
-                    for (tile, &value) in values.iter_mut().zip((y_rc + bias).as_slice()) {
-                        tile[c] = value;
-                    }
-                }
-                let whole = values.as_flattened();
-                let values = &whole[..chunk.cols];
                 let mut dst = out.row_mut(chunk.ph + dh * (M * chunk.tr + r));
-                match dst.as_slice_mut() {
-                    // A whole chunk as a copy of constant length: a
-                    // variable one is a call to `memmove`.
-                    Some(dst) if dw == 1 && values.len() == whole.len() => {
-                        dst[col..col + whole.len()].copy_from_slice(whole)
+                if dw == 1 {
+                    // The chunk's outputs in this row, tile after tile.
+                    let mut values = [[A::zero(); M]; LANES];
+                    for (c, &y_rc) in y_r.iter().enumerate() {
+                        for (tile, &value) in values.iter_mut().zip((y_rc + bias).as_slice()) {
+                            tile[c] = value;
+                        }
                     }
-                    Some(dst) if dw == 1 => dst[col..col + values.len()].copy_from_slice(values),
-                    _ => {
-                        for (q, &value) in values.iter().enumerate() {
-                            dst[col + dw * q] = value;
+                    // Tiles side by side: one run of outputs.
+                    let col = M * chunk.f0;
+                    let whole = values.as_flattened();
+                    let count = (M * lanes).min(out_cols - col);
+                    match dst.as_slice_mut() {
+                        // A whole chunk as a copy of constant length: a
+                        // variable one is a call to `memmove`.
+                        Some(dst) if count == whole.len() => dst[col..col + count].copy_from_slice(whole),
+                        Some(dst) => dst[col..col + count].copy_from_slice(&whole[..count]),
+                        None => {
+                            for (q, &value) in whole[..count].iter().enumerate() {
+                                dst[col + q] = value;
+                            }
+                        }
+                    }
+                } else {
+                    // Tile `f` writes columns `pw + dw · (m · tc + c)`.
+                    for (c, &y_rc) in y_r.iter().enumerate() {
+                        let (mut tc, mut pw) = (chunk.f0 / dw, chunk.f0 % dw);
+                        for &value in (y_rc + bias).as_slice() {
+                            let col = pw + dw * (M * tc + c);
+                            if col < out_cols {
+                                dst[col] = value;
+                            }
+                            pw += 1;
+                            if pw == dw {
+                                (tc, pw) = (tc + 1, 0);
+                            }
                         }
                     }
                 }
@@ -904,15 +948,21 @@ mod tests {
         list
     }
 
-    /// Every output of `phases`, counted once per chunk that covers it.
+    /// Every output of `phases`, counted once per tile that covers it.
     fn coverage(phases: Phases) -> Vec<Vec<usize>> {
         let [dh, dw] = phases.dilation;
         let m = phases.m;
         let mut seen = vec![vec![0; phases.out_cols]; phases.block_rows];
-        phases.for_each_chunk(LANES, |c| {
-            for r in 0..c.rows {
-                for q in 0..c.cols {
-                    seen[c.ph + dh * (m * c.tr + r)][c.pw + dw * (m * c.tc + q)] += 1;
+        phases.for_each_chunk(LANES, |chunk| {
+            for f in (chunk.f0..chunk.f0 + LANES).take_while(|&f| f < phases.per_row()) {
+                let (tc, pw) = (f / dw, f % dw);
+                for r in 0..chunk.rows {
+                    for c in 0..m {
+                        let col = pw + dw * (m * tc + c);
+                        if col < phases.out_cols {
+                            seen[chunk.ph + dh * (m * chunk.tr + r)][col] += 1;
+                        }
+                    }
                 }
             }
         });
@@ -921,31 +971,37 @@ mod tests {
 
     #[test]
     fn phases_and_chunks_cover_the_block_once() {
-        // 7 rows × 10 columns at dilation (2, 3), tiles of 4: phase rows
-        // 0,2,4,6 (4) and 1,3,5 (3); columns 0,3,6,9 (4), 1,4,7 (3),
-        // 2,5,8 (3); one tile each way, six phases.
+        // 7 rows × 10 columns at dilation (2, 3), tiles of 4: row phases of
+        // rows 0,2,4,6 (4) and 1,3,5 (3), one tile row each; column phases
+        // 0,3,6,9 (4), 1,4,7 (3) and 2,5,8 (3), one tile each, three tiles a
+        // tile row in one chunk.
         let phases = Phases {
             block_rows: 7,
             out_cols: 10,
             dilation: [2, 3],
             m: 4,
         };
-        let list: Vec<Phase> = phases.iter().collect();
-        assert_eq!((list.len(), phases.count()), (6, 6));
-        assert_eq!((list[0].out, list[4].out), ([4, 4], [3, 3]));
-        // Phase (1, 1) is the fifth tile; its 3 × 3 outputs are rows 1, 3,
-        // 5, columns 1, 4, 7.
-        let list = chunks(phases);
-        let want = Chunk {
-            ph: 1,
-            pw: 1,
-            tr: 0,
-            tc: 0,
-            col: 4,
-            rows: 3,
-            cols: 3,
-        };
-        assert_eq!((list.len(), list[4]), (6, want));
+        assert_eq!(
+            (phases.rows(0), phases.rows(1), phases.per_row(), phases.count()),
+            (4, 3, 3, 6)
+        );
+        let want = [
+            Chunk {
+                ph: 0,
+                tr: 0,
+                f0: 0,
+                col: 0,
+                rows: 4,
+            },
+            Chunk {
+                ph: 1,
+                tr: 0,
+                f0: 0,
+                col: 3,
+                rows: 3,
+            },
+        ];
+        assert_eq!(chunks(phases), want);
         assert!(coverage(phases).iter().flatten().all(|&n| n == 1));
         // Tiles of 2 over 5 × 5, undilated: 3 × 3 tiles, one chunk per tile
         // row, the last row cut to one output.
@@ -958,61 +1014,61 @@ mod tests {
         let list = chunks(plain);
         let want = Chunk {
             ph: 0,
-            pw: 0,
             tr: 2,
-            tc: 0,
+            f0: 0,
             col: 6,
             rows: 1,
-            cols: 5,
         };
         assert_eq!((list.len(), list[2]), (3, want));
+        assert!(coverage(plain).iter().flatten().all(|&n| n == 1));
         // 150 columns in tiles of 4: 38 tiles a row, in chunks of 16, 16
-        // and 6 tiles (64, 64 and 22 outputs), numbered on across rows.
+        // and 6 tiles, numbered on across rows.
         let wide = Phases {
             block_rows: 8,
             out_cols: 150,
             dilation: [1, 1],
             m: 4,
         };
-        let list: Vec<(usize, usize, usize)> = chunks(wide).iter().map(|c| (c.tc, c.col, c.cols)).collect();
-        assert_eq!(
-            list,
-            [
-                (0, 0, 64),
-                (16, 16, 64),
-                (32, 32, 22),
-                (0, 38, 64),
-                (16, 54, 64),
-                (32, 70, 22)
-            ]
-        );
+        let list: Vec<(usize, usize)> = chunks(wide).iter().map(|c| (c.f0, c.col)).collect();
+        assert_eq!(list, [(0, 0), (16, 16), (32, 32), (0, 38), (16, 54), (32, 70)]);
         assert!(coverage(wide).iter().flatten().all(|&n| n == 1));
-        // More phases than outputs: a phase can be empty.
+        // Dilation (3, 2) over 9 × 70: 35 columns a column phase, 9 tiles,
+        // 18 a tile row, in chunks of 16 and 2.
+        let dilated = Phases {
+            block_rows: 9,
+            out_cols: 70,
+            dilation: [3, 2],
+            m: 4,
+        };
+        assert_eq!((dilated.per_row(), dilated.count(), chunks(dilated).len()), (18, 54, 6));
+        assert!(coverage(dilated).iter().flatten().all(|&n| n == 1));
+        // More phases than outputs: a phase can be empty, and the second
+        // column phase's tile has no output.
         let tiny = Phases {
             block_rows: 1,
             out_cols: 1,
             dilation: [2, 2],
             m: 2,
         };
-        assert_eq!(tiny.count(), 1);
-        assert_eq!(tiny.iter().filter(|p| p.tiles[0] * p.tiles[1] > 0).count(), 1);
-        assert_eq!(chunks(tiny).len(), 1);
+        assert_eq!((tiny.rows(1), tiny.count(), chunks(tiny).len()), (0, 2, 1));
+        assert!(coverage(tiny).iter().flatten().all(|&n| n == 1));
     }
 
     /// Splits rows into streams: tiles of 4 at column dilation 1, 2 and 3
-    /// make 4, 8 and 12 streams (the last by the general loop). Element `i`
-    /// of stream `s` is column `s + count·i`.
+    /// make 4 streams of runs of 1 (by the unrolled loop), 2 and 3 columns.
+    /// Element `i` of stream `s` is column `dw · (s + 4 · (i / dw)) + i mod
+    /// dw`.
     fn check_split<A: Float + Sample>() {
         for dw in 1..=3 {
             let streams = Streams::of(30, 4, dw);
-            assert_eq!(streams.count, 4 * dw);
-            assert!(streams.count * (streams.len - LANES) >= 30 && streams.len % LANES == 0);
+            assert_eq!((streams.count, streams.run), (4, dw));
+            assert!(streams.len % LANES == 0 && streams.len >= dw * 30usize.div_ceil(4 * dw) + dw + LANES);
             let row: Vec<A> = (0..streams.row_len()).map(|x| A::from(x).unwrap()).collect();
             let mut dst = vec![A::POISON; 2 * streams.row_len()];
             streams.split(&row, &mut dst[streams.row_len()..]);
             for s in 0..streams.count {
-                for i in 0..streams.len {
-                    let want = A::from(s + streams.count * i).unwrap();
+                for i in 0..streams.len / dw * dw {
+                    let want = A::from(dw * (s + 4 * (i / dw)) + i % dw).unwrap();
                     assert_eq!(dst[streams.at(1, s, i)], want, "{dw}: {s}, {i}");
                 }
             }
