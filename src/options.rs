@@ -402,7 +402,7 @@ pub enum Algorithm {
     /// spectra of bounded size; anything else runs
     /// [`Algorithm::Vectorized`]. A NaN or infinity spreads over the whole
     /// tile it falls in, which is why `Auto` never picks this path for
-    /// non-finite data.
+    /// non-finite data (nor for values near the type's largest).
     Fft,
     /// Two one-dimensional passes for rank-1 kernels (`k = u vᵀ`, such as
     /// box and Gaussian filters): `kh + kw` multiply-adds per output instead
@@ -421,9 +421,13 @@ pub enum Algorithm {
     /// undilated problems); anything else runs [`Algorithm::Vectorized`].
     /// The transforms amplify rounding errors (still within `f32`'s 1e-4
     /// of the largest output on the data measured in
-    /// `docs/algorithms.md`), and a NaN or infinity spreads over the whole
-    /// 4×4 tile it falls in. `Auto` does not pick it: it measured no
-    /// faster than [`Algorithm::Gemm`] yet.
+    /// `docs/algorithms.md`), a NaN or infinity spreads over the whole
+    /// 4×4 tile it falls in, and values near the type's largest can
+    /// overflow in the transforms. `Auto` picks it for 3×3 layers at
+    /// stride 1 and dilation up to 2 with at least 64 input and output
+    /// channels per group on images of at least 32×32 outputs, where it
+    /// measured faster than [`Algorithm::Gemm`], and only for finite data
+    /// far from overflow.
     Winograd,
 }
 
