@@ -10,6 +10,7 @@
 use ndarray::{Array, ArrayView, ArrayView1, ArrayView4, Dimension, ShapeBuilder};
 
 use super::element::{Capabilities, Element};
+use super::exec::blocks::max_over_chunks;
 use super::exec::microkernel::PackedWeights;
 use super::exec::scratch::Workspace;
 use super::kernels::winograd;
@@ -120,8 +121,9 @@ impl<'a, A: Element> Problem<'a, A> {
     /// output, times 2²⁰ for the gains of the transforms (`Winograd`'s
     /// reach about 10² · 19² = 36 100 on the way), within the type's range.
     pub(crate) fn tame(&self) -> bool {
+        // Chunks of 64 Ki values, scanned in parallel.
         let largest = |values: ArrayView4<'_, A>| match values.as_slice_memory_order() {
-            Some(values) => A::largest_magnitude(values),
+            Some(values) => max_over_chunks(values, 1 << 16, A::largest_magnitude),
             None => values.fold(0.0f64, |m, &v| {
                 if v.finite() {
                     m.max(v.transform_magnitude())

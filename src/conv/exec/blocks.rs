@@ -176,6 +176,20 @@ pub(crate) fn for_each_chunk<T: Send>(buffer: &mut [T], len: usize, work: impl F
         .for_each(|(index, chunk)| work(index, chunk));
 }
 
+/// The largest of `measure` over the chunks of `len` elements of `values`
+/// (0 for none), measured in parallel with the `rayon` feature; the
+/// maximum does not depend on the order, so neither does the answer.
+pub(crate) fn max_over_chunks<T: Sync>(values: &[T], len: usize, measure: impl Fn(&[T]) -> f64 + Sync + Send) -> f64 {
+    let len = len.max(1);
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        values.par_chunks(len).map(measure).reduce(|| 0.0, f64::max)
+    }
+    #[cfg(not(feature = "rayon"))]
+    values.chunks(len).map(measure).fold(0.0, f64::max)
+}
+
 /// Runs `work` on each of `items`, in parallel with the `rayon` feature.
 pub(crate) fn for_each_item<T: Send>(items: Vec<T>, work: impl Fn(T) + Sync + Send) {
     #[cfg(feature = "rayon")]

@@ -35,6 +35,7 @@ use pulp::bytemuck::{self, Pod};
 use pulp::{Arch, Simd, WithSimd};
 
 use crate::conv::element::Element;
+use crate::conv::exec::blocks::for_each_chunk;
 
 /// Rows of a register tile: output channels per weight panel, for every
 /// type and instruction set, so that weights packed once serve any CPU.
@@ -396,6 +397,31 @@ impl<A: Element> PackedWeights<A> {
                 }
             }
         }
+    }
+
+    /// Packs `groups · rows` rows of `depth` values, `tap(group, row, k)`
+    /// each, into the buffer `self` already holds, the groups in parallel
+    /// with the `rayon` feature.
+    pub(crate) fn fill_with(
+        &mut self,
+        groups: usize,
+        rows: usize,
+        depth: usize,
+        tap: impl Fn(usize, usize, usize) -> A + Sync + Send,
+    ) {
+        let group_len = rows.div_ceil(MR) * MR * depth;
+        self.data.clear();
+        self.data.resize(groups * group_len, A::zero());
+        (self.groups, self.rows, self.depth) = (groups, rows, depth);
+        for_each_chunk(&mut self.data, group_len, |g, panels| {
+            for (p, panel) in panels.chunks_exact_mut(MR * depth).enumerate() {
+                for (k, column) in panel.chunks_exact_mut(MR).enumerate() {
+                    for (i, value) in column.iter_mut().enumerate().take(rows - p * MR) {
+                        *value = tap(g, p * MR + i, k);
+                    }
+                }
+            }
+        });
     }
 
     /// The packed weights of group `g`.

@@ -59,7 +59,7 @@ use pulp::bytemuck;
 use pulp::Simd;
 
 use crate::conv::element::Float;
-use crate::conv::exec::blocks::{block_count, for_each_block};
+use crate::conv::exec::blocks::{block_count, for_each_block, for_each_chunk};
 use crate::conv::exec::microkernel::{lanes, Microkernel, Operands, PackedWeights, Patches, Real};
 use crate::conv::exec::scratch::{prefix, workspace, ScratchLens, Workspace};
 use crate::conv::exec::tile::{fill_tile, rows_per_block, TileShape};
@@ -83,26 +83,33 @@ const BLOCK_TILES: usize = 64;
 /// `Capabilities` name it; the module is private.)
 pub struct Weights<A> {
     packed: PackedWeights<A>,
-    /// `[α², O, C/G]` before packing, kept so that new weights allocate
+    /// `[O, C/G, α²]` before packing, kept so that new weights allocate
     /// nothing.
     taps: Vec<A>,
 }
 
 impl<A: Float> Weights<A> {
     /// The transform of `problem`'s weights (which must be 3×3), computed
-    /// in `f64` and rounded once to `A`; `reuse` gives its buffers, if any,
-    /// so that new weights of a plan allocate nothing.
+    /// in `f64` and rounded once to `A`, output channels and then groups of
+    /// the packing in parallel; `reuse` gives its buffers, if any, so that
+    /// new weights of a plan allocate nothing.
     pub(crate) fn new(problem: &Problem<'_, A>, reuse: Option<Weights<A>>) -> Weights<A> {
         let (mut packed, mut taps) = reuse.map(|w| (w.packed, w.taps)).unwrap_or_default();
         transform_weights::<A, F4, 6, 4>(problem.weight, &mut taps);
         let [outs, channels, _, _] = dims4(problem.weight.shape());
         let groups = problem.groups.max(1);
-        packed.fill(36 * groups, outs / groups, channels, taps.iter().copied());
+        let outputs = outs / groups;
+        // Group `ξ·G + g` of the packing is `U[ξ]` of group `g`.
+        packed.fill_with(36 * groups, outputs, channels, |group, row, c| {
+            let (xi, g) = (group / groups, group % groups);
+            taps[((g * outputs + row) * channels + c) * 36 + xi]
+        });
         Weights { packed, taps }
     }
 }
 
-/// Fills `taps` with `U = G g Gᵀ` of every kernel of `weight`, `[α², O, C/G]`.
+/// Fills `taps` with `U = G g Gᵀ` of every kernel of `weight`,
+/// `[O, C/G, α²]`, output channels in parallel.
 fn transform_weights<A: Float, P: Points<AL, M>, const AL: usize, const M: usize>(
     weight: ArrayView4<'_, A>,
     taps: &mut Vec<A>,
@@ -111,20 +118,19 @@ fn transform_weights<A: Float, P: Points<AL, M>, const AL: usize, const M: usize
     assert!(kh == 3 && kw == 3, "Winograd weights of a {kh}×{kw} kernel");
     taps.clear();
     taps.resize(AL * AL * outs * channels, A::zero());
-    let plane = outs * channels;
-    for o in 0..outs {
-        for c in 0..channels {
+    for_each_chunk(taps, AL * AL * channels.max(1), |o, taps| {
+        for (c, u_c) in taps.chunks_exact_mut(AL * AL).enumerate() {
             let g = |a: usize, b: usize| weight[[o, c, a, b]].to_f64().unwrap_or(f64::NAN);
             // G along the kernel's columns, then along its rows.
             let columns: [[f64; AL]; 3] = std::array::from_fn(|a| P::weight([g(a, 0), g(a, 1), g(a, 2)]));
             for j in 0..AL {
                 let u = P::weight([columns[0][j], columns[1][j], columns[2][j]]);
                 for (i, &v) in u.iter().enumerate() {
-                    taps[(i * AL + j) * plane + o * channels + c] = A::from(v).unwrap_or(A::nan());
+                    u_c[i * AL + j] = A::from(v).unwrap_or(A::nan());
                 }
             }
         }
-    }
+    });
 }
 
 /// One set of interpolation points: the three 1-D transforms, each written
