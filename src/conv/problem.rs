@@ -121,16 +121,31 @@ impl<'a, A: Element> Problem<'a, A> {
     /// output, times 2²⁰ for the gains of the transforms (`Winograd`'s
     /// reach about 10² · 19² = 36 100 on the way), within the type's range.
     pub(crate) fn tame(&self) -> bool {
-        // Chunks of 64 Ki values, scanned in parallel.
-        let largest = |values: ArrayView4<'_, A>| match values.as_slice_memory_order() {
-            Some(values) => max_over_chunks(values, 1 << 16, A::largest_magnitude),
-            None => values.fold(0.0f64, |m, &v| {
-                if v.finite() {
-                    m.max(v.transform_magnitude())
-                } else {
-                    f64::INFINITY
+        // Contiguous data in chunks of 64 Ki values, scanned in parallel;
+        // other layouts row by row, stopping at the first row that holds a
+        // value that is not finite.
+        let largest = |values: ArrayView4<'_, A>| {
+            if let Some(values) = values.as_slice_memory_order() {
+                return max_over_chunks(values, 1 << 16, A::largest_magnitude);
+            }
+            let mut largest = 0.0f64;
+            for row in values.rows() {
+                let row = match row.as_slice() {
+                    Some(row) => A::largest_magnitude(row),
+                    None => row.iter().fold(0.0, |m: f64, &v| {
+                        if v.finite() {
+                            m.max(v.transform_magnitude())
+                        } else {
+                            f64::INFINITY
+                        }
+                    }),
+                };
+                if row == f64::INFINITY {
+                    return row;
                 }
-            }),
+                largest = largest.max(row);
+            }
+            largest
         };
         if !self.fill.finite() {
             return false;
@@ -254,6 +269,48 @@ pub(crate) fn all_finite<A: Element, D: Dimension>(values: ArrayView<'_, A, D>) 
 mod tests {
     use super::*;
     use crate::Padding;
+
+    /// Tame data, in every layout: a NaN or an infinity anywhere, or
+    /// magnitudes whose product with the taps and the transforms' margin
+    /// leaves the type's range, are not.
+    #[test]
+    fn tame_data_in_any_layout() {
+        let opts = ConvOptions::new().padding(Padding::uniform(1));
+        let x = ndarray::Array4::from_shape_fn((2, 3, 5, 7), |(n, c, i, j)| (n + c + i + j) as f32 - 4.0);
+        let w = ndarray::Array4::from_elem((2, 3, 3, 3), 0.5f32);
+        // Standard, reversed along the rows, and every other column.
+        let wide = ndarray::Array4::from_shape_fn((2, 3, 5, 14), |(n, c, i, j)| x[[n, c, i, j / 2]]);
+        assert_eq!(wide.slice(ndarray::s![.., .., .., ..;2]), x);
+        let layouts = [
+            x.view(),
+            x.slice(ndarray::s![.., .., ..;-1, ..]),
+            wide.slice(ndarray::s![.., .., .., ..;2]),
+        ];
+        for view in layouts {
+            let (problem, _) = Problem::batched(view, w.view(), None, &opts).unwrap();
+            assert!(problem.tame());
+        }
+        for bad in [f32::NAN, f32::INFINITY, 1e36] {
+            let mut y = x.clone();
+            y[[1, 2, 4, 6]] = bad;
+            let mut wide_bad = wide.clone();
+            wide_bad[[1, 2, 4, 12]] = bad;
+            for view in [
+                y.view(),
+                y.slice(ndarray::s![.., .., ..;-1, ..]),
+                wide_bad.slice(ndarray::s![.., .., .., ..;2]),
+            ] {
+                let (problem, _) = Problem::batched(view, w.view(), None, &opts).unwrap();
+                assert!(!problem.tame(), "{bad}");
+            }
+        }
+        // 1e36 under weights of 1e-10 is tame: the sums stay small.
+        let mut y = x.clone();
+        y[[0, 0, 0, 0]] = 1e36;
+        let tiny = w.mapv(|_| 1e-10f32);
+        let (problem, _) = Problem::batched(y.view(), tiny.view(), None, &opts).unwrap();
+        assert!(problem.tame());
+    }
 
     #[test]
     fn checked_shapes_of_a_resnet_layer() {
