@@ -83,16 +83,20 @@ mod sealed {
         /// point; unbounded for the others.
         const LARGEST: f64 = f64::INFINITY;
 
-        /// The largest [`Capabilities::transform_magnitude`] of `values`,
+        /// [`Capabilities::transform_magnitude`] of a finite value,
+        /// infinite for any other.
+        fn checked_magnitude(self) -> f64 {
+            if self.finite() {
+                self.transform_magnitude()
+            } else {
+                f64::INFINITY
+            }
+        }
+
+        /// The largest [`Capabilities::checked_magnitude`] of `values`:
         /// infinite if one of them is not finite.
         fn largest_magnitude(values: &[Self]) -> f64 {
-            values.iter().fold(0.0, |m: f64, &v| {
-                if v.finite() {
-                    m.max(v.transform_magnitude())
-                } else {
-                    f64::INFINITY
-                }
-            })
+            values.iter().fold(0.0, |m: f64, &v| m.max(v.checked_magnitude()))
         }
 
         /// The kernel spectra of `problem` for an output of `outputs` rows

@@ -132,13 +132,7 @@ impl<'a, A: Element> Problem<'a, A> {
             for row in values.rows() {
                 let row = match row.as_slice() {
                     Some(row) => A::largest_magnitude(row),
-                    None => row.iter().fold(0.0, |m: f64, &v| {
-                        if v.finite() {
-                            m.max(v.transform_magnitude())
-                        } else {
-                            f64::INFINITY
-                        }
-                    }),
+                    None => row.iter().fold(0.0, |m: f64, &v| m.max(v.checked_magnitude())),
                 };
                 if row == f64::INFINITY {
                     return row;

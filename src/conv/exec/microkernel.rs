@@ -379,30 +379,10 @@ impl<A> Default for PackedWeights<A> {
 }
 
 impl<A: Element> PackedWeights<A> {
-    /// Packs `groups · rows` rows of `depth` values, given row after row
-    /// (`taps`, at least that many), into the buffer `self` already holds,
-    /// which grows only if it is too short.
-    pub(crate) fn fill(&mut self, groups: usize, rows: usize, depth: usize, taps: impl IntoIterator<Item = A>) {
-        let group_len = rows.div_ceil(MR) * MR * depth;
-        let len = groups * group_len;
-        self.data.clear();
-        self.data.resize(len, A::zero());
-        (self.groups, self.rows, self.depth) = (groups, rows, depth);
-        let mut taps = taps.into_iter();
-        for g in 0..groups {
-            for r in 0..rows {
-                let panel = g * group_len + r / MR * MR * depth;
-                for k in 0..depth {
-                    self.data[panel + k * MR + r % MR] = taps.next().expect("groups · rows · depth taps");
-                }
-            }
-        }
-    }
-
     /// Packs `groups · rows` rows of `depth` values, `tap(group, row, k)`
-    /// each, into the buffer `self` already holds, the groups in parallel
-    /// with the `rayon` feature.
-    pub(crate) fn fill_with(
+    /// each, into the buffer `self` already holds, which grows only if it
+    /// is too short; the groups in parallel with the `rayon` feature.
+    pub(crate) fn fill(
         &mut self,
         groups: usize,
         rows: usize,
@@ -475,7 +455,7 @@ mod tests {
                     let w: Vec<A> = (0..m * k).map(|_| A::sample(&mut rng)).collect();
                     let p: Vec<A> = (0..k * n).map(|_| A::sample(&mut rng)).collect();
                     let mut packed = PackedWeights::default();
-                    packed.fill(1, m, k, w.iter().copied());
+                    packed.fill(1, m, k, |_, r, l| w[r * k + l]);
                     // Panel columns past `n` hold poison: they must not reach
                     // the product.
                     let mut patches = vec![A::POISON; n.div_ceil(nr) * nr * k];
@@ -578,7 +558,7 @@ mod tests {
         let w: Vec<f64> = (0..m * k).map(|_| f64::sample(&mut rng)).collect();
         let p: Vec<f64> = (0..k * n).map(|_| f64::sample(&mut rng)).collect();
         let mut packed = PackedWeights::default();
-        packed.fill(1, m, k, w.iter().copied());
+        packed.fill(1, m, k, |_, r, l| w[r * k + l]);
         let mut patches = vec![0.0; n.div_ceil(nr) * nr * k];
         for l in 0..k {
             for c in 0..n {
@@ -604,9 +584,8 @@ mod tests {
     fn weights_pack_into_zero_padded_panels_of_six_rows() {
         // Two groups of 7 rows of 2 taps, row r of group g holding
         // 100g + 10r + k: each group is two panels, the second of one row.
-        let taps = (0..2).flat_map(|g| (0..7).flat_map(move |r| (0..2).map(move |k| (100 * g + 10 * r + k) as f64)));
         let mut packed = PackedWeights::default();
-        packed.fill(2, 7, 2, taps);
+        packed.fill(2, 7, 2, |g, r, k| (100 * g + 10 * r + k) as f64);
         assert!(packed.has_shape(2, 7, 2) && !packed.has_shape(2, 7, 3));
         let group = packed.group(1);
         assert_eq!(group.len(), 2 * MR * 2);
@@ -616,7 +595,7 @@ mod tests {
         assert_eq!(&group[2 * MR..3 * MR], [160.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
         // Refilling with fewer rows reuses the buffer.
         let before = packed.data.as_ptr();
-        packed.fill(1, 2, 1, [1.0, 2.0]);
+        packed.fill(1, 2, 1, |_, r, _| [1.0, 2.0][r]);
         assert_eq!(packed.group(0), [1.0, 2.0, 0.0, 0.0, 0.0, 0.0]);
         assert_eq!(packed.data.as_ptr(), before);
     }

@@ -88,13 +88,17 @@ pub(crate) fn pack_weights<A: Element>(
 fn packed_for_microkernel<A: Element>(problem: &Problem<'_, A>, kept: Option<PackedWeights<A>>) -> PackedWeights<A> {
     let [out_channels, channels_per_group, kh, kw] = crate::conv::problem::dims4(problem.weight.shape());
     let conjugate = problem.conjugate_kernel;
+    let outputs = out_channels / problem.groups;
+    let weight = problem.weight;
     let mut packed = kept.unwrap_or_default();
-    packed.fill(
-        problem.groups,
-        out_channels / problem.groups,
-        channels_per_group * kh * kw,
-        problem.weight.iter().map(|&w| if conjugate { w.conj() } else { w }),
-    );
+    packed.fill(problem.groups, outputs, channels_per_group * kh * kw, |g, r, k| {
+        let w = weight[[g * outputs + r, k / (kh * kw), k / kw % kh, k % kw]];
+        if conjugate {
+            w.conj()
+        } else {
+            w
+        }
+    });
     packed
 }
 

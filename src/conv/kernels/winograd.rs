@@ -70,6 +70,10 @@ use crate::conv::problem::{dims4, Problem};
 /// of a transform is one vector operation.
 const LANES: usize = 16;
 
+/// `α`, the input tile's side, of the points the kernel runs
+/// ([`F4`]): `α²` frequencies.
+const ALPHA: usize = 6;
+
 /// The number of tiles a block aims at: the width of its matrix products.
 /// Wider products run closer to the micro-kernel's peak (64 tiles are one
 /// patch panel of `f32` on AVX-512), but `V` and `M` (`α² · channels ·
@@ -95,14 +99,15 @@ impl<A: Float> Weights<A> {
     /// new weights of a plan allocate nothing.
     pub(crate) fn new(problem: &Problem<'_, A>, reuse: Option<Weights<A>>) -> Weights<A> {
         let (mut packed, mut taps) = reuse.map(|w| (w.packed, w.taps)).unwrap_or_default();
-        transform_weights::<A, F4, 6, 4>(problem.weight, &mut taps);
+        transform_weights::<A, F4, ALPHA, 4>(problem.weight, &mut taps);
         let [outs, channels, _, _] = dims4(problem.weight.shape());
         let groups = problem.groups.max(1);
         let outputs = outs / groups;
         // Group `ξ·G + g` of the packing is `U[ξ]` of group `g`.
-        packed.fill_with(36 * groups, outputs, channels, |group, row, c| {
+        let frequencies = ALPHA * ALPHA;
+        packed.fill(frequencies * groups, outputs, channels, |group, row, c| {
             let (xi, g) = (group / groups, group % groups);
-            taps[((g * outputs + row) * channels + c) * 36 + xi]
+            taps[((g * outputs + row) * channels + c) * frequencies + xi]
         });
         Weights { packed, taps }
     }
@@ -534,7 +539,7 @@ pub(crate) fn run<A: Float + Real>(problem: &Problem<'_, A>, weights: Option<&We
             &local
         }
     };
-    run_tiles::<A, F4, 6, 4>(problem, kernel, &weights.packed, out);
+    run_tiles::<A, F4, ALPHA, 4>(problem, kernel, &weights.packed, out);
 }
 
 fn run_tiles<A: Float + Real, P: Points<AL, M>, const AL: usize, const M: usize>(
